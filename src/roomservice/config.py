@@ -1,0 +1,91 @@
+"""Server settings, read from ``ROOMSERVICE_*`` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_DATA_DIR = Path("./data")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclasses.dataclass
+class Settings:
+    """Every knob of the server. Durations are seconds; sizes are bytes unless named otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: SQLAlchemy async URL. Empty means a SQLite file in ``data_dir``.
+    database_url: str = ""
+    #: ``redis://`` URL; empty means the in-process broker.
+    redis_url: str = ""
+    data_dir: Path = DEFAULT_DATA_DIR
+    #: Signs session tokens. Empty: generated once and kept in the database.
+    secret_key: str = ""
+    #: Development mode: enables test-only game options such as a fixed deck order.
+    dev: bool = False
+    #: Apply database migrations when the server starts.
+    migrate_on_start: bool = True
+
+    session_cookie: str = "roomservice_session"
+    session_max_age: int = 30 * 24 * 3600
+
+    max_rooms_per_session: int = 5
+    #: Idle timeout of a WAITING room when its config does not set one.
+    waiting_timeout: int = 600
+    #: Idle timeout of a room in IN_GAME or FINISHED.
+    game_timeout: int = 3 * 24 * 3600
+    #: How often the expiry task looks for idle rooms.
+    expiry_interval: float = 30.0
+
+    #: What a second socket for the same session does: replace the first, or be refused.
+    ws_session_conflict: Literal["replace", "refuse"] = "replace"
+    ws_max_frame: int = 64 * 1024
+    #: Frames per second per connection; 0 turns the limit off.
+    ws_rate_limit: float = 20.0
+    ws_rate_burst: int = 40
+    #: Frames refused for rate in a row before the socket is closed with 1008.
+    ws_abuse_limit: int = 200
+    ws_heartbeat: float = 20.0
+    #: Frames waiting for one slow socket before it is dropped.
+    ws_send_queue: int = 256
+    reconnect_grace: int = 60
+    resume_buffer: int = 512
+    chat_history: int = 50
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'roomservice.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``ROOMSERVICE_<FIELD>`` variables, then explicit overrides (CLI flags)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(f"ROOMSERVICE_{field.name.upper()}")
+            if raw is None:
+                continue
+            values[field.name] = _convert(field.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _convert(kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    if kind == "bool":
+        return _bool(raw)
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "Path":
+        return Path(raw)
+    return raw

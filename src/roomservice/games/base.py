@@ -1,0 +1,141 @@
+"""The game plugin API: a game is metadata plus pure rules.
+
+A game never does I/O, never reads the wall clock and never touches the global ``random``: the engine
+passes a :class:`Context` holding the time and a seeded RNG, so a game replays exactly from its seed and
+its action log. State is plain JSON-compatible data (dicts, lists, str, int, float, bool, None) so the
+engine can snapshot it without knowing the game.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+#: A game's whole state: JSON-compatible data owned by the game.
+State = Any
+#: A player's id inside a game: the session id of the seat.
+PlayerId = str
+
+
+class InvalidAction(Exception):
+    """Raised by ``apply`` to refuse an action; the state is left untouched and the sender gets
+    an ``error`` frame with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Context:
+    """What the engine lends a rule: the current time (seconds, monotonic within a game) and an RNG
+    seeded from the game's seed and the action's index."""
+
+    now: float
+    rng: random.Random
+    #: True when the server runs with ``--dev``: test-only options are allowed.
+    dev: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, sent as a ``game_event`` frame. ``to`` limits who receives it
+    (player ids); ``None`` means everyone in the room, spectators included."""
+
+    type: str
+    data: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    to: tuple[PlayerId, ...] | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class Outcome:
+    """The result of a rule: the new state and the events it produced."""
+
+    state: State
+    events: list[Event] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GameInfo:
+    """What the catalogue shows about a game."""
+
+    id: str
+    name: str
+    description: str
+    min_players: int
+    max_players: int
+    realtime: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class Game:
+    """Base class of every game. Subclasses set the class attributes and implement the rules.
+
+    ``options_schema`` is a JSON Schema of the options a host may pass at start; ``validate_options``
+    turns raw options into the dict ``setup`` receives (raise :class:`InvalidAction` to refuse).
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    min_players: ClassVar[int] = 1
+    max_players: ClassVar[int] = 8
+    #: Real-time games are ticked ``tick_rate`` times per second by the engine.
+    realtime: ClassVar[bool] = False
+    tick_rate: ClassVar[float] = 0.0
+    options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+
+    @classmethod
+    def info(cls) -> GameInfo:
+        return GameInfo(
+            id=cls.id,
+            name=cls.name,
+            description=cls.description,
+            min_players=cls.min_players,
+            max_players=cls.max_players,
+            realtime=cls.realtime,
+        )
+
+    def validate_options(self, options: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        return dict(options)
+
+    def setup(self, players: Sequence[PlayerId], options: Mapping[str, Any], ctx: Context) -> Outcome:
+        raise NotImplementedError
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        raise NotImplementedError
+
+    def view(self, state: State, viewer: PlayerId | None) -> Any:
+        """What ``viewer`` may see; ``None`` is a spectator. The only way state leaves the server."""
+        raise NotImplementedError
+
+    def tick(self, state: State, dt: float, ctx: Context) -> Outcome:
+        return Outcome(state)
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        """The final result once the game is over, else ``None``."""
+        raise NotImplementedError
+
+    def on_leave(self, state: State, player: PlayerId, ctx: Context) -> Outcome:
+        """A player's connection dropped or they left; ``state`` may carry on without them."""
+        return Outcome(state)
+
+    def on_rejoin(self, state: State, player: PlayerId, ctx: Context) -> Outcome:
+        return Outcome(state)
+
+    def turn_deadline(self, state: State) -> float | None:
+        """When the engine should next call :meth:`on_timeout`, in ``Context.now`` seconds, or
+        ``None`` for no deadline. The engine reads it after every state change; the default (no
+        timers) suits games that simply wait for their players."""
+        return None
+
+    def on_timeout(self, state: State, ctx: Context) -> Outcome:
+        """Called once ``ctx.now`` has reached :meth:`turn_deadline` (e.g. to skip or auto-play a
+        slow player's turn). Must be safe to call early or twice: a game re-checks its deadline
+        against ``ctx.now`` and returns the state unchanged when nothing is due."""
+        return Outcome(state)

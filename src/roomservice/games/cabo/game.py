@@ -1,0 +1,165 @@
+"""The Cabo game class: options, setup, the move dispatcher, timeouts, view and result.
+
+The rules live in :mod:`.moves` (one function per move), :mod:`.flow` (turns and rounds),
+:mod:`.scoring` and :mod:`.view`; see ``docs/games.md`` for payloads, events and the view.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.games.cabo import flow, moves
+from roomservice.games.cabo.cards import DECK_SIZE, is_full_deck
+from roomservice.games.cabo.view import view as cabo_view
+
+DEFAULT_PEEK_SECONDS = 10.0
+MAX_PEEK_SECONDS = 600.0
+MAX_TURN_TIMER = 3600.0
+
+
+def _seconds(options: Mapping[str, Any], key: str, default: float | None, limit: float) -> Any:
+    value = options.get(key, default)
+    if value is None and default is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= limit:
+        raise InvalidAction("invalid_options", f"{key!r} must be a number of seconds in (0, {limit}].")
+    return float(value)
+
+
+class Cabo(Game):
+    """Keep the lowest hand you can without seeing most of it; call Cabo when you think you win."""
+
+    id = "cabo"
+    name = "Cabo"
+    description = (
+        "A memory card game: four face-down cards each, draw, swap and use powers to end "
+        "each round with the lowest sum. Lowest total when someone passes 100 wins."
+    )
+    min_players = 2
+    max_players = 6
+    realtime = False
+    options_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "peek_seconds": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_PEEK_SECONDS,
+                "default": DEFAULT_PEEK_SECONDS,
+                "description": "How long the setup peek window lasts.",
+            },
+            "turn_timer": {
+                "type": ["number", "null"],
+                "exclusiveMinimum": 0,
+                "maximum": MAX_TURN_TIMER,
+                "default": None,
+                "description": "Seconds per turn; a late turn is auto-played (draw and discard).",
+            },
+            "deck": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": 13},
+                "minItems": DECK_SIZE,
+                "maxItems": DECK_SIZE,
+                "description": "Dev only: the deck order, top of the draw pile first.",
+            },
+        },
+    }
+
+    def validate_options(self, options: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+        """Fill defaults and refuse bad values; a fixed ``deck`` needs the server's dev mode."""
+        if not isinstance(options, Mapping):
+            raise InvalidAction("invalid_options", "Options must be an object.")
+        unknown = sorted(set(map(str, options)) - set(self.options_schema["properties"]))
+        if unknown:
+            raise InvalidAction("invalid_options", f"Unknown Cabo options: {', '.join(unknown)}.")
+        deck = options.get("deck")
+        if deck is not None:
+            if not ctx.dev:
+                raise InvalidAction("dev_only", "The 'deck' option needs a server run with --dev.")
+            if not is_full_deck(deck):
+                raise InvalidAction(
+                    "invalid_options",
+                    "'deck' must be the 52 ranks of a Cabo deck "
+                    "(two 0s, four each of 1..12, two 13s), top first.",
+                )
+            deck = list(deck)
+        return {
+            "peek_seconds": _seconds(options, "peek_seconds", DEFAULT_PEEK_SECONDS, MAX_PEEK_SECONDS),
+            "turn_timer": _seconds(options, "turn_timer", None, MAX_TURN_TIMER),
+            "deck": deck,
+        }
+
+    def setup(self, players: Sequence[PlayerId], options: Mapping[str, Any], ctx: Context) -> Outcome:
+        distinct = len(set(players)) == len(players)
+        if not (self.min_players <= len(players) <= self.max_players and distinct):
+            raise InvalidAction("wrong_player_count", "Cabo needs 2 to 6 distinct players.")
+        state = flow.new_state(list(players), self.validate_options(options, ctx))
+        events: list[Event] = []
+        flow.start_round(state, ctx, events)
+        return Outcome(state, events)
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        if not isinstance(action, dict) or not isinstance(action.get("move"), str):
+            raise InvalidAction("invalid_action", 'Send {"move": "<name>", ...}.')
+        move = moves.MOVES.get(action["move"])
+        if move is None:
+            raise InvalidAction("unknown_move", f"Unknown move {action['move']!r}.")
+        if state["phase"] == flow.GAME_OVER:
+            raise InvalidAction("game_over", "The game is over.")
+        if player not in state["players"]:
+            raise InvalidAction("not_a_player", "You are not playing this game.")
+        new = copy.deepcopy(state)
+        events = move(new, player, action, ctx)
+        return Outcome(new, events)
+
+    def turn_deadline(self, state: State) -> float | None:
+        """The end of the peek window, of the current turn or of the round-over pause."""
+        deadline: float | None = state["deadline"]
+        return deadline
+
+    def on_timeout(self, state: State, ctx: Context) -> Outcome:
+        """Once the deadline has passed: end the setup peeks (first two cards for anyone who did
+        not choose), auto-play a late turn (draw and discard, no power; a drawn card is discarded;
+        a pending power is skipped), or start the next round. Early calls change nothing."""
+        deadline = state["deadline"]
+        if deadline is None or ctx.now < deadline or state["phase"] == flow.GAME_OVER:
+            return Outcome(state)
+        s = copy.deepcopy(state)
+        phase, player = s["phase"], s["turn"]
+        late = [p for p in s["players"] if p not in s["ready"]] if phase == flow.SETUP else [player]
+        events = [Event("timed_out", {"phase": phase, "players": late})]
+        if phase == flow.SETUP:
+            flow.finish_setup(s, ctx, events)
+        elif phase == flow.ROUND_OVER:
+            flow.start_round(s, ctx, events)
+        elif phase == flow.POWER:
+            events.append(Event("power_skipped", {"player": player, "power": s["power"]}))
+            flow.end_turn(s, ctx, events)
+        else:
+            if phase == flow.TURN:
+                events += moves.draw(s, player, {}, ctx)
+            events += moves.discard_drawn(s, player, ctx, with_power=False)
+        return Outcome(s, events)
+
+    def tick(self, state: State, dt: float, ctx: Context) -> Outcome:
+        """Cabo is not real-time, but an engine that ticks it gets the same timeout rule."""
+        return self.on_timeout(state, ctx)
+
+    def view(self, state: State, viewer: PlayerId | None) -> Any:
+        return cabo_view(state, viewer)
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        if state["phase"] != flow.GAME_OVER:
+            return None
+        return {
+            "winners": list(state["winners"]),
+            "totals": dict(state["totals"]),
+            "rounds": state["round"],
+        }
+
+    # on_leave / on_rejoin keep the base defaults: the game goes on and waits for the player (with a
+    # ``turn_timer`` their turns are auto-played meanwhile).

@@ -1,0 +1,1 @@
+"""Room lifecycle: membership, hosts, limits, lobby listing and expiry."""

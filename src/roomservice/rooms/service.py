@@ -1,0 +1,375 @@
+"""The room lifecycle: create, join, leave, start, configure, kick, delete, expire.
+
+Each operation is one database transaction on a locked room row, so membership, capacity and host are
+always consistent, whether the request came over HTTP or the socket. Events are handed to the sink only
+after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roomservice.config import Settings
+from roomservice.errors import Conflict, Forbidden, Invalid, NotFound, RoomServiceError
+from roomservice.games.registry import GameRegistry
+from roomservice.rooms import codes, events
+from roomservice.rooms.events import RoomEvent, RoomEventSink
+from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig
+from roomservice.rooms.passwords import hash_password, verify_password
+from roomservice.sessions import Session
+from roomservice.store import rooms as repo
+from roomservice.store.database import Database
+from roomservice.types import Clock, Role, RoomState, wall_clock
+
+log = logging.getLogger(__name__)
+
+_CODE_ATTEMPTS = 8
+
+
+def room_not_found(code: str) -> NotFound:
+    return NotFound("room_not_found", f"No room with code {code!r}.")
+
+
+def already_in_room(room: Room) -> Conflict:
+    return Conflict(
+        "already_in_room",
+        f"You are already in room {room.name!r} ({room.room_code}); leave it first.",
+        room=room.summary(),
+    )
+
+
+def _require_host(room: Room, session: Session) -> None:
+    if room.host_session_id != session.session_id:
+        raise Forbidden("not_host", "Only the host can do that.")
+
+
+def _validate_name(raw: object) -> str:
+    name = raw.strip() if isinstance(raw, str) else ""
+    if not 1 <= len(name) <= NAME_MAX:
+        raise Invalid("invalid_name", f"A room name is 1–{NAME_MAX} characters.")
+    return name
+
+
+class RoomService:
+    def __init__(
+        self,
+        db: Database,
+        games: GameRegistry,
+        settings: Settings,
+        sink: RoomEventSink,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self.db = db
+        self.games = games
+        self.settings = settings
+        self.sink = sink
+        self.clock = clock
+
+    def default_config(self, game_id: str) -> dict[str, Any]:
+        game = self.games.get(game_id)
+        return {
+            "max_players": game.max_players,
+            "min_players": game.min_players,
+            "timeout_seconds": self.settings.waiting_timeout,
+            "allow_spectators": False,
+            "keep_when_empty": False,
+            "reconnect_grace_seconds": self.settings.reconnect_grace,
+        }
+
+    async def _emit(self, room: Room, out: Sequence[RoomEvent]) -> None:
+        if out:
+            await self.sink.room_events(room, out)
+
+    async def _load(self, conn: AsyncConnection, code: str, *, lock: bool = True) -> tuple[Room, str | None]:
+        found = await repo.get_room(conn, code=codes.normalize(code), lock=lock)
+        if found is None:
+            raise room_not_found(code)
+        return found
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    async def get(self, code: str) -> Room:
+        async with self.db.read() as conn:
+            room, _ = await self._load(conn, code, lock=False)
+        return room
+
+    async def room_of(self, session_id: str) -> Room | None:
+        async with self.db.read() as conn:
+            return await repo.room_of_session(conn, session_id)
+
+    async def created_by(self, session_id: str) -> list[Room]:
+        async with self.db.read() as conn:
+            return await repo.rooms_created_by(conn, session_id)
+
+    # -- operations ------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        session: Session,
+        *,
+        name: object,
+        game: str,
+        password: str | None = None,
+        private: bool = False,
+        config: dict[str, Any] | None = None,
+    ) -> Room:
+        """A new room with ``session`` seated as host."""
+        room_name = _validate_name(name)
+        game_def = self.games.get(game)
+        room_config = RoomConfig.build(game_def, self.default_config(game), config or {})
+        password_hash = await self._hash(password)
+        for _ in range(_CODE_ATTEMPTS):
+            try:
+                return await self._create(session, room_name, game, password_hash, private, room_config)
+            except _CodeCollision:
+                continue
+        raise RoomServiceError("code_exhausted", "Could not allocate a room code; try again.", 503)
+
+    async def _hash(self, password: str | None) -> str | None:
+        if password is None or password == "":
+            return None
+        if len(password) > PASSWORD_MAX:
+            raise Invalid("invalid_password", f"A password is at most {PASSWORD_MAX} characters.")
+        return await hash_password(password)
+
+    async def _create(
+        self,
+        session: Session,
+        name: str,
+        game: str,
+        password_hash: str | None,
+        private: bool,
+        config: RoomConfig,
+    ) -> Room:
+        now = self.clock()
+        host = Member(session.session_id, session.username, Role.PLAYER, 1, now)
+        try:
+            async with self.db.write() as conn:
+                current = await repo.room_of_session(conn, session.session_id)
+                if current is not None:
+                    raise already_in_room(current)
+                mine = await repo.rooms_created_by(conn, session.session_id)
+                if len(mine) >= self.settings.max_rooms_per_session:
+                    raise Conflict(
+                        "room_limit",
+                        f"You already have {len(mine)} rooms; delete one to create another.",
+                        rooms=[r.summary() for r in mine],
+                    )
+                code = codes.new_code()
+                while await repo.code_taken(conn, code):
+                    code = codes.new_code()
+                room = Room(
+                    room_id=str(uuid.uuid4()),
+                    room_code=code,
+                    name=name,
+                    game=game,
+                    has_password=password_hash is not None,
+                    private=private,
+                    config=config,
+                    state=RoomState.WAITING,
+                    host_session_id=session.session_id,
+                    creator_session_id=session.session_id,
+                    created_at=now,
+                    last_activity=now,
+                    game_started_at=None,
+                    members=(host,),
+                )
+                await repo.insert_room(conn, room, password_hash)
+                await repo.add_member(conn, room.room_id, host)
+        except IntegrityError as exc:
+            # Either another transaction took this code, or this session sat down elsewhere
+            # between our check and our insert.
+            current = await self.room_of(session.session_id)
+            if current is not None:
+                raise already_in_room(current) from exc
+            raise _CodeCollision from exc
+        await self._emit(room, [])
+        return room
+
+    async def join(
+        self, session: Session, code: str, *, password: str | None = None, spectator: bool = False
+    ) -> Room:
+        """Seat ``session``; joining the room one already sits in returns that seat unchanged."""
+        async with self.db.read() as conn:
+            room, password_hash = await self._load(conn, code, lock=False)
+            current = await repo.room_of_session(conn, session.session_id)
+        if current is not None:
+            if current.room_id == room.room_id:
+                return current
+            raise already_in_room(current)
+        if password_hash is not None and not await verify_password(password_hash, password or ""):
+            raise Forbidden("wrong_password", "Wrong password for this room.")
+        try:
+            async with self.db.write() as conn:
+                room, _ = await self._load(conn, code)
+                if room.member(session.session_id) is not None:
+                    return room
+                role = Role.SPECTATOR if spectator else Role.PLAYER
+                if spectator and not room.config.allow_spectators:
+                    raise Forbidden("spectators_not_allowed", "This room does not allow spectators.")
+                if role is Role.PLAYER:
+                    if room.state is RoomState.IN_GAME:
+                        raise Conflict("game_in_progress", "A game is in progress; join as a spectator.")
+                    if len(room.players) >= room.config.max_players:
+                        raise Conflict("room_full", "The room is full.")
+                now = self.clock()
+                seat = Member(
+                    session.session_id,
+                    session.username,
+                    role,
+                    max((m.seat for m in room.members), default=0) + 1,
+                    now,
+                )
+                out = [events.player_joined(seat)]
+                host = room.host_session_id
+                if host is None and role is Role.PLAYER:
+                    host = session.session_id  # a kept, empty room gets a host again
+                    out.append(events.host_changed(seat))
+                room = dataclasses.replace(
+                    room, members=(*room.members, seat), last_activity=now, host_session_id=host
+                )
+                await repo.add_member(conn, room.room_id, seat)
+                await repo.save_room(conn, room)
+        except IntegrityError as exc:
+            current = await self.room_of(session.session_id)
+            if current is not None and current.room_id != room.room_id:
+                raise already_in_room(current) from exc
+            if current is not None:
+                return current
+            raise
+        await self._emit(room, out)
+        return room
+
+    async def leave(self, session: Session, code: str) -> Room | None:
+        """Give up one's seat. Returns the room, or None when it was deleted for being empty."""
+        async with self.db.write() as conn:
+            room, _ = await self._load(conn, code)
+            member = room.member(session.session_id)
+            if member is None:
+                raise Conflict("not_in_room", "You are not in this room.")
+            room, out = await self._remove(conn, room, member, "left")
+        await self._emit(room, out)
+        return None if any(e.frame["type"] == "room_closed" for e in out) else room
+
+    async def _remove(
+        self, conn: AsyncConnection, room: Room, member: Member, reason: str
+    ) -> tuple[Room, list[RoomEvent]]:
+        """Unseat ``member``: migrate the host, or close the room when its last player is gone."""
+        remaining = tuple(m for m in room.members if m.session_id != member.session_id)
+        room = dataclasses.replace(room, members=remaining, last_activity=self.clock())
+        out = [events.player_left(member, reason)]
+        if member.role is Role.PLAYER and not room.players and not room.config.keep_when_empty:
+            await repo.delete_room(conn, room.room_id)
+            return room, [*out, events.room_closed("empty")]
+        await repo.remove_member(conn, member.session_id)
+        if room.host_session_id == member.session_id:
+            players = room.players
+            new_host = players[0] if players else None  # seats are in arrival order
+            room = dataclasses.replace(room, host_session_id=new_host.session_id if new_host else None)
+            out.append(events.host_changed(new_host))
+        await repo.save_room(conn, room)
+        return room, out
+
+    async def kick(self, session: Session, code: str, target: str) -> Room:
+        async with self.db.write() as conn:
+            room, _ = await self._load(conn, code)
+            _require_host(room, session)
+            if target == session.session_id:
+                raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
+            member = room.member(target)
+            if member is None:
+                raise NotFound("not_in_room", "That session is not in this room.")
+            room, out = await self._remove(conn, room, member, "kicked")
+        await self._emit(room, [events.kicked(member), *out])
+        return room
+
+    async def start(self, session: Session, code: str) -> Room:
+        async with self.db.write() as conn:
+            room, _ = await self._load(conn, code)
+            _require_host(room, session)
+            if room.state is RoomState.IN_GAME:
+                raise Conflict("game_in_progress", "A game is already in progress.")
+            if len(room.players) < room.config.min_players:
+                raise Conflict(
+                    "not_enough_players",
+                    f"At least {room.config.min_players} players are needed to start.",
+                )
+            now = self.clock()
+            room = dataclasses.replace(room, state=RoomState.IN_GAME, game_started_at=now, last_activity=now)
+            await repo.save_room(conn, room)
+        await self._emit(room, [events.room_updated(room)])
+        return room
+
+    async def finish(self, room_id: str) -> Room | None:
+        """Mark a room's game over (IN_GAME → FINISHED); the host may then start again."""
+        async with self.db.write() as conn:
+            found = await repo.get_room(conn, room_id=room_id, lock=True)
+            if found is None or found[0].state is not RoomState.IN_GAME:
+                return None
+            room = dataclasses.replace(found[0], state=RoomState.FINISHED, last_activity=self.clock())
+            await repo.save_room(conn, room)
+        await self._emit(room, [events.room_updated(room)])
+        return room
+
+    async def configure(self, session: Session, code: str, patch: dict[str, Any]) -> Room:
+        async with self.db.write() as conn:
+            room, _ = await self._load(conn, code)
+            _require_host(room, session)
+            if room.state is RoomState.IN_GAME:
+                raise Conflict("game_in_progress", "The config cannot change during a game.")
+            config = RoomConfig.build(self.games.get(room.game), room.config.to_dict(), patch)
+            if config.max_players < len(room.players):
+                raise Invalid(
+                    "invalid_config",
+                    f"max_players cannot be below the {len(room.players)} players seated.",
+                )
+            room = dataclasses.replace(room, config=config, last_activity=self.clock())
+            await repo.save_room(conn, room)
+        await self._emit(room, [events.room_updated(room)])
+        return room
+
+    async def delete(self, session: Session, code: str) -> Room:
+        """Close a room. The host may, and so may its creator, so a creator at the room limit can
+        always free a slot."""
+        async with self.db.write() as conn:
+            room, _ = await self._load(conn, code)
+            if session.session_id not in (room.host_session_id, room.creator_session_id):
+                raise Forbidden("not_host", "Only the host can delete the room.")
+            await repo.delete_room(conn, room.room_id)
+        await self._emit(room, [events.room_closed("deleted")])
+        return room
+
+    def _expired(self, room: Room, now: float) -> bool:
+        waiting = room.state is RoomState.WAITING
+        timeout = room.config.timeout_seconds if waiting else self.settings.game_timeout
+        return room.last_activity + timeout < now
+
+    async def expire(self) -> list[Room]:
+        """Delete every room idle past its timeout; returns what was deleted."""
+        now = self.clock()
+        async with self.db.read() as conn:
+            candidates = await repo.expired_room_ids(conn, now, self.settings.game_timeout)
+        closed: list[Room] = []
+        for room_id in candidates:
+            async with self.db.write() as conn:
+                found = await repo.get_room(conn, room_id=room_id, lock=True)
+                # Checked again under the lock: activity may have arrived since the scan.
+                if found is None or not self._expired(found[0], now):
+                    continue
+                await repo.delete_room(conn, room_id)
+            closed.append(found[0])
+            await self._emit(found[0], [events.room_closed("expired")])
+        if closed:
+            log.info("expired %d idle room(s)", len(closed))
+        return closed
+
+
+class _CodeCollision(Exception):
+    pass

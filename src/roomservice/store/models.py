@@ -1,0 +1,76 @@
+"""Database tables. Times are float seconds since the epoch (UTC), the same on every backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Server-wide values shared by every node, such as the generated token secret."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+
+
+class RoomRow(Base):
+    __tablename__ = "rooms"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    game: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # ``capacity``, ``idle_timeout`` and ``player_count`` mirror config and membership so the lobby and
+    # the expiry task can sort and filter in SQL; they are written in the same transaction as their source.
+    capacity: Mapped[int] = mapped_column(Integer)
+    idle_timeout: Mapped[int] = mapped_column(Integer)
+    player_count: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    host_session_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    creator_session_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_activity: Mapped[float] = mapped_column(Float)
+    game_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (
+        Index("ix_rooms_lobby", "private", "game", "state"),
+        Index("ix_rooms_creator", "creator_session_id"),
+        Index("ix_rooms_last_activity", "last_activity"),
+    )
+
+
+class MemberRow(Base):
+    """A seat. ``session_id`` is the primary key: a session sits in at most one room, enforced by the
+    database itself. ``seat`` orders members by arrival, so the longest-seated player is the lowest."""
+
+    __tablename__ = "room_members"
+
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    room_id: Mapped[str] = mapped_column(String(36), ForeignKey("rooms.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    seat: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_room_members_room", "room_id", "seat"),)

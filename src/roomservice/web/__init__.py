@@ -1,0 +1,1 @@
+"""HTTP and WebSocket edge: the only package that imports FastAPI/Starlette."""

@@ -1,0 +1,59 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from roomservice import __version__
+from roomservice.config import Settings
+from roomservice.games.registry import GameRegistry
+from roomservice.services import build_services, start_background
+from roomservice.types import Clock, wall_clock
+from roomservice.web import errors
+from roomservice.web.deps import ServicesDep
+from roomservice.web.responses import JSON
+from roomservice.web.routes import games, health, rooms, session
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = wall_clock,
+    games_registry: GameRegistry | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """Build the app. ``background=False`` leaves out timers (expiry), for tests that drive them."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await build_services(settings, clock=clock, games=games_registry)
+        app.state.services = services
+        if background:
+            start_background(services)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="roomservice",
+        version=__version__,
+        description="Multiplayer rooms: sessions, lobby, rooms, real-time sockets and games.",
+        lifespan=lifespan,
+        default_response_class=JSON,
+    )
+    errors.install(app)
+    for module in (health, session, games, rooms):
+        app.include_router(module.router)
+
+    @app.get("/r/{code}", tags=["rooms"], summary="Invite link to a room")
+    async def invite(code: str, svc: ServicesDep) -> Response:
+        room = await svc.rooms.get(code)
+        return JSON({"room": room.to_dict()})
+
+    return app

@@ -1,0 +1,33 @@
+"""Request dependencies: the services and the caller's session."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from roomservice.services import Services
+from roomservice.sessions import Session
+
+
+def services(conn: HTTPConnection) -> Services:
+    return conn.app.state.services  # type: ignore[no-any-return]
+
+
+def token_of(conn: HTTPConnection, cookie_name: str) -> str | None:
+    """The session token: ``Authorization: Bearer``, then ``?token=`` (sockets), then the cookie."""
+    auth = conn.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return conn.query_params.get("token") or conn.cookies.get(cookie_name)
+
+
+async def current_session(request: Request) -> Session:
+    svc = services(request)
+    return await svc.sessions.authenticate(token_of(request, svc.settings.session_cookie))
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+SessionDep = Annotated[Session, Depends(current_session)]

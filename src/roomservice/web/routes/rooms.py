@@ -1,0 +1,136 @@
+"""``/api/rooms``: the lobby and every room operation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+from starlette.responses import Response
+
+from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
+from roomservice.rooms.model import Room
+from roomservice.types import RoomState
+from roomservice.web.deps import ServicesDep, SessionDep
+from roomservice.web.responses import JSON
+
+router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+
+class CreateRoom(BaseModel):
+    name: Any = None
+    game: str
+    password: str | None = None
+    private: bool = False
+    config: dict[str, Any] | None = None
+
+
+class JoinRoom(BaseModel):
+    password: str | None = None
+    spectator: bool = False
+
+
+class Kick(BaseModel):
+    session_id: str
+
+
+class ConfigPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_players: int | None = None
+    min_players: int | None = None
+    timeout_seconds: int | None = None
+    allow_spectators: bool | None = None
+    keep_when_empty: bool | None = None
+    reconnect_grace_seconds: int | None = None
+
+
+def room_body(room: Room) -> dict[str, Any]:
+    data = room.to_dict()
+    return {
+        "room_code": room.room_code,
+        "room_id": room.room_id,
+        "room": data,
+        "players": data["players"],
+    }
+
+
+@router.get("", summary="The lobby: public rooms")
+async def lobby(
+    svc: ServicesDep,
+    game: str | None = None,
+    state: RoomState | None = None,
+    has_password: bool | None = None,
+    q: Annotated[str | None, Query(max_length=40)] = None,
+    free_seats: bool | None = None,
+    sort: str = "created_at",
+    order: str = "desc",
+    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
+    cursor: str | None = None,
+) -> Response:
+    query = LobbyQuery(game, state, has_password, q, free_seats, sort, order, limit, cursor)
+    page, next_cursor = await list_rooms(svc.db, query)
+    return JSON({"rooms": [r.to_dict() for r in page], "next_cursor": next_cursor})
+
+
+@router.post("", status_code=201, summary="Create a room; the creator joins as host")
+@router.post("/create", status_code=201, include_in_schema=False)
+async def create_room(body: CreateRoom, session: SessionDep, svc: ServicesDep) -> Response:
+    room = await svc.rooms.create(
+        session,
+        name=body.name,
+        game=body.game,
+        password=body.password,
+        private=body.private,
+        config=body.config,
+    )
+    return JSON(room_body(room), 201)
+
+
+@router.get("/mine", summary="Rooms the current session created")
+async def my_rooms(session: SessionDep, svc: ServicesDep) -> Response:
+    return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session.session_id)]})
+
+
+@router.get("/{code}", summary="One room, by code")
+async def get_room(code: str, svc: ServicesDep) -> Response:
+    return JSON(room_body(await svc.rooms.get(code)))
+
+
+@router.post("/{code}/join", summary="Take a seat (or a spectator's place)")
+async def join_room(
+    code: str, session: SessionDep, svc: ServicesDep, body: JoinRoom | None = None
+) -> Response:
+    body = body or JoinRoom()
+    room = await svc.rooms.join(session, code, password=body.password, spectator=body.spectator)
+    return JSON(room_body(room))
+
+
+@router.post("/{code}/leave", summary="Give up your seat")
+async def leave_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
+    room = await svc.rooms.leave(session, code)
+    if room is None:
+        return JSON({"room_code": code.upper(), "room": None, "deleted": True})
+    return JSON({**room_body(room), "deleted": False})
+
+
+@router.post("/{code}/start", summary="Start the game (host)")
+async def start_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
+    return JSON(room_body(await svc.rooms.start(session, code)))
+
+
+@router.patch("/{code}/config", summary="Change the room's config (host, not during a game)")
+async def configure_room(code: str, body: ConfigPatch, session: SessionDep, svc: ServicesDep) -> Response:
+    patch = body.model_dump(exclude_unset=True)
+    return JSON(room_body(await svc.rooms.configure(session, code, patch)))
+
+
+@router.post("/{code}/kick", summary="Remove a member (host)")
+async def kick(code: str, body: Kick, session: SessionDep, svc: ServicesDep) -> Response:
+    return JSON(room_body(await svc.rooms.kick(session, code, body.session_id)))
+
+
+@router.delete("/{code}", summary="Close the room (host)")
+async def delete_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
+    room = await svc.rooms.delete(session, code)
+    return JSON({"room_code": room.room_code, "room_id": room.room_id, "deleted": True})

@@ -1,0 +1,147 @@
+"""Shared fixtures. Backend suites run once on SQLite and once on PostgreSQL.
+
+PostgreSQL comes from ``ROOMSERVICE_TEST_POSTGRES_URL`` (default: the local ``test`` database). When it
+cannot be reached the PostgreSQL half is skipped with the reason, except under ``CI=true`` or
+``ROOMSERVICE_REQUIRE_SERVICES=1``, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from roomservice.config import Settings
+from roomservice.web.app import create_app
+
+POSTGRES_URL = os.environ.get(
+    "ROOMSERVICE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("ROOMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TABLES = ("room_members", "rooms", "sessions", "meta")
+
+
+def services_required() -> bool:
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("ROOMSERVICE_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, why: object) -> None:
+    message = f"{what} is not reachable: {why}"
+    if services_required():
+        pytest.fail(message + " (required under CI)", pytrace=False)
+    pytest.skip(message)
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+_pg_state: dict[str, Any] = {}
+
+
+async def _reset_postgres() -> None:
+    import asyncpg
+
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        if not _pg_state.get("fresh"):
+            # First use in this run: start from an empty schema so migrations run from scratch.
+            await conn.execute("DROP TABLE IF EXISTS " + ", ".join((*TABLES, "alembic_version")) + " CASCADE")
+            _pg_state["fresh"] = True
+        else:
+            existing = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            names = [t for t in TABLES if t in {r["tablename"] for r in existing}]
+            if names:
+                await conn.execute("TRUNCATE " + ", ".join(names) + " CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    try:
+        await asyncio.wait_for(_reset_postgres(), 10)
+    except Exception as exc:
+        unavailable("PostgreSQL at " + POSTGRES_URL, exc)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret")
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock, background=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+class Api:
+    """Opens clients on the app; ``user(name)`` is a client already holding a session."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._clients: list[httpx.AsyncClient] = []
+
+    def client(self) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver")
+        self._clients.append(client)
+        return client
+
+    async def user(self, name: str) -> User:
+        client = self.client()
+        resp = await client.post("/api/session", json={"username": name})
+        assert resp.status_code == 201, resp.text
+        body = resp.json()
+        client.cookies.clear()
+        client.headers["Authorization"] = f"Bearer {body['token']}"
+        return User(client, body["session_id"], name, body["token"])
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+
+
+class User:
+    def __init__(self, client: httpx.AsyncClient, session_id: str, name: str, token: str) -> None:
+        self.http = client
+        self.session_id = session_id
+        self.name = name
+        self.token = token
+
+    async def create_room(self, name: str = "Room", game: str = "tictactoe", **body: Any) -> dict[str, Any]:
+        resp = await self.http.post("/api/rooms", json={"name": name, "game": game, **body})
+        assert resp.status_code == 201, resp.text
+        return resp.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def api(app: FastAPI) -> AsyncIterator[Api]:
+    helper = Api(app)
+    yield helper
+    await helper.close()
