@@ -145,3 +145,59 @@ async def api(app: FastAPI) -> AsyncIterator[Api]:
     helper = Api(app)
     yield helper
     await helper.close()
+
+
+class Server:
+    """A real uvicorn server on 127.0.0.1, running in the test's event loop."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.http = f"http://127.0.0.1:{port}"
+        self.ws = f"ws://127.0.0.1:{port}/ws"
+
+
+@pytest.fixture
+def server_settings(settings: Settings) -> Settings:
+    settings.port = 0
+    settings.ws_heartbeat = 0.5
+    return settings
+
+
+@pytest.fixture
+async def server(server_settings: Settings) -> AsyncIterator[Server]:
+    import uvicorn
+
+    from roomservice.web.server import uvicorn_config
+
+    app = create_app(server_settings, background=True)
+    config = uvicorn_config(app, server_settings, log_level="warning")
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve())
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = instance.servers[0].sockets[0].getsockname()[1]
+    yield Server(app, port)
+    instance.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def remote(server: Server) -> AsyncIterator[Api]:
+    """Like ``api``, but over real HTTP to ``server``."""
+    helper = RemoteApi(server)
+    yield helper
+    await helper.close()
+
+
+class RemoteApi(Api):
+    def __init__(self, server: Server) -> None:
+        super().__init__(server.app)
+        self.server = server
+
+    def client(self) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.server.http)
+        self._clients.append(client)
+        return client

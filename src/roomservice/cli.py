@@ -51,19 +51,9 @@ def serve(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from roomservice.web.app import create_app
+    from roomservice.web.server import uvicorn_config
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        ws="websockets-sansio",
-        ws_max_size=settings.ws_max_frame,
-        # Heartbeats are the server's own (realtime layer), so the transport's pings are off.
-        ws_ping_interval=None,
-        ws_per_message_deflate=False,
-        proxy_headers=True,
-    )
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level)).run()
 
 
 async def migrate(settings: Settings, revision: str) -> None:

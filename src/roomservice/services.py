@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 
+from roomservice.broker.base import Broker
+from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.games.registry import GameRegistry, default_registry
-from roomservice.rooms.events import RoomEvent
-from roomservice.rooms.expiry import run_expiry
-from roomservice.rooms.model import Room
+from roomservice.realtime.hub import Hub
 from roomservice.rooms.service import RoomService
 from roomservice.sessions import SessionService, TokenSigner
 from roomservice.store.database import Database
@@ -20,12 +20,8 @@ from roomservice.types import Clock, wall_clock
 
 log = logging.getLogger(__name__)
 
-
-class _Unwired:
-    """The sink before the real-time layer attaches: events have no sockets to reach."""
-
-    async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
-        return None
+#: Seconds between writes of chat activity to rooms' last_activity.
+ACTIVITY_FLUSH = 5.0
 
 
 @dataclasses.dataclass
@@ -35,12 +31,17 @@ class Services:
     games: GameRegistry
     sessions: SessionService
     rooms: RoomService
+    broker: Broker
+    hub: Hub
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
 
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.hub.close()
+        await self.hub.flush_activity()
+        await self.broker.close()
         await self.db.close()
 
 
@@ -53,9 +54,26 @@ async def build_services(
     secret = settings.secret_key or await db.get_or_create_secret()
     games = games or default_registry()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), clock)
-    rooms = RoomService(db, games, settings, _Unwired(), clock)
-    return Services(settings, db, games, sessions, rooms)
+    rooms = RoomService(db, games, settings, sink=None, clock=clock)
+    broker = LocalBroker()
+    hub = Hub(settings, rooms, broker, clock)
+    rooms.sink = hub
+    return Services(settings, db, games, sessions, rooms, broker, hub)
+
+
+async def _every(interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run ``job`` every ``interval`` seconds until cancelled; a failed run is logged, not fatal."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed", what)
 
 
 def start_background(services: Services) -> None:
-    services.tasks.append(asyncio.create_task(run_expiry(services.rooms, services.settings.expiry_interval)))
+    """Timers: idle-room expiry, and the batched write of chat activity."""
+    services.tasks += [
+        asyncio.create_task(_every(services.settings.expiry_interval, services.rooms.expire, "room expiry")),
+        asyncio.create_task(_every(ACTIVITY_FLUSH, services.hub.flush_activity, "activity flush")),
+    ]

@@ -522,6 +522,7 @@ def test_timeout_after_a_round_starts_the_next() -> None:
     assert t.phase == "round_over"
     events = t.timeout()
     assert types(events) == ["timed_out", "round_started"]
+    assert dict(events[0].data) == {"phase": "round_over", "players": []}
     assert t.phase == "setup" and t.state["round"] == 2
 
 

@@ -214,7 +214,8 @@ def junk(state: Any, rng: random.Random) -> tuple[str, Any]:
 class Played:
     players: list[str]
     options: dict[str, Any]
-    log: list[tuple[str | None, Any, float]]
+    #: (step, player, action, now) of every accepted step; refused junk takes no step.
+    log: list[tuple[int, str | None, Any, float]]
     states: list[Any]
     events: list[Event]
 
@@ -238,6 +239,7 @@ def play(seed: int, max_steps: int = 20_000) -> Played:
         if state["phase"] == "game_over":
             return played
         now += rng.uniform(0, 2)
+        player: str | None
         if rng.random() < 0.1:
             player, action = junk(state, rng)
             before = copy.deepcopy(state)
@@ -261,7 +263,7 @@ def play(seed: int, max_steps: int = 20_000) -> Played:
         assert state == outcome.state
         check_invariants(state)
         check_views(state, witness)
-        played.log.append((player, action, now))
+        played.log.append((step, player, action, now))
         played.states.append(state)
         played.events.extend(outcome.events)
     raise AssertionError(f"seed {seed}: no end after {max_steps} steps")
@@ -291,9 +293,9 @@ def check_result(played: Played) -> None:
     assert sum(e.type == "game_over" for e in played.events) == 1
 
 
-@pytest.mark.parametrize("block", range(10))
+@pytest.mark.parametrize("block", range(6))
 def test_random_games_never_leak_and_always_end(block: int) -> None:
-    for seed in range(block * 15, block * 15 + 15):
+    for seed in range(block * 10, block * 10 + 10):
         check_result(play(seed))
 
 
@@ -304,9 +306,7 @@ def test_same_seed_and_actions_replay_to_the_same_states() -> None:
             played.players, GAME.validate_options(played.options, ctx(seed, 0, 0.0)), ctx(seed, 0, 0.0)
         ).state
         assert state == played.states[0]
-        # Steps are numbered as in ``play``, which skips refused junk; replay the same numbering.
-        for (player, action, now), expected in zip(played.log, played.states[1:], strict=True):
-            step = played.states.index(expected)
+        for (step, player, action, now), expected in zip(played.log, played.states[1:], strict=True):
             if action == TIMEOUT:
                 state = GAME.on_timeout(state, ctx(seed, step, now)).state
             else:

@@ -63,7 +63,7 @@ class RoomService:
         db: Database,
         games: GameRegistry,
         settings: Settings,
-        sink: RoomEventSink,
+        sink: RoomEventSink | None,
         clock: Clock = wall_clock,
     ) -> None:
         self.db = db
@@ -84,7 +84,7 @@ class RoomService:
         }
 
     async def _emit(self, room: Room, out: Sequence[RoomEvent]) -> None:
-        if out:
+        if out and self.sink is not None:
             await self.sink.room_events(room, out)
 
     async def _load(self, conn: AsyncConnection, code: str, *, lock: bool = True) -> tuple[Room, str | None]:
@@ -247,14 +247,15 @@ class RoomService:
         await self._emit(room, out)
         return room
 
-    async def leave(self, session: Session, code: str) -> Room | None:
-        """Give up one's seat. Returns the room, or None when it was deleted for being empty."""
+    async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
+        """Give up one's seat (``reason``: left, or disconnected when a socket's grace ran out).
+        Returns the room, or None when it was deleted for being empty."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
             member = room.member(session.session_id)
             if member is None:
                 raise Conflict("not_in_room", "You are not in this room.")
-            room, out = await self._remove(conn, room, member, "left")
+            room, out = await self._remove(conn, room, member, reason)
         await self._emit(room, out)
         return None if any(e.frame["type"] == "room_closed" for e in out) else room
 
@@ -345,6 +346,11 @@ class RoomService:
             await repo.delete_room(conn, room.room_id)
         await self._emit(room, [events.room_closed("deleted")])
         return room
+
+    async def touch(self, room_ids: set[str]) -> None:
+        """Record activity that happened outside a room operation (chat), in one statement."""
+        async with self.db.write() as conn:
+            await repo.touch_rooms(conn, room_ids, self.clock())
 
     def _expired(self, room: Room, now: float) -> bool:
         waiting = room.state is RoomState.WAITING

@@ -157,6 +157,10 @@ async def delete_room(conn: AsyncConnection, room_id: str) -> None:
     await conn.execute(delete(rooms).where(rooms.c.id == room_id))
 
 
+async def touch_rooms(conn: AsyncConnection, room_ids: Iterable[str], now: float) -> None:
+    await conn.execute(update(rooms).where(rooms.c.id.in_(list(room_ids))).values(last_activity=now))
+
+
 async def expired_room_ids(conn: AsyncConnection, now: float, game_timeout: int) -> list[str]:
     """Rooms idle past their timeout: ``idle_timeout`` while WAITING, ``game_timeout`` otherwise."""
     waiting = rooms.c.state == RoomState.WAITING.value

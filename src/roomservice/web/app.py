@@ -17,6 +17,7 @@ from roomservice.web import errors
 from roomservice.web.deps import ServicesDep
 from roomservice.web.responses import JSON
 from roomservice.web.routes import games, health, rooms, session
+from roomservice.web.ws import websocket_endpoint
 
 
 def create_app(
@@ -50,6 +51,8 @@ def create_app(
     errors.install(app)
     for module in (health, session, games, rooms):
         app.include_router(module.router)
+
+    app.add_api_websocket_route("/ws", websocket_endpoint)
 
     @app.get("/r/{code}", tags=["rooms"], summary="Invite link to a room")
     async def invite(code: str, svc: ServicesDep) -> Response:

@@ -24,6 +24,16 @@ GAME_OVER = "game_over"
 TURN_PHASES = (TURN, DRAWN, POWER)
 
 
+def clone(value: Any) -> Any:
+    """A deep copy of plain JSON data; about three times faster than ``copy.deepcopy``, which
+    matters because every action copies the whole state before changing it."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
+
+
 def new_state(players: list[str], options: dict[str, Any]) -> S:
     """A game before its first deal; :func:`start_round` deals."""
     return {

@@ -6,7 +6,6 @@ The rules live in :mod:`.moves` (one function per move), :mod:`.flow` (turns and
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,7 +111,7 @@ class Cabo(Game):
             raise InvalidAction("game_over", "The game is over.")
         if player not in state["players"]:
             raise InvalidAction("not_a_player", "You are not playing this game.")
-        new = copy.deepcopy(state)
+        new = flow.clone(state)
         events = move(new, player, action, ctx)
         return Outcome(new, events)
 
@@ -128,9 +127,12 @@ class Cabo(Game):
         deadline = state["deadline"]
         if deadline is None or ctx.now < deadline or state["phase"] == flow.GAME_OVER:
             return Outcome(state)
-        s = copy.deepcopy(state)
+        s = flow.clone(state)
         phase, player = s["phase"], s["turn"]
-        late = [p for p in s["players"] if p not in s["ready"]] if phase == flow.SETUP else [player]
+        if phase == flow.SETUP:
+            late = [p for p in s["players"] if p not in s["ready"]]
+        else:
+            late = [] if player is None else [player]
         events = [Event("timed_out", {"phase": phase, "players": late})]
         if phase == flow.SETUP:
             flow.finish_setup(s, ctx, events)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roomservice.games.cabo.flow import DRAWN, GAME_OVER, ROUND_OVER, S
+from roomservice.games.cabo.flow import DRAWN, GAME_OVER, ROUND_OVER, S, clone
 
 
 def visible_rank(card: dict[str, Any], viewer: str | None, revealed: bool) -> int | None:
@@ -50,15 +50,6 @@ def view(s: S, viewer: str | None) -> dict[str, Any]:
         "power": s["power"],
         "totals": dict(s["totals"]),
         "resets_used": list(s["resets_used"]),
-        "last_round": _copy(s["last_round"]),
+        "last_round": clone(s["last_round"]),
         "winners": None if s["winners"] is None else list(s["winners"]),
     }
-
-
-def _copy(value: Any) -> Any:
-    """A plain copy so a view never aliases the state it came from."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

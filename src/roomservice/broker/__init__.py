@@ -1,0 +1,1 @@
+"""Fan-out between nodes. ``local`` (default) keeps everything in this process."""

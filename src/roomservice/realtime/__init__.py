@@ -1,0 +1,1 @@
+"""Sockets, presence, resume buffers, rate limits and fan-out."""
