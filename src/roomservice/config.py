@@ -27,6 +27,8 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     #: Signs session tokens. Empty: generated once and kept in the database.
     secret_key: str = ""
+    #: Extra games: comma-separated ``module:Class`` paths, loaded after built-ins and entry points.
+    games: str = ""
     #: Development mode: enables test-only game options such as a fixed deck order.
     dev: bool = False
     #: Apply database migrations when the server starts.

@@ -48,11 +48,11 @@ class Services:
 async def build_services(
     settings: Settings, *, clock: Clock = wall_clock, games: GameRegistry | None = None
 ) -> Services:
+    games = games or default_registry(p.strip() for p in settings.games.split(",") if p.strip())
     db = Database(settings.effective_database_url)
     if settings.migrate_on_start:
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
-    games = games or default_registry()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), clock)
     rooms = RoomService(db, games, settings, sink=None, clock=clock)
     broker = LocalBroker()

@@ -34,3 +34,19 @@ async def test_unknown_route_has_error_shape(api: Api) -> None:
     resp = await api.client().get("/api/nope")
     assert resp.status_code == 404
     assert resp.json()["error"]["code"] == "not_found"
+
+
+async def test_games_from_config_paths(tmp_path: object) -> None:
+    from roomservice.config import Settings
+    from roomservice.services import build_services
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/g.db",
+        games="roomservice.games.tictactoe.game:TicTacToe",
+    )
+    try:
+        await build_services(settings)
+    except ValueError as exc:  # the same class as the built-in: refused, by name
+        assert "tictactoe" in str(exc)
+    else:
+        raise AssertionError("a duplicate game id must be refused")
