@@ -144,7 +144,6 @@ async def test_http_operations_emit_frames(server: Server, remote: Api) -> None:
     code = (await alice.create_room("r", "cabo"))["room_code"]
     await bob.http.post(f"/api/rooms/{code}/join")
     await carol.http.post(f"/api/rooms/{code}/join")
-    a, b, c = (await Sock.open(server, u) for u in (alice, bob, carol)).__aiter__(), None, None
     a = await Sock.open(server, alice)
     b = await Sock.open(server, bob)
     c = await Sock.open(server, carol)

@@ -22,10 +22,12 @@ from roomservice.errors import RoomServiceError
 from roomservice.protocol import codes
 from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, decode, encode, error
 from roomservice.realtime.channel import RoomChannel
-from roomservice.realtime.connection import Connection
+from roomservice.realtime.connection import Close, Connection, SendText
+from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.rooms.events import RoomEvent
 from roomservice.rooms.model import Room, iso
 from roomservice.rooms.service import RoomService
+from roomservice.sessions import Session
 from roomservice.types import Clock, wall_clock
 
 log = logging.getLogger(__name__)
@@ -156,9 +158,7 @@ class Hub:
 
     # -- sockets -----------------------------------------------------------------------------
 
-    def new_connection(self, session: Any, send: Any, close: Any) -> Connection:
-        from roomservice.realtime.ratelimit import TokenBucket
-
+    def new_connection(self, session: Session, send: SendText, close: Close) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
         return Connection(session, send, close, bucket, self.settings.ws_send_queue)
 
