@@ -24,7 +24,6 @@ POSTGRES_URL = os.environ.get(
     "ROOMSERVICE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("ROOMSERVICE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = ("room_members", "rooms", "sessions", "meta")
 
 
 def services_required() -> bool:
@@ -60,15 +59,17 @@ async def _reset_postgres() -> None:
     dsn = POSTGRES_URL.replace("postgresql+asyncpg", "postgresql")
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        tables = [r["tablename"] for r in rows]
         if not _pg_state.get("fresh"):
             # First use in this run: start from an empty schema so migrations run from scratch.
-            await conn.execute("DROP TABLE IF EXISTS " + ", ".join((*TABLES, "alembic_version")) + " CASCADE")
+            if tables:
+                await conn.execute("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
             _pg_state["fresh"] = True
         else:
-            existing = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            names = [t for t in TABLES if t in {r["tablename"] for r in existing}]
-            if names:
-                await conn.execute("TRUNCATE " + ", ".join(names) + " CASCADE")
+            data = [f'"{t}"' for t in tables if t != "alembic_version"]
+            if data:
+                await conn.execute("TRUNCATE " + ", ".join(data) + " CASCADE")
     finally:
         await conn.close()
 
