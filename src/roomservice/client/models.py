@@ -1,0 +1,88 @@
+"""What the HTTP API and the room frames describe: sessions, games, rooms and their members.
+
+Decoded with msgspec. Fields a newer server adds are ignored; fields it may leave out have defaults,
+so an older client keeps working against a newer server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class Session(msgspec.Struct, kw_only=True):
+    """A guest session. ``token`` is set only when the session was just created; ``room_code`` only
+    by ``GET /api/session`` (the room the session sits in, if any)."""
+
+    session_id: str
+    username: str
+    token: str | None = None
+    room_code: str | None = None
+
+
+class GameInfo(msgspec.Struct, kw_only=True):
+    """One entry of the game catalogue."""
+
+    id: str
+    name: str
+    description: str = ""
+    min_players: int
+    max_players: int
+    realtime: bool = False
+
+
+class RoomConfig(msgspec.Struct, kw_only=True):
+    max_players: int
+    min_players: int
+    timeout_seconds: int
+    allow_spectators: bool = False
+    keep_when_empty: bool = False
+    reconnect_grace_seconds: int = 60
+
+
+class Member(msgspec.Struct, kw_only=True):
+    """A player or spectator. ``online`` is known only in socket frames (``room_state``): whether the
+    member's socket is attached right now; HTTP answers leave it ``None``."""
+
+    session_id: str
+    username: str
+    role: str
+    joined_at: datetime | None = None
+    online: bool | None = None
+
+
+class Room(msgspec.Struct, kw_only=True):
+    """A room as ``GET /api/rooms/{code}`` shows it (never its password)."""
+
+    room_id: str
+    room_code: str
+    name: str
+    game: str
+    has_password: bool = False
+    private: bool = False
+    config: RoomConfig
+    #: ``WAITING``, ``IN_GAME`` or ``FINISHED``.
+    state: str
+    host_session_id: str | None = None
+    host: str | None = None
+    creator_session_id: str | None = None
+    created_at: datetime | None = None
+    last_activity: datetime | None = None
+    game_started_at: datetime | None = None
+    players: list[Member] = []
+    spectators: list[Member] = []
+    player_count: int = 0
+    capacity: int = 0
+    invite_path: str = ""
+
+    def member(self, session_id: str) -> Member | None:
+        """The player or spectator with ``session_id``, if present."""
+        return next((m for m in (*self.players, *self.spectators) if m.session_id == session_id), None)
+
+
+class LobbyPage(msgspec.Struct, kw_only=True):
+    """One page of the lobby; pass ``next_cursor`` back as ``cursor`` for the next (None: last page)."""
+
+    rooms: list[Room]
+    next_cursor: str | None = None

@@ -1,0 +1,35 @@
+"""Clients of the real server fixture, closed when the test ends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from roomservice.client import Client
+from tests.conftest import Server
+
+
+class Clients:
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._opened: list[Client] = []
+
+    async def new(self, username: str | None = None, token: str | None = None) -> Client:
+        """A client of the server; with ``username``, holding a fresh session of that name."""
+        client = Client(self.server.http, token)
+        self._opened.append(client)
+        if username is not None:
+            await client.create_session(username)
+        return client
+
+    async def close(self) -> None:
+        for client in self._opened:
+            await client.aclose()
+
+
+@pytest.fixture
+async def clients(server: Server) -> AsyncIterator[Clients]:
+    opened = Clients(server)
+    yield opened
+    await opened.close()
