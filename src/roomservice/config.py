@@ -60,6 +60,11 @@ class Settings:
     resume_buffer: int = 512
     chat_history: int = 50
 
+    #: Write every accepted game step to the action log (off only to measure what it costs).
+    persist_games: bool = True
+    #: Accepted steps between two snapshots of a game (one is also written when a game ends).
+    snapshot_every: int = 50
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

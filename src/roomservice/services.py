@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
+from roomservice.engine.engine import Engine
 from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.realtime.hub import Hub
 from roomservice.rooms.service import RoomService
@@ -33,6 +34,7 @@ class Services:
     rooms: RoomService
     broker: Broker
     hub: Hub
+    engine: Engine
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
 
     async def close(self) -> None:
@@ -40,6 +42,7 @@ class Services:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.hub.close()
+        await self.engine.close()
         await self.hub.flush_activity()
         await self.broker.close()
         await self.db.close()
@@ -57,8 +60,10 @@ async def build_services(
     rooms = RoomService(db, games, settings, sink=None, clock=clock)
     broker = LocalBroker()
     hub = Hub(settings, rooms, broker, clock)
-    rooms.sink = hub
-    return Services(settings, db, games, sessions, rooms, broker, hub)
+    engine = Engine(settings, games, db, rooms, hub, clock)
+    rooms.sink = engine
+    await engine.restore()
+    return Services(settings, db, games, sessions, rooms, broker, hub, engine)
 
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:

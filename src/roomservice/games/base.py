@@ -88,6 +88,8 @@ class Game:
     #: Real-time games are ticked ``tick_rate`` times per second by the engine.
     realtime: ClassVar[bool] = False
     tick_rate: ClassVar[float] = 0.0
+    #: How often a real-time game's views are sent (per second); 0 sends them after every tick.
+    view_rate: ClassVar[float] = 0.0
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
 
     @classmethod

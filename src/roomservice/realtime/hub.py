@@ -37,6 +37,10 @@ RESUME_WINDOW = 2.0
 
 #: Handles an ``action`` frame for a room whose game runs (set by the game engine).
 ActionHandler = Callable[[Connection, RoomChannel, Action], Awaitable[None]]
+#: Told when a member's socket attaches to their room (on connect, join or a fresh resume).
+AttachHandler = Callable[[Connection, RoomChannel], None]
+#: Told when a seated member goes offline or comes back: (room_id, session_id, online).
+PresenceHandler = Callable[[str, str, bool], None]
 
 
 def _seq_of(text: str) -> int:
@@ -55,6 +59,8 @@ class Hub:
         self.connections: dict[str, Connection] = {}
         self.channels: dict[str, RoomChannel] = {}
         self.on_action: ActionHandler | None = None
+        self.on_attach: AttachHandler | None = None
+        self.on_presence: PresenceHandler | None = None
         #: Last seq of channels this node let go, so a room that comes back continues above it.
         self._seq_floor: dict[str, int] = {}
         self._touched: set[str] = set()
@@ -116,6 +122,8 @@ class Hub:
         conn.attached_seq = chan.seq
         chan.attached[conn.session_id] = conn
         conn.send_replay([encode(self.room_state(chan, room))])  # ahead of anything held
+        if self.on_attach is not None:
+            self.on_attach(conn, chan)
         return chan
 
     def _detach(self, conn: Connection) -> None:
@@ -192,6 +200,8 @@ class Hub:
                     "username": conn.session.username,
                 },
             )
+            if self.on_presence is not None:
+                self.on_presence(room.room_id, conn.session_id, True)
         return True
 
     async def disconnect(self, conn: Connection) -> None:
@@ -209,6 +219,8 @@ class Hub:
             chan,
             {"type": "player_disconnected", "session_id": conn.session_id, "username": conn.session.username},
         )
+        if self.on_presence is not None:
+            self.on_presence(chan.room_id, conn.session_id, False)
         room = await self.rooms.room_of(conn.session_id)
         if conn.session_id not in chan.offline:
             return  # already back
@@ -311,6 +323,8 @@ class Hub:
             conn.attached_seq = chan.seq
             conn.send_replay([encode(self.room_state(chan, room))])
             conn.send_replay(text for text in held if _seq_of(text) > conn.attached_seq)
+            if self.on_attach is not None:
+                self.on_attach(conn, chan)
 
     # -- upkeep ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,9 @@ from roomservice.types import Clock, Role, RoomState, wall_clock
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
+
+#: Sets up a room's game inside the start transaction.
+Deal = Callable[[AsyncConnection, Room], Awaitable[None]]
 
 
 def room_not_found(code: str) -> NotFound:
@@ -99,6 +102,11 @@ class RoomService:
         async with self.db.read() as conn:
             room, _ = await self._load(conn, code, lock=False)
         return room
+
+    async def get_by_id(self, room_id: str) -> Room | None:
+        async with self.db.read() as conn:
+            found = await repo.get_room(conn, room_id=room_id)
+        return found[0] if found else None
 
     async def room_of(self, session_id: str) -> Room | None:
         async with self.db.read() as conn:
@@ -291,7 +299,9 @@ class RoomService:
         await self._emit(room, [events.kicked(member), *out])
         return room
 
-    async def start(self, session: Session, code: str) -> Room:
+    async def start(self, session: Session, code: str, deal: Deal | None = None) -> Room:
+        """WAITING or FINISHED → IN_GAME. ``deal`` runs inside the transaction, on the locked room as it
+        will start, so the game's setup commits (or fails) together with the room's new state."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
             _require_host(room, session)
@@ -304,6 +314,8 @@ class RoomService:
                 )
             now = self.clock()
             room = dataclasses.replace(room, state=RoomState.IN_GAME, game_started_at=now, last_activity=now)
+            if deal is not None:
+                await deal(conn, room)
             await repo.save_room(conn, room)
         await self._emit(room, [events.room_updated(room)])
         return room

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,3 +85,56 @@ class MemberRow(Base):
     joined_at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_room_members_room", "room_id", "seat"),)
+
+
+class GameRow(Base):
+    """One game played in a room. ``game_no`` counts the room's games (play again adds one); the rules
+    replay exactly from ``seed``, ``options``, ``dev`` and the action log."""
+
+    __tablename__ = "games"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # No foreign key: a game's record outlives its room (results, history).
+    room_id: Mapped[str] = mapped_column(String(36))
+    game_no: Mapped[int] = mapped_column(Integer)
+    game: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    players: Mapped[list[str]] = mapped_column(JSON)
+    dev: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (UniqueConstraint("room_id", "game_no", name="uq_games_room_game_no"),)
+
+
+class GameActionRow(Base):
+    """The action log: every accepted step of a game, in order. ``step`` is the game's version after
+    the step; ``kind`` is action, timeout, leave or rejoin; ``ticks`` the ticks applied before it."""
+
+    __tablename__ = "game_actions"
+
+    game_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    player: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    ticks: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class GameSnapshotRow(Base):
+    """A game's whole state after ``step`` steps; kept (not overwritten) as the game's save states."""
+
+    __tablename__ = "game_snapshots"
+
+    game_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
+    )
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticks: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[Any] = mapped_column(JSON)
+    at: Mapped[float] = mapped_column(Float)

@@ -30,6 +30,11 @@ class JoinRoom(BaseModel):
     spectator: bool = False
 
 
+class StartGame(BaseModel):
+    #: The game's options (its ``options_schema``); checked by the game itself.
+    options: dict[str, Any] | None = None
+
+
 class Kick(BaseModel):
     session_id: str
 
@@ -114,9 +119,12 @@ async def leave_room(code: str, session: SessionDep, svc: ServicesDep) -> Respon
     return JSON({**room_body(room), "deleted": False})
 
 
-@router.post("/{code}/start", summary="Start the game (host)")
-async def start_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
-    return JSON(room_body(await svc.rooms.start(session, code)))
+@router.post("/{code}/start", summary="Start the game, or a new one after a game (host)")
+async def start_room(
+    code: str, session: SessionDep, svc: ServicesDep, body: StartGame | None = None
+) -> Response:
+    options = body.options if body is not None else None
+    return JSON(room_body(await svc.engine.start(session, code, options)))
 
 
 @router.patch("/{code}/config", summary="Change the room's config (host, not during a game)")

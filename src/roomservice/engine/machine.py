@@ -1,0 +1,169 @@
+"""A running game with no I/O: it applies steps and ticks, counts them and replays a log.
+
+The same code serves the live room and the replay after a restart, so a game restored from its latest
+snapshot and the log after it is exactly the game that was running. Every step gets its own RNG, seeded
+from the game's seed and the step's position, and the time it happened at; nothing else reaches the rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+
+ACTION = "action"
+TIMEOUT = "timeout"
+LEAVE = "leave"
+REJOIN = "rejoin"
+KINDS = (ACTION, TIMEOUT, LEAVE, REJOIN)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Step:
+    """One entry of the action log. ``ticks`` is how many ticks the game had run before it."""
+
+    kind: str
+    player: PlayerId | None
+    payload: Any
+    at: float
+    ticks: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checkpoint:
+    state: State
+    step: int
+    ticks: int
+    now: float
+
+
+class GameMachine:
+    def __init__(
+        self,
+        game: Game,
+        *,
+        seed: int,
+        players: Sequence[PlayerId],
+        options: Mapping[str, Any],
+        dev: bool,
+        state: State,
+        started_at: float,
+        step: int = 0,
+        ticks: int = 0,
+        now: float | None = None,
+    ) -> None:
+        self.game = game
+        self.seed = seed
+        self.players = tuple(players)
+        self.options = dict(options)
+        self.dev = dev
+        self.state = state
+        self.started_at = started_at
+        #: Steps (logged changes) and ticks applied so far.
+        self.step = step
+        self.ticks = ticks
+        self._now = started_at if now is None else now
+
+    @classmethod
+    def setup(
+        cls,
+        game: Game,
+        *,
+        seed: int,
+        players: Sequence[PlayerId],
+        options: Mapping[str, Any],
+        dev: bool,
+        now: float,
+    ) -> tuple[GameMachine, list[Event]]:
+        """Validate the options and deal the game; raises :class:`InvalidAction` for bad options."""
+        ctx = Context(now, random.Random(f"{seed}/setup"), dev)
+        valid = game.validate_options(options, ctx)
+        outcome = game.setup(list(players), valid, ctx)
+        machine = cls(
+            game, seed=seed, players=players, options=valid, dev=dev, state=outcome.state, started_at=now
+        )
+        return machine, list(outcome.events)
+
+    @property
+    def now(self) -> float:
+        """The game's time as of its last step or tick."""
+        return self._now
+
+    @property
+    def version(self) -> int:
+        """Counts every change of state: steps and ticks."""
+        return self.step + self.ticks
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.state, self.step, self.ticks, self._now)
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        self.state, self.step, self.ticks, self._now = (
+            checkpoint.state,
+            checkpoint.step,
+            checkpoint.ticks,
+            checkpoint.now,
+        )
+
+    def _context(self, at: float) -> Context:
+        self._now = max(self._now, at)  # monotonic within a game, whatever the wall clock does
+        return Context(self._now, random.Random(f"{self.seed}/{self.step}/{self.ticks}"), self.dev)
+
+    def apply(self, step: Step) -> list[Event] | None:
+        """Apply one step. Returns its events, or ``None`` when it changed nothing (a timeout that was
+        not due yet): such a step is not logged. Raises :class:`InvalidAction` (or whatever a buggy
+        game raises) with the state untouched."""
+        ctx = self._context(step.at)
+        before = self.state
+        if step.kind == ACTION:
+            if step.player not in self.players:
+                raise InvalidAction("not_a_player", "Only the game's players can act.")
+            outcome = self.game.apply(before, step.player, step.payload, ctx)
+        elif step.kind == TIMEOUT:
+            outcome = self.game.on_timeout(before, ctx)
+        elif step.kind == LEAVE and step.player is not None:
+            outcome = self.game.on_leave(before, step.player, ctx)
+        elif step.kind == REJOIN and step.player is not None:
+            outcome = self.game.on_rejoin(before, step.player, ctx)
+        else:
+            raise ValueError(f"unknown step {step.kind!r}")
+        if outcome.state is before and not outcome.events:
+            return None
+        self.state = outcome.state
+        self.step += 1
+        return list(outcome.events)
+
+    @property
+    def tick_interval(self) -> float:
+        rate = self.game.tick_rate if self.game.realtime else 0.0
+        return 1.0 / rate if rate > 0 else 0.0
+
+    def tick(self) -> list[Event]:
+        """One fixed-length tick. The game's time for it is derived from the tick count, so replays
+        and catch-up ticks after a stall see exactly the same clock."""
+        dt = self.tick_interval
+        outcome: Outcome = self.game.tick(
+            self.state, dt, self._context(self.started_at + (self.ticks + 1) * dt)
+        )
+        self.state = outcome.state
+        self.ticks += 1
+        return list(outcome.events)
+
+    def replay(self, steps: Iterable[Step]) -> None:
+        """Re-apply logged steps (and the ticks that ran before each) after a snapshot."""
+        for step in steps:
+            while self.ticks < step.ticks:
+                self.tick()
+            self.apply(step)
+
+    def view(self, viewer: PlayerId | None) -> Any:
+        return self.game.view(self.state, viewer)
+
+    def result(self) -> Mapping[str, Any] | None:
+        return self.game.result(self.state)
+
+    def deadline(self) -> float | None:
+        return self.game.turn_deadline(self.state)

@@ -1,0 +1,294 @@
+"""One room's game: a single task and queue, so actions, timeouts and presence changes are applied
+strictly one at a time, in arrival order.
+
+An accepted step is written to the journal before anyone sees it; then its events and every member's
+own view go out through the hub. A refused step, or a bug in the game, is answered to its sender only
+and leaves the state as it was. Real-time games also tick here, on a fixed schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
+from roomservice.games.base import Event, InvalidAction
+from roomservice.protocol import codes
+from roomservice.protocol.frames import encode, error
+from roomservice.realtime.connection import Connection
+from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
+
+if TYPE_CHECKING:
+    from roomservice.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+#: Seconds of real-time play between two snapshots of a ticking game.
+TICK_SNAPSHOT_SECONDS = 5.0
+#: Ticks a late real-time room catches up at once before it gives up on the backlog.
+MAX_CATCH_UP = 5
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Job:
+    kind: str
+    player: str | None = None
+    payload: Any = None
+    conn: Connection | None = None
+    ref: str | int | None = None
+
+
+_STOP = Job("stop")
+
+
+class RoomRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        room_id: str,
+        room_code: str,
+        record: GameRecord,
+        machine: GameMachine,
+        members: Mapping[str, bool],
+    ) -> None:
+        self.engine = engine
+        self.room_id = room_id
+        self.room_code = room_code
+        self.record = record
+        self.machine = machine
+        #: Session id → is a player of this game (else a spectator).
+        self.members = dict(members)
+        self.result = machine.result()
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        #: Tick lateness in seconds, newest last: the real-time rooms' jitter.
+        self.lateness: deque[float] = deque(maxlen=1024)
+        #: The state as the room last saw it: views for sockets that attach come from it, never from a
+        #: step still being saved.
+        self._shown_state = machine.state
+        self._shown_version = machine.version
+        self._shown: dict[str | None, Any] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._busy = False
+        self._owed_ticks = 0
+        self._snapshot_step = machine.step
+        self._snapshot_ticks = machine.ticks
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name=f"room-{room_code}")
+        self._ticker: asyncio.Task[None] | None = None
+        if machine.tick_interval and self.result is None:
+            self._ticker = loop.create_task(self._tick_loop(), name=f"ticks-{room_code}")
+
+    @property
+    def over(self) -> bool:
+        return self.result is not None
+
+    # -- input -------------------------------------------------------------------------------
+
+    def submit(self, job: Job) -> None:
+        self.queue.put_nowait(job)
+
+    def poke(self) -> None:
+        """Check the game's deadline now (tests that move a fake clock use it)."""
+        self.submit(Job(TIMEOUT))
+
+    async def stop(self) -> None:
+        self._cancel_timer()
+        if self._ticker is not None:
+            self._ticker.cancel()
+        self.queue.put_nowait(_STOP)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(
+                self._task, *([self._ticker] if self._ticker else []), return_exceptions=True
+            )
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while (job := await self.queue.get()) is not _STOP:
+            try:
+                await self._handle(job)
+            except Exception:
+                log.exception("room %s: step %s failed", self.room_code, job.kind)
+
+    def _refuse(self, job: Job, code: str, message: str) -> None:
+        if job.conn is not None:
+            job.conn.send(encode(error(code, message, job.ref)))
+
+    async def _handle(self, job: Job) -> None:
+        if self.over:
+            if job.kind == ACTION:
+                self._refuse(job, "game_over", "This game is over; the host can start a new one.")
+            return
+        machine = self.machine
+        before = machine.checkpoint()
+        step = Step(job.kind, job.player, job.payload, self.engine.clock(), machine.ticks)
+        try:
+            events = machine.apply(step)
+        except InvalidAction as exc:
+            self._refuse(job, exc.code, exc.message)
+            return
+        except Exception:
+            log.exception("game %s in room %s failed on %s", machine.game.id, self.room_code, step)
+            machine.restore(before)
+            self._refuse(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
+            return
+        if events is None:  # nothing was due
+            self._arm_timer()
+            return
+        result = self._result_or_none()
+        entries: list[Entry] = [
+            ActionEntry(
+                self.record.game_id,
+                self.room_id,
+                machine.step,
+                step.kind,
+                step.player,
+                step.payload,
+                step.ticks,
+                machine.now,
+            )
+        ]
+        if result is not None or machine.step - self._snapshot_step >= self.engine.settings.snapshot_every:
+            entries.append(self._snapshot())
+        if result is not None:
+            entries.append(FinishEntry(self.record.game_id, machine.now, dict(result)))
+        self._busy = True
+        try:
+            await self.engine.save(entries)
+        except Exception:
+            machine.restore(before)
+            self._refuse(job, codes.INTERNAL, "The action could not be saved; nothing changed.")
+            return
+        finally:
+            self._busy = False
+        self._show(events, result)
+        while self._owed_ticks and not self.over:
+            self._owed_ticks -= 1
+            self._tick()
+        if result is not None:
+            await self._finish()
+        else:
+            self._arm_timer()
+
+    def _result_or_none(self) -> Mapping[str, Any] | None:
+        try:
+            return self.machine.result()
+        except Exception:
+            log.exception("game %s in room %s failed in result()", self.machine.game.id, self.room_code)
+            return None
+
+    def _snapshot(self) -> SnapshotEntry:
+        m = self.machine
+        self._snapshot_step, self._snapshot_ticks = m.step, m.ticks
+        return SnapshotEntry(self.record.game_id, m.step, m.ticks, m.state, m.now)
+
+    async def _finish(self) -> None:
+        self._cancel_timer()
+        if self._ticker is not None and self._ticker is not asyncio.current_task():
+            self._ticker.cancel()
+        await self.engine.rooms.finish(self.room_id)
+
+    # -- timers and ticks --------------------------------------------------------------------
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm_timer(self) -> None:
+        self._cancel_timer()
+        try:
+            deadline = self.machine.deadline()
+        except Exception:
+            log.exception("game %s failed in turn_deadline()", self.machine.game.id)
+            return
+        if deadline is None or self.over:
+            return
+        delay = max(0.0, deadline - self.engine.clock())
+        self._timer = asyncio.get_running_loop().call_later(delay, self.poke)
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.machine.tick_interval
+        start, n = loop.time(), 0
+        while not self.over:
+            n += 1
+            late = loop.time() - (start + n * interval)
+            if late < 0:
+                await asyncio.sleep(-late)
+                late = loop.time() - (start + n * interval)
+            elif late > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
+                start = loop.time() - n * interval
+                late = 0.0
+            self.lateness.append(late)
+            if self._busy:
+                self._owed_ticks += 1
+                continue
+            try:
+                self._tick()
+            except Exception:
+                log.exception("game %s in room %s failed in tick()", self.machine.game.id, self.room_code)
+                continue
+            if self.over:
+                await self._finish()
+
+    def _tick(self) -> None:
+        machine = self.machine
+        events = machine.tick()
+        result = self._result_or_none()
+        if result is not None:
+            self.engine.save_later(
+                [self._snapshot(), FinishEntry(self.record.game_id, machine.now, dict(result))]
+            )
+        elif machine.ticks - self._snapshot_ticks >= TICK_SNAPSHOT_SECONDS / machine.tick_interval:
+            self.engine.save_later([self._snapshot()])
+        rate = machine.game.view_rate or machine.game.tick_rate
+        every = max(1, round(machine.game.tick_rate / rate))
+        self._show(events, result, views=result is not None or machine.ticks % every == 0)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _show(self, events: Sequence[Event], result: Mapping[str, Any] | None, views: bool = True) -> None:
+        hub = self.engine.hub
+        chan = hub.channel(self.room_id, self.room_code)
+        game = self.machine.game.id
+        for event in events:
+            frame = {"type": "game_event", "game": game, "event": event.type, "data": dict(event.data)}
+            if event.to is None:
+                hub.publish(chan, frame)
+            else:
+                for player in event.to:
+                    hub.publish(chan, dict(frame), to=player)
+        if result is not None:
+            self.result = result
+        if views:
+            self._shown_state, self._shown_version = self.machine.state, self.machine.version
+            self._shown = {}
+            for session_id in self.members:
+                hub.publish(chan, self._state_frame(session_id), to=session_id)
+
+    def _view(self, session_id: str) -> Any:
+        viewer = session_id if session_id in self.machine.players and self.members.get(session_id) else None
+        if viewer not in self._shown:
+            self._shown[viewer] = self.machine.game.view(self._shown_state, viewer)
+        return self._shown[viewer]
+
+    def _state_frame(self, session_id: str) -> dict[str, Any]:
+        return {
+            "type": "game_state",
+            "game": self.machine.game.id,
+            "game_no": self.record.game_no,
+            "version": self._shown_version,
+            "state": self._view(session_id),
+            "result": dict(self.result) if self.result is not None else None,
+        }
+
+    def send_state(self, session_id: str) -> None:
+        """The member's view as last shown to the room, for a socket that (re)attached."""
+        hub = self.engine.hub
+        hub.publish(hub.channel(self.room_id, self.room_code), self._state_frame(session_id), to=session_id)

@@ -1,0 +1,201 @@
+"""Queries on games, their action log and snapshots. Each runs in a transaction the caller owns."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roomservice.store.models import GameActionRow, GameRow, GameSnapshotRow, RoomRow
+from roomservice.types import RoomState
+
+games = cast(Table, GameRow.__table__)
+actions = cast(Table, GameActionRow.__table__)
+snapshots = cast(Table, GameSnapshotRow.__table__)
+rooms = cast(Table, RoomRow.__table__)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GameRecord:
+    game_id: str
+    room_id: str
+    game_no: int
+    game: str
+    seed: int
+    options: dict[str, Any]
+    players: list[str]
+    dev: bool
+    started_at: float
+    finished_at: float | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActionEntry:
+    """One accepted step, written with its room's last_activity."""
+
+    game_id: str
+    room_id: str
+    step: int
+    kind: str
+    player: str | None
+    payload: Any
+    ticks: int
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    game_id: str
+    step: int
+    ticks: int
+    state: Any
+    at: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FinishEntry:
+    game_id: str
+    finished_at: float
+    result: dict[str, Any]
+
+
+Entry = ActionEntry | SnapshotEntry | FinishEntry
+
+
+def _record(row: Any) -> GameRecord:
+    return GameRecord(
+        game_id=row.id,
+        room_id=row.room_id,
+        game_no=row.game_no,
+        game=row.game,
+        seed=row.seed,
+        options=row.options,
+        players=list(row.players),
+        dev=row.dev,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        result=row.result,
+    )
+
+
+async def next_game_no(conn: AsyncConnection, room_id: str) -> int:
+    last = await conn.scalar(select(func.max(games.c.game_no)).where(games.c.room_id == room_id))
+    return int(last or 0) + 1
+
+
+async def insert_game(conn: AsyncConnection, record: GameRecord) -> None:
+    await conn.execute(
+        insert(games).values(
+            id=record.game_id,
+            room_id=record.room_id,
+            game_no=record.game_no,
+            game=record.game,
+            seed=record.seed,
+            options=record.options,
+            players=record.players,
+            dev=record.dev,
+            started_at=record.started_at,
+        )
+    )
+
+
+async def latest_game(conn: AsyncConnection, room_id: str) -> GameRecord | None:
+    row = (
+        await conn.execute(
+            select(games).where(games.c.room_id == room_id).order_by(games.c.game_no.desc()).limit(1)
+        )
+    ).first()
+    return _record(row) if row is not None else None
+
+
+async def games_of_live_rooms(conn: AsyncConnection) -> list[GameRecord]:
+    """The newest game of every room that is in a game or just finished one: what a restart restores."""
+    newest = (
+        select(games.c.room_id, func.max(games.c.game_no).label("game_no"))
+        .group_by(games.c.room_id)
+        .subquery()
+    )
+    query = (
+        select(games)
+        .join(newest, (games.c.room_id == newest.c.room_id) & (games.c.game_no == newest.c.game_no))
+        .join(rooms, rooms.c.id == games.c.room_id)
+        .where(rooms.c.state.in_([RoomState.IN_GAME.value, RoomState.FINISHED.value]))
+    )
+    return [_record(row) for row in await conn.execute(query)]
+
+
+async def latest_snapshot(conn: AsyncConnection, game_id: str) -> SnapshotEntry | None:
+    row = (
+        await conn.execute(
+            select(snapshots)
+            .where(snapshots.c.game_id == game_id)
+            .order_by(snapshots.c.step.desc(), snapshots.c.ticks.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return SnapshotEntry(row.game_id, row.step, row.ticks, row.state, row.at)
+
+
+async def actions_after(conn: AsyncConnection, game_id: str, step: int) -> list[ActionEntry]:
+    query = (
+        select(actions, games.c.room_id)
+        .join(games, games.c.id == actions.c.game_id)
+        .where(actions.c.game_id == game_id, actions.c.step > step)
+        .order_by(actions.c.step)
+    )
+    return [
+        ActionEntry(r.game_id, r.room_id, r.step, r.kind, r.player, r.payload, r.ticks, r.at)
+        for r in await conn.execute(query)
+    ]
+
+
+async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
+    """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once."""
+    logged = [e for e in entries if isinstance(e, ActionEntry)]
+    if logged:
+        await conn.execute(
+            insert(actions),
+            [
+                {
+                    "game_id": e.game_id,
+                    "step": e.step,
+                    "kind": e.kind,
+                    "player": e.player,
+                    "payload": e.payload,
+                    "ticks": e.ticks,
+                    "at": e.at,
+                }
+                for e in logged
+            ],
+        )
+        latest: dict[str, float] = {}
+        for e in logged:
+            latest[e.room_id] = max(latest.get(e.room_id, 0.0), e.at)
+        for room_id, at in latest.items():
+            await conn.execute(
+                update(rooms)
+                .where(rooms.c.id == room_id, rooms.c.last_activity < at)
+                .values(last_activity=at)
+            )
+    saved = [e for e in entries if isinstance(e, SnapshotEntry)]
+    if saved:
+        await conn.execute(
+            insert(snapshots),
+            [
+                {"game_id": e.game_id, "step": e.step, "ticks": e.ticks, "state": e.state, "at": e.at}
+                for e in saved
+            ],
+        )
+    for done in entries:
+        if isinstance(done, FinishEntry):
+            await conn.execute(
+                update(games)
+                .where(games.c.id == done.game_id)
+                .values(finished_at=done.finished_at, result=done.result)
+            )
