@@ -92,7 +92,7 @@ class Engine:
                     game, seed=seed, players=players, options=options or {}, dev=self.settings.dev, now=now
                 )
             except InvalidAction as exc:
-                raise Invalid("invalid_options", exc.message, reason=exc.code) from None
+                raise Invalid(exc.code, exc.message) from None
             record = repo.GameRecord(
                 game_id=str(uuid.uuid4()),
                 room_id=room.room_id,

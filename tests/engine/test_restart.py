@@ -1,0 +1,133 @@
+"""Kill the server with SIGKILL in the middle of a Cabo round, start it again: the game is exactly where
+it was, every accepted action is still there, and the players resume and play on."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from roomservice.client import Client, GameState, Socket
+
+ROOMSERVICE = str(Path(sys.executable).with_name("roomservice"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+class Process:
+    """A real ``roomservice serve`` in its own process."""
+
+    def __init__(self, database_url: str, data_dir: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "ROOMSERVICE_DATABASE_URL": database_url,
+            "ROOMSERVICE_DATA_DIR": str(data_dir),
+            "ROOMSERVICE_SECRET_KEY": "restart-test",
+        }
+        self.log = data_dir / "server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        cmd = [ROOMSERVICE, "serve", "--port", str(self.port), "--dev"]
+        with self.log.open("ab") as log:
+            return subprocess.Popen(cmd, env=self.env, stdout=log, stderr=log)
+
+    async def start(self) -> None:
+        self.proc = self._spawn()
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.log.read_text())
+                try:
+                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise RuntimeError("the server did not come up")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+async def process(database_url: str, tmp_path: Path) -> AsyncIterator[Process]:
+    proc = Process(database_url, tmp_path)
+    await proc.start()
+    yield proc
+    proc.stop()
+
+
+async def _latest(sock: Socket, version: int | None = None) -> GameState:
+    def fits(event: Any) -> bool:
+        return version is None or event.version >= version
+
+    return await sock.wait_for(GameState, fits, timeout=10)
+
+
+async def test_sigkill_mid_round_loses_nothing(process: Process) -> None:
+    clients = [Client(process.url), Client(process.url)]
+    alice, bob = clients
+    a_session = await alice.create_session("alice")
+    await bob.create_session("bob")
+    room = await alice.create_room("kill", "cabo")
+    await bob.join(room.room_code)
+    a_sock, b_sock = await alice.connect(), await bob.connect()
+    await alice.start(room.room_code, options={"peek_seconds": 0.2, "deck": _deck()})
+    state = await _latest(a_sock)
+    assert state.state["phase"] == "setup"
+    state = await a_sock.wait_for(GameState, lambda e: e.state["phase"] == "turn", timeout=10)
+    first = state.state["turn"]
+    mover = a_sock if first == a_session.session_id else b_sock
+    await mover.action({"move": "draw"})
+    drawn = await mover.wait_for(GameState, lambda e: e.state["phase"] == "drawn", timeout=10)
+    await mover.action({"move": "exchange", "cards": [0]})
+    before_kill = await mover.wait_for(GameState, lambda e: e.version > drawn.version, timeout=10)
+    assert before_kill.state["turn"] != first
+
+    process.kill()
+    await process.start()
+
+    # Both sockets come back on their own and resume; the game is exactly as it was.
+    after = await mover.wait_for(GameState, lambda e: e.game_no == 1 and e.seq > before_kill.seq, timeout=20)
+    assert after.version == before_kill.version
+    assert after.state == before_kill.state
+    other = b_sock if mover is a_sock else a_sock
+    theirs = await other.wait_for(GameState, lambda e: e.seq > before_kill.seq, timeout=20)
+    assert theirs.state["turn"] == before_kill.state["turn"]
+    await other.action({"move": "draw"})
+    moved = await other.wait_for(GameState, lambda e: e.version == after.version + 1, timeout=10)
+    assert moved.state["phase"] == "drawn" and moved.state["drawn"] is not None
+
+    for sock in (a_sock, b_sock):
+        await sock.close()
+    for client in clients:
+        await client.aclose()
+
+
+def _deck() -> list[int]:
+    """A full Cabo deck in a fixed order."""
+    return [0, 0, 13, 13] + [rank for rank in range(1, 13) for _ in range(4)]
