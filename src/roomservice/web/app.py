@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
 from roomservice import __version__
 from roomservice.config import Settings
 from roomservice.games.registry import GameRegistry
 from roomservice.services import build_services, start_background
 from roomservice.types import Clock, wall_clock
-from roomservice.web import errors
+from roomservice.web import errors, pages
 from roomservice.web.deps import ServicesDep
 from roomservice.web.responses import JSON
 from roomservice.web.routes import games, health, rooms, session
@@ -51,11 +53,15 @@ def create_app(
     errors.install(app)
     for module in (health, session, games, rooms):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     app.add_api_websocket_route("/ws", websocket_endpoint)
 
     @app.get("/r/{code}", tags=["rooms"], summary="Invite link to a room")
-    async def invite(code: str, svc: ServicesDep) -> Response:
+    async def invite(code: str, request: Request, svc: ServicesDep) -> Response:
+        if pages.wants_html(request):
+            return pages.page("room")  # the page itself says when the room does not exist
         room = await svc.rooms.get(code)
         return JSON({"room": room.to_dict()})
 

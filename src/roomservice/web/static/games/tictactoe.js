@@ -1,0 +1,60 @@
+// Tic-tac-toe table: a 3x3 grid of buttons. The view is the same for everyone (docs/games.md §6).
+
+function el(tag, attrs = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+const ROW = ["top", "middle", "bottom"];
+const COL = ["left", "centre", "right"];
+
+/** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
+export function mount(container, ctx) {
+  const status = el("p", { class: "game-status", id: "ttt-status", "aria-live": "polite" });
+  const grid = el("div", { class: "ttt", role: "group", "aria-label": "Board" });
+  const cells = [];
+  for (let i = 0; i < 9; i++) {
+    const button = el("button", { type: "button", "data-cell": String(i) });
+    button.addEventListener("click", () => ctx.send({ cell: i }));
+    cells.push(button);
+    grid.append(button);
+  }
+  container.append(status, grid);
+
+  return {
+    update(frame) {
+      const view = frame.state;
+      const mine = view.marks[ctx.me];
+      const myTurn = !view.over && view.turn === ctx.me;
+      const line = new Set(view.line || []);
+      view.board.forEach((mark, i) => {
+        const button = cells[i];
+        button.textContent = mark || "";
+        button.classList.toggle("win", line.has(i));
+        button.disabled = !myTurn || mark !== null;
+        const where = `${ROW[Math.floor(i / 3)]} ${COL[i % 3]}`;
+        button.setAttribute("aria-label", `${where}: ${mark || "empty"}`);
+      });
+      const markOf = (id) => view.marks[id];
+      if (view.over) {
+        if (view.draw) status.textContent = "It's a draw.";
+        else if (view.winner === ctx.me) status.textContent = `You win! (${mine})`;
+        else status.textContent = `${ctx.name(view.winner)} wins (${markOf(view.winner)}).`;
+      } else if (myTurn) {
+        status.textContent = `Your turn: you are ${mine}.`;
+      } else if (mine) {
+        status.textContent = `Waiting for ${ctx.name(view.turn)} (${markOf(view.turn)}). You are ${mine}.`;
+      } else {
+        status.textContent = `${ctx.name(view.turn)} (${markOf(view.turn)}) to play.`;
+      }
+    },
+    event(frame) {
+      const d = frame.data;
+      const n = (id) => (id === ctx.me ? "You" : ctx.name(id));
+      if (frame.event === "moved") ctx.log(`${n(d.player)} put ${d.mark} in cell ${d.cell + 1}.`);
+      if (frame.event === "game_over") ctx.log(d.winner ? `Game over: ${n(d.winner)} won.` : "Game over: a draw.");
+    },
+  };
+}

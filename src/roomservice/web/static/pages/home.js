@@ -1,0 +1,48 @@
+// Home: the games as cards, plus "All games"; a card opens that game's lobby.
+
+import { $, describe, ensureSession, fill, games, h, rejoinBanner } from "/static/pages/common.js";
+
+function players(game) {
+  return game.min_players === game.max_players
+    ? `${game.min_players} players`
+    : `${game.min_players}–${game.max_players} players`;
+}
+
+async function main() {
+  const session = await ensureSession();
+  const main = $("#main");
+  let list;
+  try {
+    list = await games();
+  } catch (err) {
+    fill(main, h("p", { class: "notice", role: "alert", text: `Could not load the games: ${describe(err)}` }));
+    return;
+  }
+  const cards = list.map((game) =>
+    h(
+      "a",
+      { class: "game-card", href: `/lobby?game=${encodeURIComponent(game.id)}`, "data-game": game.id },
+      h("span", { class: "title", text: game.name }),
+      h("span", { text: game.description || "" }),
+      h("span", { class: "meta", text: players(game) }),
+    ),
+  );
+  cards.push(
+    h(
+      "a",
+      { class: "game-card", href: "/lobby", "data-game": "all" },
+      h("span", { class: "title", text: "All games" }),
+      h("span", { text: "Every open room, whatever the game." }),
+      h("span", { class: "meta", text: `${list.length} games` }),
+    ),
+  );
+  fill(
+    main,
+    rejoinBanner(session),
+    h("h1", { text: "Pick a game" }),
+    h("div", { class: "cards" }, cards),
+  );
+  document.addEventListener("left-room", () => $("#rejoin")?.remove());
+}
+
+main();

@@ -1,0 +1,543 @@
+// roomservice.js: the browser client of a roomservice server, as one dependency-free ES module.
+//
+//   import { Client } from "/static/roomservice.js";
+//   const client = new Client();                      // same origin; the session cookie does the rest
+//   await client.createSession("alice");
+//   const { room_code } = await client.createRoom({ name: "Friday", game: "tictactoe" });
+//   const socket = client.connect();
+//   socket.on("room_state", (frame) => console.log(frame.room.players));
+//   socket.on("game_state", (frame) => draw(frame.state));
+//   socket.action({ cell: 4 });
+//
+// The socket reconnects by itself and resumes where it left off; see docs/client-js.md.
+
+/** An HTTP call the server refused: `status`, the stable `code`, the human `message`, and any extra
+ * fields of the error body in `details` (e.g. `details.rooms` for `room_limit`). */
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Close codes after which reconnecting would not help (or would fight another tab). */
+export const FINAL_CLOSE_CODES = Object.freeze({
+  1000: "closed",
+  1008: "rate_limited",
+  4001: "unauthorized",
+  4002: "session_replaced",
+  4003: "already_connected",
+  1009: "too_big",
+});
+
+function encodeQuery(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+const code = (roomCode) => encodeURIComponent(String(roomCode).trim().toUpperCase());
+
+/** The HTTP side: session, catalogue and rooms. One instance per page (or per player). */
+export class Client {
+  /**
+   * @param {object} [options]
+   * @param {string} [options.baseUrl] server origin, e.g. "https://games.example"; "" = this page's
+   * @param {string|null} [options.token] a session token; without one the session cookie is used
+   */
+  constructor({ baseUrl = "", token = null } = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.token = token;
+    /** The last session seen: `{session_id, username, room_code?}` or null. */
+    this.session = null;
+  }
+
+  async request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: this.baseUrl ? "include" : "same-origin",
+      });
+    } catch (err) {
+      throw new ApiError(0, "network_error", "The server cannot be reached.", { cause: String(err) });
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      const { code: errCode, message, ...details } = error;
+      throw new ApiError(
+        response.status,
+        errCode || "http_error",
+        message || `HTTP ${response.status}`,
+        details,
+      );
+    }
+    return data;
+  }
+
+  // -- session ------------------------------------------------------------------------------
+
+  /** The current session with the `room_code` it sits in, or null when there is none yet. */
+  async getSession() {
+    try {
+      this.session = await this.request("GET", "/api/session");
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        this.session = null;
+        return null;
+      }
+      throw err;
+    }
+    return this.session;
+  }
+
+  /** Start a guest session. Keeps its token, so later calls and the socket use it. */
+  async createSession(username) {
+    const session = await this.request("POST", "/api/session", { username });
+    this.token = session.token;
+    this.session = { session_id: session.session_id, username: session.username, room_code: null };
+    return session;
+  }
+
+  async rename(username) {
+    const renamed = await this.request("PATCH", "/api/session", { username });
+    this.session = { ...(this.session || {}), ...renamed };
+    return renamed;
+  }
+
+  // -- games --------------------------------------------------------------------------------
+
+  async games() {
+    return (await this.request("GET", "/api/games")).games;
+  }
+
+  /** One game, with its `options_schema`. */
+  async game(gameId) {
+    return this.request("GET", `/api/games/${encodeURIComponent(gameId)}`);
+  }
+
+  // -- rooms --------------------------------------------------------------------------------
+
+  /** The lobby: `{rooms, next_cursor}`. Query keys: game, state, has_password, free_seats, q, sort,
+   * order, limit, cursor. */
+  async listRooms(query = {}) {
+    return this.request("GET", `/api/rooms${encodeQuery(query)}`);
+  }
+
+  async myRooms() {
+    return (await this.request("GET", "/api/rooms/mine")).rooms;
+  }
+
+  /** `{name, game, password?, private?, config?}` → `{room_code, room_id, room, players}`. */
+  async createRoom(spec) {
+    return this.request("POST", "/api/rooms", spec);
+  }
+
+  async getRoom(roomCode) {
+    return this.request("GET", `/api/rooms/${code(roomCode)}`);
+  }
+
+  async join(roomCode, { password, spectator = false } = {}) {
+    const body = { spectator };
+    if (password) body.password = password;
+    return this.request("POST", `/api/rooms/${code(roomCode)}/join`, body);
+  }
+
+  async leave(roomCode) {
+    return this.request("POST", `/api/rooms/${code(roomCode)}/leave`);
+  }
+
+  /** Host: start (or play again), with the game's options if any. */
+  async start(roomCode, options) {
+    const body = options && Object.keys(options).length ? { options } : undefined;
+    return this.request("POST", `/api/rooms/${code(roomCode)}/start`, body);
+  }
+
+  async configure(roomCode, patch) {
+    return this.request("PATCH", `/api/rooms/${code(roomCode)}/config`, patch);
+  }
+
+  async kick(roomCode, sessionId) {
+    return this.request("POST", `/api/rooms/${code(roomCode)}/kick`, { session_id: sessionId });
+  }
+
+  async deleteRoom(roomCode) {
+    return this.request("DELETE", `/api/rooms/${code(roomCode)}`);
+  }
+
+  // -- socket -------------------------------------------------------------------------------
+
+  /** Open the session's socket (see {@link Socket}). */
+  connect(options = {}) {
+    return new Socket(this, options);
+  }
+
+  socketUrl() {
+    const base = this.baseUrl || globalThis.location.origin;
+    const url = new URL("/ws", base);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (this.token) url.searchParams.set("token", this.token);
+    return url.toString();
+  }
+}
+
+const MODEL_FRAMES = new Set([
+  "player_joined",
+  "player_left",
+  "player_disconnected",
+  "player_reconnected",
+  "host_changed",
+  "room_updated",
+  "chat",
+  "kicked",
+  "room_closed",
+]);
+
+/**
+ * The one socket of a session, with typed events, auto-reconnect and resume.
+ *
+ * Events (`on(type, handler)`): every server frame by its `type` (`room_state`, `chat`, `game_state`,
+ * `error`, ...), `"*"` for every frame, and the lifecycle events `open` `{reconnected}`,
+ * `reconnecting` `{attempt, delay, code, reason}` and `close` `{code, reason, kind}` (final: no
+ * reconnect follows). `change` `{cause}` fires after the room model (`room`, `messages`, `game`)
+ * changed. An `error` answering the automatic `resume` carries `resume: true`: the room is gone or
+ * we are no longer in it.
+ *
+ * Frames replayed by a resume that the last `room_state` already covers arrive with `replayed: true`;
+ * the model skips them, listeners may too. Duplicates (a `seq` already seen) are dropped.
+ */
+export class Socket {
+  constructor(client, { reconnect = true, minDelay = 500, maxDelay = 10000, pingEvery = 25000 } = {}) {
+    this.client = client;
+    this.options = { reconnect, minDelay, maxDelay, pingEvery };
+    /** "connecting" | "open" | "reconnecting" | "closed" */
+    this.state = "connecting";
+    /** The room as the socket knows it (the room dict, members with `online`), or null. */
+    this.room = null;
+    /** Chat messages of the room, oldest first, each with its `seq`. */
+    this.messages = [];
+    /** The last `game_state` frame of the room, or null. */
+    this.game = null;
+    /** Highest `seq` handled, sent back in `resume`. */
+    this.lastSeq = 0;
+    this.roomCode = null;
+    this._modelSeq = 0;
+    this._listeners = new Map();
+    this._attempt = 0;
+    this._refs = 0;
+    this._ws = null;
+    this._timer = null;
+    this._pingTimer = null;
+    this._pongDue = null;
+    this._resumeRef = null;
+    this._firstState = true;
+    this._stopped = false;
+    this._onOnline = () => this.state === "reconnecting" && this.reconnectNow();
+    globalThis.addEventListener?.("online", this._onOnline);
+    this._open(false);
+  }
+
+  // -- events -------------------------------------------------------------------------------
+
+  /** Call `handler(frame)` for frames of `type`; returns a function that unsubscribes. */
+  on(type, handler) {
+    if (!this._listeners.has(type)) this._listeners.set(type, new Set());
+    this._listeners.get(type).add(handler);
+    return () => this._listeners.get(type)?.delete(handler);
+  }
+
+  /** The next frame of `type` (optionally matching `predicate`), as a promise. */
+  once(type, predicate = () => true) {
+    return new Promise((resolve) => {
+      const off = this.on(type, (frame) => {
+        if (predicate(frame)) {
+          off();
+          resolve(frame);
+        }
+      });
+    });
+  }
+
+  _emit(type, payload) {
+    for (const key of [type, "*"]) {
+      if (key === "*" && !payload?.type) continue;
+      for (const handler of [...(this._listeners.get(key) || [])]) {
+        try {
+          handler(payload);
+        } catch (err) {
+          console.error(`roomservice: a ${type} handler failed`, err);
+        }
+      }
+    }
+  }
+
+  // -- sending ------------------------------------------------------------------------------
+
+  /** Send a frame; returns its `ref` (echoed by an `error` about it), or null if the socket is down. */
+  send(frame) {
+    if (!this._ws || this._ws.readyState !== WebSocket.OPEN) return null;
+    const ref = frame.ref ?? `c${++this._refs}`;
+    this._ws.send(JSON.stringify({ ...frame, ref }));
+    return ref;
+  }
+
+  chat(text) {
+    return this.send({ type: "chat", text });
+  }
+
+  /** A game move: the payload documented by the game (docs/games.md). */
+  action(payload) {
+    return this.send({ type: "action", payload });
+  }
+
+  ping() {
+    return this.send({ type: "ping" });
+  }
+
+  /** Close for good (no reconnect). */
+  close() {
+    this._stopped = true;
+    this._clearTimers();
+    globalThis.removeEventListener?.("online", this._onOnline);
+    if (this._ws) this._ws.close(1000, "client closed");
+    else this._finish(1000, "client closed");
+  }
+
+  /** Reconnect at once: after a final close (e.g. to take the session back from another tab) or
+   * to skip the remaining backoff. */
+  reconnectNow() {
+    this._stopped = false;
+    clearTimeout(this._timer);
+    if (this._ws && this._ws.readyState <= WebSocket.OPEN) return;
+    this._open(true);
+  }
+
+  // -- connection ---------------------------------------------------------------------------
+
+  _open(reconnecting) {
+    this.state = reconnecting ? "reconnecting" : "connecting";
+    this._firstState = true;
+    this._resumeRef = null;
+    let ws;
+    try {
+      ws = new WebSocket(this.client.socketUrl());
+    } catch (err) {
+      this._closed(1006, String(err));
+      return;
+    }
+    this._ws = ws;
+    ws.onopen = () => {
+      const reconnected = this._attempt > 0 || reconnecting;
+      this._attempt = 0;
+      this.state = "open";
+      if (reconnected && this.roomCode && this.lastSeq) {
+        this._resumeRef = this.send({ type: "resume", room_code: this.roomCode, last_seq: this.lastSeq });
+      }
+      this._startPing();
+      this._emit("open", { reconnected });
+    };
+    ws.onmessage = (message) => {
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (frame && typeof frame.type === "string") this._receive(frame);
+    };
+    ws.onclose = (event) => {
+      if (this._ws === ws) this._closed(event.code, event.reason);
+    };
+  }
+
+  _closed(closeCode, reason) {
+    this._ws = null;
+    this._clearTimers();
+    const kind = FINAL_CLOSE_CODES[closeCode];
+    if (this._stopped || kind || !this.options.reconnect) {
+      this._finish(closeCode, reason, kind || "closed");
+      return;
+    }
+    this._attempt += 1;
+    const base = Math.min(this.options.maxDelay, this.options.minDelay * 2 ** (this._attempt - 1));
+    const delay = Math.round(base / 2 + Math.random() * (base / 2));
+    this.state = "reconnecting";
+    this._emit("reconnecting", { attempt: this._attempt, delay, code: closeCode, reason });
+    this._timer = setTimeout(() => this._open(true), delay);
+  }
+
+  _finish(closeCode, reason, kind = "closed") {
+    this.state = "closed";
+    this._emit("close", { code: closeCode, reason, kind });
+  }
+
+  _startPing() {
+    if (!this.options.pingEvery) return;
+    // Browsers do not notice a dead network path for minutes; an unanswered ping does.
+    this._pingTimer = setInterval(() => {
+      if (this._pongDue && Date.now() > this._pongDue) {
+        this._drop();
+        return;
+      }
+      if (this.ping()) this._pongDue = Date.now() + this.options.pingEvery;
+    }, this.options.pingEvery);
+  }
+
+  _drop() {
+    const ws = this._ws;
+    if (!ws) return;
+    ws.onclose = null; // a dead path may never finish the closing handshake
+    ws.close(4000, "no pong");
+    this._closed(1006, "no pong");
+  }
+
+  _clearTimers() {
+    clearTimeout(this._timer);
+    clearInterval(this._pingTimer);
+    this._pingTimer = null;
+    this._pongDue = null;
+  }
+
+  // -- frames -------------------------------------------------------------------------------
+
+  _receive(frame) {
+    const seq = typeof frame.seq === "number" ? frame.seq : null;
+    if (frame.type === "pong") this._pongDue = null;
+    if (frame.type === "room_state") {
+      this._roomState(frame);
+    } else if (frame.type === "game_state") {
+      if (seq !== null) this.lastSeq = Math.max(this.lastSeq, seq);
+      if (!this._olderGame(frame)) {
+        this.game = frame;
+        this._emit("game_state", frame);
+        this._emit("change", { cause: "game_state" });
+      }
+      return;
+    } else if (seq !== null) {
+      if (seq <= this.lastSeq) return; // seen already
+      this.lastSeq = seq;
+      if (seq <= this._modelSeq) frame.replayed = true;
+      else if (MODEL_FRAMES.has(frame.type)) this._apply(frame);
+    } else if (frame.type === "error" && frame.ref != null && frame.ref === this._resumeRef) {
+      // While we were away the room went, or we were taken out of it.
+      this._resumeRef = null;
+      frame.resume = true;
+      this._emit(frame.type, frame);
+      this._leaveRoom();
+      return;
+    }
+    this._emit(frame.type, frame);
+    if (frame.type === "room_state" || (MODEL_FRAMES.has(frame.type) && !frame.replayed)) {
+      this._emit("change", { cause: frame.type });
+    }
+    const me = this.client.session?.session_id;
+    const outOfRoom =
+      frame.type === "kicked" ||
+      frame.type === "room_closed" ||
+      (frame.type === "player_left" && frame.session_id === me && !frame.replayed);
+    if (outOfRoom && this.room) this._leaveRoom();
+  }
+
+  _roomState(frame) {
+    const code = frame.room?.room_code ?? null;
+    const resuming = this._firstState && this._resumeRef !== null && code === this.roomCode;
+    if (!resuming) this._resumeRef = null;
+    if (code !== this.roomCode) this.game = null;
+    this.roomCode = code;
+    this.room = withOnline(frame.room, null);
+    this.messages = [...(frame.chat || [])];
+    this._modelSeq = frame.seq;
+    if (!resuming) {
+      this.lastSeq = frame.seq;
+      if (this._firstState) {
+        // Releases frames the server holds back for a returning socket until it resumes.
+        this.send({ type: "resume", room_code: code, last_seq: frame.seq });
+      }
+    }
+    this._firstState = false;
+  }
+
+  _olderGame(frame) {
+    const last = this.game;
+    if (!last || last.game !== frame.game) return false;
+    if (frame.game_no !== last.game_no) return frame.game_no < last.game_no;
+    return frame.version < last.version;
+  }
+
+  _leaveRoom() {
+    this.room = null;
+    this.roomCode = null;
+    this.game = null;
+    this._emit("change", { cause: "left" });
+  }
+
+  _apply(frame) {
+    const room = this.room;
+    if (!room) return;
+    const members = () => [...room.players, ...room.spectators];
+    switch (frame.type) {
+      case "player_joined": {
+        const member = { online: true, ...frame.player };
+        const list = member.role === "spectator" ? room.spectators : room.players;
+        if (!members().some((m) => m.session_id === member.session_id)) list.push(member);
+        room.player_count = room.players.length;
+        break;
+      }
+      case "player_left":
+        room.players = room.players.filter((m) => m.session_id !== frame.session_id);
+        room.spectators = room.spectators.filter((m) => m.session_id !== frame.session_id);
+        room.player_count = room.players.length;
+        break;
+      case "player_disconnected":
+      case "player_reconnected":
+        for (const m of members()) {
+          if (m.session_id === frame.session_id) m.online = frame.type === "player_reconnected";
+        }
+        break;
+      case "host_changed":
+        room.host_session_id = frame.host_session_id;
+        room.host = frame.username;
+        break;
+      case "room_updated":
+        this.room = withOnline(frame.room, room);
+        break;
+      case "chat":
+        if (!this.messages.some((m) => m.seq === frame.seq)) {
+          this.messages.push(frame);
+          if (this.messages.length > 200) this.messages.splice(0, this.messages.length - 200);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** A copy of `room` whose members carry `online`, taken from `previous` where it is known. */
+function withOnline(room, previous) {
+  if (!room) return null;
+  const known = new Map();
+  for (const m of previous ? [...previous.players, ...previous.spectators] : []) known.set(m.session_id, m.online);
+  const mark = (m) => ({ ...m, online: m.online ?? known.get(m.session_id) ?? true });
+  return { ...room, players: (room.players || []).map(mark), spectators: (room.spectators || []).map(mark) };
+}
