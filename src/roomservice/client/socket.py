@@ -94,6 +94,8 @@ class Socket:
         self._reader: asyncio.Task[None] | None = None
         self._refs = itertools.count(1)
         self._pings: dict[str, asyncio.Future[None]] = {}
+        #: Refs of pings the socket sends for itself: their pongs stay out of the stream.
+        self._quiet: set[str] = set()
         #: The room whose frames this socket receives, and the last seq delivered per room.
         self._room: str | None = None
         self._last_seq: dict[str, int] = {}
@@ -128,6 +130,14 @@ class Socket:
     def room_code(self) -> str | None:
         """The room this socket receives frames for (the last ``room_state``), if any."""
         return self._room
+
+    async def wait_connected(self, timeout: float | None = 10.0) -> None:
+        """Wait until the socket is connected (again, after a drop). Raises :class:`SocketClosed`
+        when it stopped instead, ``TimeoutError`` after ``timeout`` seconds."""
+        async with asyncio.timeout(timeout):
+            await self._ready.wait()
+        if self._stopped is not None:
+            raise self._stopped
 
     def last_seq(self, room_code: str | None = None) -> int | None:
         """The last seq delivered for ``room_code`` (default: the current room)."""
@@ -181,6 +191,13 @@ class Socket:
                 "last_seq": self._last_seq[self._room],
                 "ref": self._resume_ref,
             }
+        else:
+            # Nothing to resume. The server may still hold live frames for a session it saw drop,
+            # waiting for a resume; any other frame lets them flow at once.
+            ref = f"hello-{next(self._refs)}"
+            self._quiet.add(ref)
+            frame = {"type": "ping", "ref": ref}
+        with contextlib.suppress(ConnectionClosed):  # the reader sees the close and acts on it
             await ws.send(_encoder.encode(frame).decode())
         return ws
 
@@ -264,11 +281,15 @@ class Socket:
             if seq <= self._last_seq.get(self._room, -1):
                 return  # already delivered
             self._last_seq[self._room] = seq
-        if isinstance(event, Pong) and isinstance(event.ref, str) and event.ref in self._pings:
-            waiter = self._pings.pop(event.ref)
-            if not waiter.done():
-                waiter.set_result(None)
-            return
+        if isinstance(event, Pong) and isinstance(event.ref, str):
+            if event.ref in self._quiet:
+                self._quiet.discard(event.ref)
+                return
+            if event.ref in self._pings:
+                waiter = self._pings.pop(event.ref)
+                if not waiter.done():
+                    waiter.set_result(None)
+                return
         if isinstance(event, Error) and event.ref is not None and event.ref == self._resume_ref:
             # The room could not be resumed (the seat is gone): nothing to resume next time.
             self._resuming = self._resume_ref = None
