@@ -248,6 +248,10 @@ function renderHostControls(room) {
   }
   const enough = room.players.length >= room.config.min_players;
   const inGame = room.state === "IN_GAME";
+  if (inGame) {
+    fill(box); // nothing to start or change until the game is over
+    return;
+  }
   fill(
     box,
     h(
@@ -282,7 +286,7 @@ async function startWithOptions() {
     const id = `opt-${key}`;
     const number = types.includes("number") || types.includes("integer");
     const bool = types.includes("boolean");
-    const input = h("input", { id, name: key, type: bool ? "checkbox" : number ? "number" : "text", step: number ? "any" : null, "data-kind": bool ? "bool" : number ? "number" : "json" });
+    const input = h("input", { id, name: key, type: bool ? "checkbox" : number ? "number" : "text", step: number ? "any" : null, "data-kind": bool ? "bool" : number ? "number" : "json", placeholder: schema.default ?? null });
     return [key, input, h("div", { class: bool ? "field check" : "field" }, h("label", { for: id, text: key }), input, schema.description ? h("span", { class: "hint", text: schema.description }) : null)];
   });
   const error = h("p", { class: "error-text", role: "alert" });
