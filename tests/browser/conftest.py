@@ -160,3 +160,23 @@ def api(page: Page, method: str, path: str, body: Any = None) -> Any:
 def http_json(base_url: str, path: str) -> Any:
     with urllib.request.urlopen(base_url + path, timeout=5) as response:
         return json.loads(response.read())
+
+
+class Guest:
+    """Someone using the HTTP API directly (no browser), to set the scene quickly."""
+
+    def __init__(self, base_url: str, name: str) -> None:
+        self.base_url = base_url
+        self.token = ""
+        session = self.call("POST", "/api/session", {"username": name})
+        self.token = session["token"]
+        self.session_id = session["session_id"]
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())

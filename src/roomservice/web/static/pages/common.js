@@ -40,6 +40,27 @@ export function fill(el, ...children) {
 
 export const $ = (selector, root = document) => root.querySelector(selector);
 
+/** A padlock icon (drawn, so it needs no emoji font), announced as `label`. */
+export function lockIcon(label = "Password required") {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", "lock");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", label);
+  const title = document.createElementNS(ns, "title");
+  title.textContent = label;
+  const body = document.createElementNS(ns, "rect");
+  for (const [k, v] of Object.entries({ x: 2.5, y: 7, width: 11, height: 8, rx: 1.5 })) body.setAttribute(k, v);
+  const shackle = document.createElementNS(ns, "path");
+  shackle.setAttribute("d", "M5 7V5a3 3 0 0 1 6 0v2");
+  shackle.setAttribute("fill", "none");
+  shackle.setAttribute("stroke", "currentColor");
+  shackle.setAttribute("stroke-width", "1.8");
+  svg.append(title, body, shackle);
+  return svg;
+}
+
 const STATES = { WAITING: "Waiting", IN_GAME: "In game", FINISHED: "Finished" };
 export const stateLabel = (state) => STATES[state] || state;
 
@@ -264,7 +285,7 @@ export async function joinRoom(room, { spectator = false } = {}) {
     const form = h(
       "form",
       { novalidate: true },
-      h("p", {}, "🔒 ", h("span", { text: `"${room.name}" is protected by a password.` })),
+      h("p", {}, lockIcon(), " ", h("span", { text: `"${room.name}" is protected by a password.` })),
       h("div", { class: "field" }, h("label", { for: "room-password", text: "Password" }), input, error),
       h(
         "div",

@@ -13,6 +13,7 @@ import {
   games,
   h,
   joinRoom,
+  lockIcon,
   rejoinBanner,
   showAlreadyInRoom,
   stateLabel,
@@ -187,7 +188,7 @@ function row(room) {
     h(
       "td",
       { class: "name" },
-      room.has_password ? h("span", { class: "lock", role: "img", "aria-label": "Password required", title: "Password required", text: "🔒" }) : null,
+      room.has_password ? lockIcon() : null,
       h("span", { text: room.name }),
       room.host ? h("div", { class: "muted small", text: `host: ${room.host}` }) : null,
       h("div", { class: "muted small meta-narrow", "aria-hidden": "true", text: `${nameOf(room.game)} · ${stateLabel(room.state)}` }),

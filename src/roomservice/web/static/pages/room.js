@@ -13,6 +13,7 @@ import {
   gameName,
   h,
   joinRoom,
+  lockIcon,
   renderNav,
   stateLabel,
   toast,
@@ -70,7 +71,7 @@ async function joinPanel(room, session) {
     h(
       "section",
       { class: "panel", "aria-labelledby": "join-title" },
-      h("h1", { id: "join-title" }, room.has_password ? "🔒 " : "", h("span", { text: room.name })),
+      h("h1", { id: "join-title" }, room.has_password ? lockIcon() : null, h("span", { text: room.name })),
       h("p", { class: "muted", text: `${await gameName(room.game)} · ${stateLabel(room.state)} · ${room.player_count}/${room.capacity} players · host ${room.host || "nobody"}` }),
       elsewhere
         ? h("p", { class: "notice" }, "You already have a seat in room ", h("strong", { text: session.room_code }), ". Joining here asks you to leave it first.")
