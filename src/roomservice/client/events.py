@@ -94,6 +94,8 @@ class GameState(_RoomFrame, tag="game_state", frozen=True):
     state: Any
     #: None while the game runs; the game's result once it is over.
     result: Any = None
+    #: In the actor's own frame after an accepted action: the ``ref`` that action carried.
+    ref: str | int | None = None
 
 
 class GameEvent(_RoomFrame, tag="game_event", frozen=True):

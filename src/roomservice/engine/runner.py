@@ -166,7 +166,7 @@ class RoomRunner:
             return
         finally:
             self._busy = False
-        self._show(events, result)
+        self._show(events, result, acked=(job.player, job.ref) if job.ref is not None else None)
         while self._owed_ticks and not self.over:
             self._owed_ticks -= 1
             self._tick()
@@ -253,7 +253,15 @@ class RoomRunner:
 
     # -- output ------------------------------------------------------------------------------
 
-    def _show(self, events: Sequence[Event], result: Mapping[str, Any] | None, views: bool = True) -> None:
+    def _show(
+        self,
+        events: Sequence[Event],
+        result: Mapping[str, Any] | None,
+        views: bool = True,
+        acked: tuple[str | None, str | int] | None = None,
+    ) -> None:
+        """Send the events, then each member's view; the actor's view carries the ``ref`` of the
+        action it acknowledges."""
         hub = self.engine.hub
         chan = hub.channel(self.room_id, self.room_code)
         game = self.machine.game.id
@@ -270,7 +278,10 @@ class RoomRunner:
             self._shown_state, self._shown_version = self.machine.state, self.machine.version
             self._shown = {}
             for session_id in self.members:
-                hub.publish(chan, self._state_frame(session_id), to=session_id)
+                frame = self._state_frame(session_id)
+                if acked is not None and acked[0] == session_id:
+                    frame["ref"] = acked[1]
+                hub.publish(chan, frame, to=session_id)
 
     def _view(self, session_id: str) -> Any:
         viewer = session_id if session_id in self.machine.players and self.members.get(session_id) else None
@@ -279,7 +290,7 @@ class RoomRunner:
         return self._shown[viewer]
 
     def _state_frame(self, session_id: str) -> dict[str, Any]:
-        return {
+        frame: dict[str, Any] = {
             "type": "game_state",
             "game": self.machine.game.id,
             "game_no": self.record.game_no,
@@ -287,6 +298,7 @@ class RoomRunner:
             "state": self._view(session_id),
             "result": dict(self.result) if self.result is not None else None,
         }
+        return frame
 
     def send_state(self, session_id: str) -> None:
         """The member's view as last shown to the room, for a socket that (re)attached."""

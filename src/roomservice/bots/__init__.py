@@ -1,0 +1,5 @@
+"""Bots that play the built-in games over the Python client: for tests, benchmarks and empty seats.
+
+Each game's strategy is a pure function from the bot's own view to its next payload (or ``None`` to
+wait); :func:`roomservice.bots.play.play` drives one over a socket.
+"""

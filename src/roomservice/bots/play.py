@@ -1,0 +1,69 @@
+"""Drive a strategy over a socket until the game it is in is over."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import Callable
+from typing import Any
+
+from roomservice.client import Error, Event, GameState, Socket
+
+Strategy = Callable[[dict[str, Any], str, random.Random], dict[str, Any] | None]
+
+#: Refusals that mean another player's move got there first: wait for the view it produced.
+LOST_RACE = frozenset({"wrong_phase", "game_over", "already_peeked", "not_your_turn"})
+#: Refusals in a row on one view before the bot stops retrying it.
+RETRIES = 3
+
+
+async def play(
+    socket: Socket,
+    me: str,
+    strategy: Strategy,
+    rng: random.Random,
+    *,
+    seen: list[Event] | None = None,
+    timeout: float = 30.0,
+) -> GameState:
+    """Answer each view with the strategy's move, one move in flight at a time; return the final
+    ``game_state``. Every event read is appended to ``seen``.
+
+    A move is settled when the server acknowledges it (the bot's next view carries its ``ref``) or
+    refuses it (an ``error`` with its ``ref``). After a lost race the bot waits for the next view; after
+    any other refusal it decides again on the same view (a strategy with randomness picks differently).
+    """
+    refs = itertools.count(1)
+    current: GameState | None = None
+    in_flight: int | None = None
+    acted_on = -1  # the version of the view the last move was decided on
+    retries = 0
+    while True:
+        event = await socket.next(timeout)
+        if seen is not None:
+            seen.append(event)
+        if isinstance(event, GameState):
+            current = event
+            if event.result is not None:
+                return event
+            retries = 0
+            if event.ref is not None and event.ref == in_flight:
+                in_flight = None
+        elif isinstance(event, Error) and event.code == "rate_limited":
+            in_flight, acted_on = None, -1
+            await asyncio.sleep(0.2)
+        elif isinstance(event, Error) and event.ref is not None and event.ref == in_flight:
+            in_flight = None
+            retries += 1
+            if event.code not in LOST_RACE and retries <= RETRIES:
+                acted_on = -1
+        else:
+            continue
+        if current is None or in_flight is not None or current.version == acted_on:
+            continue
+        move = strategy(current.state, me, rng)
+        acted_on = current.version
+        if move is not None:
+            in_flight = next(refs)
+            await socket.action(move, ref=in_flight)
