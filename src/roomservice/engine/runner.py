@@ -278,10 +278,10 @@ class RoomRunner:
             self._shown_state, self._shown_version = self.machine.state, self.machine.version
             self._shown = {}
             for session_id in self.members:
-                frame = self._state_frame(session_id)
+                view = self._state_frame(session_id)
                 if acked is not None and acked[0] == session_id:
-                    frame["ref"] = acked[1]
-                hub.publish(chan, frame, to=session_id)
+                    view["ref"] = acked[1]
+                hub.publish(chan, view, to=session_id)
 
     def _view(self, session_id: str) -> Any:
         viewer = session_id if session_id in self.machine.players and self.members.get(session_id) else None
