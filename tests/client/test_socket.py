@@ -100,14 +100,15 @@ async def test_a_bad_token_stops_with_4001(clients: Clients) -> None:
         await forged.connect()  # it looks the session up first
     assert refused.value.code == "invalid_token"
     socket = Socket(clients.server.ws, "not-a-token")
-    await socket.start()
     try:
-        error = await socket.next(timeout=5)
+        with pytest.raises(SocketClosed) as turned_away:
+            await socket.start()
+        assert (turned_away.value.code, turned_away.value.error) == (4001, "invalid_token")
+        error = await socket.next(timeout=5)  # the server's reason is still in the stream
         assert isinstance(error, ErrorEvent) and error.code == "invalid_token"
         with pytest.raises(SocketClosed) as stop:
             await socket.next(timeout=5)
-        assert (stop.value.code, stop.value.error) == (4001, "invalid_token")
-        assert socket.reconnects == 0
+        assert stop.value is socket.stopped and socket.reconnects == 0
     finally:
         await socket.close()
 

@@ -103,6 +103,7 @@ class Socket:
         self._resuming: str | None = None
         self._resume_ref: str | None = None
         self._last_error: str | None = None
+        self._hello_ref: str | None = None
         #: How many times the socket came back after a dropped connection.
         self.reconnects = 0
 
@@ -147,10 +148,15 @@ class Socket:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the first connection; errors (server down, refused handshake) are raised here."""
+        """Open the first connection and wait until the server has registered it, so that a seated
+        session's ``room_state`` is already the first event. Errors (server down, refused handshake)
+        are raised here, and :class:`SocketClosed` when the server turns the socket away (4001)."""
         self._ws = await self._open()
         self._set_connected()
         self._reader = asyncio.create_task(self._run(), name="roomservice-socket")
+        hello = self._pings.get(self._hello_ref or "")
+        if hello is not None:
+            await asyncio.wait_for(asyncio.shield(hello), self._open_timeout)
 
     async def close(self) -> None:
         """Close for good. Events already received can still be read; the stream then ends."""
@@ -195,7 +201,11 @@ class Socket:
             # Nothing to resume. The server may still hold live frames for a session it saw drop,
             # waiting for a resume; any other frame lets them flow at once.
             ref = f"hello-{next(self._refs)}"
-            self._quiet.add(ref)
+            if self._reader is None:  # the first connection: start() waits for the pong
+                self._hello_ref = ref
+                self._pings[ref] = asyncio.get_running_loop().create_future()
+            else:
+                self._quiet.add(ref)
             frame = {"type": "ping", "ref": ref}
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and acts on it
             await ws.send(_encoder.encode(frame).decode())
