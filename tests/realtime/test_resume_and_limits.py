@@ -83,6 +83,25 @@ async def test_too_far_behind_gets_a_fresh_room_state(server: Server, remote: Ap
     assert (await a.expect("room_state"))["room"]["room_code"] == code
 
 
+async def test_a_refused_resume_lets_held_frames_flow_at_once(server: Server, remote: Api) -> None:
+    alice, bob = await remote.user("alice"), await remote.user("bob")
+    code = (await alice.create_room("r", "cabo"))["room_code"]
+    await bob.http.post(f"/api/rooms/{code}/join")
+    a, b = await Sock.open(server, alice), await Sock.open(server, bob)
+    await a.expect("room_state")
+    await b.expect("room_state")
+    await b.close()
+    await a.expect("player_disconnected")
+    b = await Sock.open(server, bob)  # returning: live frames wait for its resume
+    await b.expect("room_state")
+    await b.send({"type": "resume", "room_code": "NOPE00", "last_seq": 1, "ref": "r"})
+    await a.send({"type": "chat", "text": "still there?"})
+    # Well inside the 2-second hold: the held frames, the refusal and the live chat.
+    await b.expect("chat", timeout=1.0)
+    kinds = [f["type"] for f in b.seen]
+    assert kinds[-3:] == ["player_reconnected", "error", "chat"]
+
+
 @pytest.fixture
 def limited_settings(server_settings: Settings) -> Settings:
     server_settings.ws_rate_limit = 5

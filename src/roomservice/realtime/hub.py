@@ -305,8 +305,9 @@ class Hub:
             await self.on_action(conn, chan, frame)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
-        chan = self._room_of(conn, frame.ref)
-        if frame.room_code.strip().upper() != chan.room_code:
+        chan = self.channels.get(conn.room_id) if conn.room_id else None
+        if chan is None or frame.room_code.strip().upper() != chan.room_code:
+            conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
         missed = chan.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
