@@ -70,6 +70,7 @@ def test_cabo_turns_with_powers_and_a_round_result(people: People) -> None:
     expect(alice.locator("#cabo-drawn")).to_have_text("0")
     card(alice, "Your", 4).click()
     shot(alice, "cabo-drawn")
+    assert "null" not in alice.locator(".cabo").inner_text()
     alice.get_by_role("button", name="Exchange for selected").click()
     my_card(alice, 4, "0")
     expect(bob.locator("#cabo-discard-top")).to_have_text("4")

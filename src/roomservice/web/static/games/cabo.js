@@ -281,7 +281,7 @@ export function mount(container, ctx) {
     const active = root.contains(document.activeElement) ? document.activeElement : null;
     const focusKey = focusSelector || (active?.id ? `#${active.id}` : active?.dataset.card !== undefined ? `[data-owner="${active.dataset.owner}"][data-card="${active.dataset.card}"]` : null);
     const order = view.you ? [...view.players.filter((p) => p !== view.you), view.you] : view.players;
-    root.replaceChildren(
+    root.replaceChildren(...[
       el(
         "p",
         { class: "game-status", id: "cabo-status", "aria-live": "polite" },
@@ -294,7 +294,7 @@ export function mount(container, ctx) {
       view.you ? playerBox(view.you) : null,
       actions(),
       scores(),
-    );
+    ].filter((part) => part !== null));
     updateCountdown();
     if (focusKey) root.querySelector(focusKey)?.focus();
   }
