@@ -1,0 +1,42 @@
+"""What a benchmark run was asked to do: one place for the knobs every workload reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class Options:
+    smoke: bool = False
+    #: Seconds each measured phase counts for, after ``warmup`` seconds of load.
+    duration: float = 8.0
+    warmup: float = 2.0
+    #: Load-generator processes.
+    workers: int = 2
+    #: Server kinds, in order; the first sets the rate latency is measured at.
+    servers: tuple[str, ...] = ("roomservice", "raw", "socketio")
+    #: PostgreSQL URL for the runs on PostgreSQL; empty skips them. Its tables are dropped first.
+    postgres_url: str = ""
+    #: fanout: (rooms, players per room).
+    shapes: tuple[tuple[int, int], ...] = ((100, 5), (1, 50))
+    #: idle: sockets to hold open.
+    connections: int = 20_000
+    #: http: concurrent clients looping join + leave, over ``rooms`` rooms.
+    clients: int = 32
+    rooms: int = 8
+    quiet: bool = False
+
+    @classmethod
+    def for_smoke(cls, **overrides: object) -> Options:
+        """Seconds-long runs that exercise every path and produce every number."""
+        base = cls(
+            smoke=True,
+            duration=1.0,
+            warmup=0.3,
+            workers=1,
+            shapes=((2, 3),),
+            connections=30,
+            clients=4,
+            rooms=2,
+        )
+        return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,129 @@
+"""``fanout``: R rooms × P players chatting; every chat goes to the whole room.
+
+Per server, two phases on the same sockets:
+
+1. *saturating*: each player keeps a few chats in flight and sends the next when its own comes back, so
+   the server runs flat out: delivered frames/s is the headline.
+2. *latency*: every player chats at a fixed rate, the same for every server: half the rate the first
+   server (roomservice) saturated at. Latency is send to receipt by each other player of the room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.loadgen import LoadGen, split
+from bench.options import Options
+from bench.report import Progress, ratio, table
+from bench.servers import Server
+from bench.workloads.measure import measured
+from bench.workloads.setup import seated_players
+
+
+def window_for(per_room: int) -> int:
+    """Chats in flight per player while saturating: enough to keep the server busy, few enough that a
+    room's backlog (players × window) stays well inside roomservice's 256-frame outbox."""
+    return max(1, min(8, 100 // per_room))
+
+
+async def measure(
+    kind: str, rooms: int, per_room: int, rate: float | None, opts: Options, ui: Progress
+) -> dict[str, Any]:
+    server = Server(kind)
+    ui.begin(f"fanout {rooms}x{per_room} {server.label}: starting the server and seating players")
+    await server.start()
+    gen = LoadGen(kind, opts.workers, ui.update)
+    try:
+        players = await seated_players(kind, server.port, rooms, per_room)
+        await gen.start()
+        ui.begin(f"fanout {rooms}x{per_room} {server.label}: connecting {len(players):,} sockets")
+        parts = split(players, opts.workers)
+        ready = await gen.command([("connect", server.port, part) for part in parts])
+        if sum(r["ready"] for r in ready) != len(players):
+            raise RuntimeError(f"{server.label}: sockets not ready: {[r['errors'] for r in ready]}")
+        window = window_for(per_room)
+        ui.begin(f"fanout {rooms}x{per_room} {server.label}: saturating ({window} in flight per player)")
+        sat = await measured(
+            gen,
+            server,
+            [("closed_loop", opts.warmup, opts.duration, window)] * opts.workers,
+            opts.warmup,
+            opts.duration,
+        )
+        if rate is None:
+            rate = sat["sent_per_s"] / 2
+        per_player = rate / len(players)
+        ui.begin(f"fanout {rooms}x{per_room} {server.label}: latency at {rate:,.0f} chats/s")
+        lat = await measured(
+            gen,
+            server,
+            [("open_loop", opts.warmup, opts.duration, per_player)] * opts.workers,
+            opts.warmup,
+            opts.duration,
+        )
+        await gen.all("close")
+    finally:
+        await gen.stop()
+        await server.stop()
+    return {
+        "server": server.label,
+        "kind": kind,
+        "frames_per_s": sat["received_per_s"],
+        "chats_per_s": sat["sent_per_s"],
+        "saturated": sat,
+        "latency_rate": round(rate, 1),
+        "latency": lat,
+        "p50_ms": lat["p50_ms"],
+        "p99_ms": lat["p99_ms"],
+        "max_ms": lat["max_ms"],
+        "cpu_percent": sat["server_cpu_percent"],
+        "rss_mib": sat["server_rss_mib"],
+        "loadgen_cpu_percent": sat["loadgen_cpu_percent"],
+        "lost": sat["sockets_lost"] + lat["sockets_lost"],
+    }
+
+
+COLUMNS = [
+    ("server", "server"),
+    ("frames_per_s", "frames/s"),
+    ("vs_raw", "vs raw"),
+    ("vs_socketio", "vs sio"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("max_ms", "max ms"),
+    ("p99_vs_raw", "p99/raw"),
+    ("cpu_percent", "srv CPU%"),
+    ("rss_mib", "RSS MiB"),
+    ("loadgen_cpu_percent", "gen CPU%"),
+    ("lost", "lost"),
+]
+
+
+async def run(opts: Options, ui: Progress) -> dict[str, Any]:
+    shapes = []
+    for rooms, per_room in opts.shapes:
+        rows: list[dict[str, Any]] = []
+        rate: float | None = None
+        for kind in opts.servers:
+            row = await measure(kind, rooms, per_room, rate, opts, ui)
+            rate = row["latency_rate"]
+            rows.append(row)
+        by_kind = {r["kind"]: r for r in rows}
+        for row in rows:
+            row["vs_raw"] = ratio(row["frames_per_s"], by_kind.get("raw", {}).get("frames_per_s"))
+            row["vs_socketio"] = ratio(row["frames_per_s"], by_kind.get("socketio", {}).get("frames_per_s"))
+            row["p99_vs_raw"] = ratio(row["p99_ms"], by_kind.get("raw", {}).get("p99_ms"))
+        title = (
+            f"fanout {rooms} rooms x {per_room} players: saturated frames/s; latency at "
+            f"{rate or 0:,.0f} chats/s ({window_for(per_room)} in flight per player when saturating)"
+        )
+        shapes.append(
+            {
+                "rooms": rooms,
+                "players": per_room,
+                "latency_rate": rate,
+                "rows": rows,
+                "table": table(title, COLUMNS, rows),
+            }
+        )
+    return {"shapes": shapes, "tables": [s["table"] for s in shapes]}

@@ -1,0 +1,88 @@
+"""Putting players in place before timing starts: sessions and seats over HTTP for roomservice, room
+names for the baselines (which have neither)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from bench.adapters import Player
+from bench.http import HttpConnection
+
+HOST = "127.0.0.1"
+T = TypeVar("T")
+
+
+async def parallel(
+    port: int, jobs: list[Callable[[HttpConnection], Awaitable[T]]], connections: int = 8
+) -> list[T]:
+    """Run ``jobs`` over a few keep-alive connections, in order of the list."""
+    results: list[Any] = [None] * len(jobs)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(len(jobs)):
+        queue.put_nowait(i)
+
+    async def drain() -> None:
+        conn = await HttpConnection.open(HOST, port)
+        try:
+            while not queue.empty():
+                i = queue.get_nowait()
+                results[i] = await jobs[i](conn)
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(drain() for _ in range(min(connections, len(jobs)) or 1)))
+    return results
+
+
+async def sessions(port: int, count: int, connections: int = 8) -> tuple[list[str], float]:
+    """``count`` guest session tokens, and how many sessions per second the server created."""
+
+    def job(i: int) -> Callable[[HttpConnection], Awaitable[str]]:
+        async def run(conn: HttpConnection) -> str:
+            body = await conn.request("POST", "/api/session", {"username": f"p{i}"}, expect=201)
+            return str(body["token"])
+
+        return run
+
+    t0 = time.monotonic()
+    tokens = await parallel(port, [job(i) for i in range(count)], connections)
+    return tokens, count / max(time.monotonic() - t0, 1e-9)
+
+
+async def create_rooms(port: int, hosts: list[str], max_players: int) -> list[str]:
+    """Each host creates one room of the benchmark's ``bench_lounge`` game; the room codes."""
+
+    def job(token: str) -> Callable[[HttpConnection], Awaitable[str]]:
+        async def run(conn: HttpConnection) -> str:
+            body = {"name": "bench", "game": "bench_lounge", "config": {"max_players": max_players}}
+            created = await conn.request("POST", "/api/rooms", body, token, expect=201)
+            return str(created["room_code"])
+
+        return run
+
+    return await parallel(port, [job(t) for t in hosts])
+
+
+async def seated_players(kind: str, port: int, rooms: int, per_room: int) -> list[Player]:
+    """``rooms`` × ``per_room`` players, each seated in its room, ordered room by room."""
+    if kind != "roomservice":
+        return [Player(r * per_room + i, f"r{r}") for r in range(rooms) for i in range(per_room)]
+    tokens, _ = await sessions(port, rooms * per_room)
+    codes = await create_rooms(port, [tokens[r * per_room] for r in range(rooms)], per_room)
+
+    def join(token: str, code: str) -> Callable[[HttpConnection], Awaitable[None]]:
+        async def run(conn: HttpConnection) -> None:
+            await conn.request("POST", f"/api/rooms/{code}/join", {}, token)
+
+        return run
+
+    joins = [join(tokens[r * per_room + i], codes[r]) for r in range(rooms) for i in range(1, per_room)]
+    await parallel(port, joins)
+    return [
+        Player(r * per_room + i, codes[r], tokens[r * per_room + i])
+        for r in range(rooms)
+        for i in range(per_room)
+    ]
