@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
@@ -15,7 +16,10 @@ from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.realtime.hub import Hub
 from roomservice.rooms.service import RoomService
 from roomservice.sessions import SessionService, TokenSigner
+from roomservice.store import chat
+from roomservice.store.chat import ChatEntry
 from roomservice.store.database import Database
+from roomservice.store.journal import Journal
 from roomservice.store.migrate import upgrade
 from roomservice.types import Clock, wall_clock
 
@@ -35,6 +39,7 @@ class Services:
     broker: Broker
     hub: Hub
     engine: Engine
+    journal: Journal
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
 
     async def close(self) -> None:
@@ -43,6 +48,7 @@ class Services:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.hub.close()
         await self.engine.close()
+        await self.journal.close()
         await self.hub.flush_activity()
         await self.broker.close()
         await self.db.close()
@@ -60,10 +66,18 @@ async def build_services(
     rooms = RoomService(db, games, settings, sink=None, clock=clock)
     broker = LocalBroker()
     hub = Hub(settings, rooms, broker, clock)
-    engine = Engine(settings, games, db, rooms, hub, clock)
+    journal = Journal(db, settings.chat_history)
+    hub.on_chat = lambda room_id, message: journal.write_later([ChatEntry.of(room_id, message)])
+    hub.load_chat = lambda room_id: _chat_history(db, room_id, settings.chat_history)
+    engine = Engine(settings, games, db, rooms, hub, journal, clock)
     rooms.sink = engine
     await engine.restore()
-    return Services(settings, db, games, sessions, rooms, broker, hub, engine)
+    return Services(settings, db, games, sessions, rooms, broker, hub, engine, journal)
+
+
+async def _chat_history(db: Database, room_id: str, limit: int) -> list[dict[str, Any]]:
+    async with db.read() as conn:
+        return [entry.frame() for entry in await chat.recent(conn, room_id, limit)]
 
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:

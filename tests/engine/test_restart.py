@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from roomservice.client import Client, GameState, Socket
+from roomservice.client import Chat, Client, GameState, RoomState, Socket
+from roomservice.store import chat
+from roomservice.store.database import Database
 
 ROOMSERVICE = str(Path(sys.executable).with_name("roomservice"))
 
@@ -131,3 +133,30 @@ async def test_sigkill_mid_round_loses_nothing(process: Process) -> None:
 def _deck() -> list[int]:
     """A full Cabo deck in a fixed order."""
     return [0, 0, 13, 13] + [rank for rank in range(1, 13) for _ in range(4)]
+
+
+async def test_chat_history_survives_a_restart(process: Process, database_url: str) -> None:
+    async with Client(process.url) as alice:
+        await alice.create_session("alice")
+        room = await alice.create_room("talk", "tictactoe")
+        sock = await alice.connect()
+        for n in range(3):
+            await sock.chat(f"line {n}")
+            await sock.wait_for(Chat, lambda e, n=n: e.text == f"line {n}")
+        db = Database(database_url)
+        try:
+            for _ in range(100):  # lines are saved just behind the fan-out
+                async with db.read() as conn:
+                    if len(await chat.recent(conn, room.room_id, 50)) == 3:
+                        break
+                await asyncio.sleep(0.02)
+        finally:
+            await db.close()
+        await sock.close()
+
+        process.kill()
+        await process.start()
+        again = await alice.connect()
+        state = await again.wait_for(RoomState)
+        assert [line.text for line in state.chat] == ["line 0", "line 1", "line 2"]
+        await again.close()

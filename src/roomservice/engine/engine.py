@@ -50,6 +50,7 @@ class Engine:
         db: Database,
         rooms: RoomService,
         hub: Hub,
+        journal: Journal,
         clock: Clock,
     ) -> None:
         self.settings = settings
@@ -58,7 +59,7 @@ class Engine:
         self.rooms = rooms
         self.hub = hub
         self.clock = clock
-        self.journal = Journal(db) if settings.persist_games else None
+        self.journal = journal if settings.persist_games else None
         self.runners: dict[str, RoomRunner] = {}
         hub.on_action = self.on_action
         hub.on_attach = self.on_attach
@@ -219,5 +220,3 @@ class Engine:
         for runner in list(self.runners.values()):
             await runner.stop()
         self.runners.clear()
-        if self.journal is not None:
-            await self.journal.close()

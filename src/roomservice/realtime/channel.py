@@ -26,6 +26,9 @@ class RoomChannel:
         self.grace: dict[str, asyncio.TimerHandle] = {}
         #: Session ids whose socket dropped; they stay seated until grace runs out.
         self.offline: set[str] = set()
+        #: Whether the saved chat history has been read into ``chat`` (once per channel).
+        self.history_loaded = False
+        self.history_lock = asyncio.Lock()
 
     def next_seq(self) -> int:
         self.seq += 1

@@ -41,6 +41,10 @@ ActionHandler = Callable[[Connection, RoomChannel, Action], Awaitable[None]]
 AttachHandler = Callable[[Connection, RoomChannel], None]
 #: Told when a seated member goes offline or comes back: (room_id, session_id, online).
 PresenceHandler = Callable[[str, str, bool], None]
+#: Told of every chat line sent (room_id, the ``chat`` frame), to save it.
+ChatHandler = Callable[[str, dict[str, Any]], None]
+#: Reads a room's saved chat lines, oldest first.
+ChatLoader = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 def _seq_of(text: str) -> int:
@@ -61,6 +65,8 @@ class Hub:
         self.on_action: ActionHandler | None = None
         self.on_attach: AttachHandler | None = None
         self.on_presence: PresenceHandler | None = None
+        self.on_chat: ChatHandler | None = None
+        self.load_chat: ChatLoader | None = None
         #: Last seq of channels this node let go, so a room that comes back continues above it.
         self._seq_floor: dict[str, int] = {}
         self._touched: set[str] = set()
@@ -80,6 +86,20 @@ class Hub:
             self.channels[room_id] = chan
             self.broker.subscribe(room_id, chan.deliver)
         return chan
+
+    async def _history(self, chan: RoomChannel) -> None:
+        """Read the room's saved chat into a channel this node has just opened. Callers await it
+        before anything else, so events of one room still go out in the order they were handed in."""
+        if chan.history_loaded or self.load_chat is None:
+            return
+        async with chan.history_lock:
+            if chan.history_loaded:
+                return
+            saved = await self.load_chat(chan.room_id)
+            merged = {line["seq"]: line for line in (*saved, *chan.chat)}
+            chan.chat.clear()
+            chan.chat.extend(merged[seq] for seq in sorted(merged))
+            chan.history_loaded = True
 
     def _release(self, chan: RoomChannel, *, closed: bool = False) -> None:
         if not (closed or chan.idle):
@@ -136,6 +156,7 @@ class Hub:
 
     async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         chan = self.channel(room.room_id, room.room_code)
+        await self._history(chan)
         for event in events:
             self.publish(chan, dict(event.frame), event.to)
             kind = event.frame["type"]
@@ -185,6 +206,9 @@ class Hub:
         self.connections[conn.session_id] = conn
         room = await self.rooms.room_of(conn.session_id)
         if room is None or self.connections.get(conn.session_id) is not conn:
+            return True
+        await self._history(self.channel(room.room_id, room.room_code))
+        if self.connections.get(conn.session_id) is not conn:
             return True
         returning = old_room == room.room_id or (
             room.room_id in self.channels and conn.session_id in self.channels[room.room_id].offline
@@ -289,7 +313,10 @@ class Hub:
                 "at": iso(self.clock()),
             }
             seq = self.publish(chan, message)
-            chan.chat.append({**message, "seq": seq})
+            line = {**message, "seq": seq}
+            chan.chat.append(line)
+            if self.on_chat is not None:
+                self.on_chat(chan.room_id, line)
             self._touched.add(chan.room_id)
         elif isinstance(frame, Ping):
             pong: dict[str, Any] = {"type": "pong"}

@@ -1,9 +1,9 @@
-"""Group commit for game writes.
+"""Group commit for game and chat writes.
 
 Every room's runner hands its accepted steps here and waits until they are durable before anyone sees
-them. Entries from all rooms that arrive while a transaction is being written go together in the next
-one, so on SQLite (one writer at a time) an action never queues behind a separate disk write of another
-room: it shares that room's commit instead.
+them; chat lines are queued without waiting. Entries from all rooms that arrive while a transaction is
+being written go together in the next one, so on SQLite (one writer at a time) an action never queues
+behind a separate disk write of another room: it shares that room's commit instead.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from roomservice.store import games as repo
+from roomservice.store import chat, games
 from roomservice.store.database import Database
 
 log = logging.getLogger(__name__)
 
-_Pending = tuple[Sequence[repo.Entry], asyncio.Future[None] | None]
+Entry = games.Entry | chat.ChatEntry
+_Pending = tuple[Sequence[Entry], asyncio.Future[None] | None]
 
 
 class Journal:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, chat_keep: int = 50) -> None:
         self.db = db
+        self.chat_keep = chat_keep
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -32,7 +34,7 @@ class Journal:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._writer())
 
-    async def write(self, entries: Sequence[repo.Entry]) -> None:
+    async def write(self, entries: Sequence[Entry]) -> None:
         """Return once ``entries`` are committed; raise if the transaction failed."""
         if self._closed:
             raise RuntimeError("the journal is closed")
@@ -42,8 +44,8 @@ class Journal:
         self._ensure_writer()
         await future
 
-    def write_later(self, entries: Sequence[repo.Entry]) -> None:
-        """Queue entries nobody waits for (periodic snapshots of real-time games)."""
+    def write_later(self, entries: Sequence[Entry]) -> None:
+        """Queue entries nobody waits for (chat, periodic snapshots of real-time games)."""
         if self._closed:
             return
         self._pending.append((entries, None))
@@ -62,8 +64,10 @@ class Journal:
 
     async def _commit(self, batch: list[_Pending]) -> bool:
         try:
+            every = [entry for entries, _ in batch for entry in entries]
             async with self.db.write() as conn:
-                await repo.write(conn, [entry for entries, _ in batch for entry in entries])
+                await games.write(conn, [e for e in every if not isinstance(e, chat.ChatEntry)])
+                await chat.write(conn, [e for e in every if isinstance(e, chat.ChatEntry)], self.chat_keep)
         except Exception as exc:
             log.exception("could not write %d game entries", sum(len(entries) for entries, _ in batch))
             if len(batch) == 1:

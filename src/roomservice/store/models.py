@@ -138,3 +138,20 @@ class GameSnapshotRow(Base):
     ticks: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[Any] = mapped_column(JSON)
     at: Mapped[float] = mapped_column(Float)
+
+
+class ChatRow(Base):
+    """A room's recent chat, so its history survives a restart; older lines are pruned as new ones
+    arrive. No foreign key: lines are written after the fact and go with their room."""
+
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    session_id: Mapped[str] = mapped_column(String(36))
+    username: Mapped[str] = mapped_column(String(24))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_chat_messages_room", "room_id", "seq"),)

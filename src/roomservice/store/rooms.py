@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roomservice.rooms.model import Member, Room, RoomConfig
+from roomservice.store import chat
 from roomservice.store.models import MemberRow, RoomRow, SessionRow
 from roomservice.types import Role, RoomState
 
@@ -154,6 +155,7 @@ async def remove_member(conn: AsyncConnection, session_id: str) -> None:
 
 async def delete_room(conn: AsyncConnection, room_id: str) -> None:
     await conn.execute(delete(members).where(members.c.room_id == room_id))
+    await chat.forget(conn, room_id)
     await conn.execute(delete(rooms).where(rooms.c.id == room_id))
 
 
