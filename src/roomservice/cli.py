@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     _server_args(serve)
 
+    sub.add_parser(
+        "bench",
+        help="measure against the baselines: roomservice bench WORKLOAD [--smoke] (docs/performance.md)",
+        add_help=False,
+    )
+
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
     _server_args(migrate)
@@ -67,7 +73,27 @@ async def migrate(settings: Settings, revision: str) -> None:
         await db.close()
 
 
+def bench(argv: list[str]) -> int:
+    """Run the repository's ``bench`` package (``python -m bench``), which is not part of the wheel."""
+    if Path("bench", "cli.py").is_file() and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        from bench.cli import main as bench_main  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        print(
+            "roomservice bench needs the bench/ package of the roomservice repository: run it from a "
+            "checkout's root after `pip install -e '.[bench]'` (or run `python -m bench` there).",
+            file=sys.stderr,
+        )
+        return 2
+    result: int = bench_main(argv)
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
     if args.command == "serve":
