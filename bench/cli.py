@@ -24,6 +24,7 @@ WORKLOADS = {
     "fanout": "R rooms x P players chatting: delivered frames/s, latency, server CPU and RSS",
     "idle": "N sockets held open: memory per connection",
     "http": "concurrent join + leave cycles: requests/s and p99, on SQLite and PostgreSQL",
+    "ticks": "real-time rooms at 30 ticks/s, 20 views/s: view jitter, the most rooms a process holds",
 }
 
 
@@ -57,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, help="idle: sockets to hold open (default 20000)")
     parser.add_argument("--clients", type=int, help="http: concurrent clients (default 32)")
     parser.add_argument(
+        "--steps",
+        type=lambda t: tuple(int(x) for x in t.split(",")),
+        dest="tick_steps",
+        help="ticks: rooms at each step (default 50,100,200,300,400)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("ROOMSERVICE_BENCH_POSTGRES_URL", ""),
         help="database for the PostgreSQL rows (its tables are dropped); env ROOMSERVICE_BENCH_POSTGRES_URL",
@@ -66,7 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
-    for name in ("duration", "warmup", "workers", "shapes", "connections", "clients"):
+    for name in ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.servers:

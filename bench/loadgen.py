@@ -33,6 +33,7 @@ from bench.servers import raise_fd_limit
 HOST = "127.0.0.1"
 PROGRESS_EVERY = 0.5
 _TEXT = b'"text":"'
+_STATE = b'{"type":"game_state"'
 
 
 class Client(WSListener):
@@ -43,6 +44,7 @@ class Client(WSListener):
         self.worker = worker
         self.player = player
         self.transport: WSTransport | None = None
+        self.last_state = 0
         self.ready = asyncio.get_running_loop().create_future()
 
     # the Socket protocol of the adapters
@@ -70,6 +72,8 @@ class Client(WSListener):
             data = frame.get_payload_as_bytes()
             if data.startswith(self.worker.adapter.chat_prefix):
                 self.worker.on_chat(self, data)
+            elif data.startswith(_STATE):
+                self.worker.on_state(self)
             else:
                 self.worker.adapter.on_other(self, data)
         elif kind == WSMsgType.CLOSE:
@@ -99,6 +103,7 @@ class Worker:
         self.counting = False
         self.closed_loop = False
         self.closing = False
+        self.period_ns = 0
         self._now = time.monotonic_ns
 
     # -- the hot path ------------------------------------------------------------------------
@@ -120,6 +125,15 @@ class Worker:
             self.latencies.append((self._now() - int(stamp)) // 1000)
         if mine and self.closed_loop:
             self.send_chat(client)
+
+    def on_state(self, client: Client) -> None:
+        """A ``game_state`` frame: count it and how far its interval strays from the view period."""
+        now = self._now()
+        if self.counting:
+            self.received += 1
+            if client.last_state:
+                self.latencies.append(abs(now - client.last_state - self.period_ns) // 1000)
+        client.last_state = now
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -208,6 +222,11 @@ class Worker:
         self.latencies = array("q")
         return result
 
+    async def watch(self, warmup: float, duration: float, period: float) -> dict[str, Any]:
+        """Only listen: count ``game_state`` frames and their deviation from one every ``period`` s."""
+        self.period_ns = int(period * 1e9)
+        return await self._finish(await self._window(warmup, duration))
+
     async def run_http(
         self, port: int, clients: list[tuple[str, str]], warmup: float, duration: float
     ) -> dict[str, Any]:
@@ -258,6 +277,7 @@ class Worker:
             "connect": self.connect,
             "closed_loop": self.run_closed_loop,
             "open_loop": self.run_open_loop,
+            "watch": self.watch,
             "http": self.run_http,
             "close": self.close,
         }

@@ -24,6 +24,8 @@ class Options:
     #: http: concurrent clients looping join + leave, over ``rooms`` rooms.
     clients: int = 32
     rooms: int = 8
+    #: ticks: total real-time rooms at each step.
+    tick_steps: tuple[int, ...] = (50, 100, 200, 300, 400)
     quiet: bool = False
 
     @classmethod

@@ -102,7 +102,7 @@ class Server:
         if self.kind == "roomservice":
             env.update(
                 ROOMSERVICE_WS_RATE_LIMIT="0",
-                ROOMSERVICE_GAMES="bench.games:Lounge",
+                ROOMSERVICE_GAMES="bench.games:Lounge,bench.games:Pulse",
                 ROOMSERVICE_SECRET_KEY="bench-secret",
                 ROOMSERVICE_EXPIRY_INTERVAL="3600",
             )

@@ -52,12 +52,14 @@ async def sessions(port: int, count: int, connections: int = 8) -> tuple[list[st
     return tokens, count / max(time.monotonic() - t0, 1e-9)
 
 
-async def create_rooms(port: int, hosts: list[str], max_players: int) -> list[str]:
-    """Each host creates one room of the benchmark's ``bench_lounge`` game; the room codes."""
+async def create_rooms(
+    port: int, hosts: list[str], max_players: int, game: str = "bench_lounge"
+) -> list[str]:
+    """Each host creates one room of ``game`` (default the benchmark's lounge); the room codes."""
 
     def job(token: str) -> Callable[[HttpConnection], Awaitable[str]]:
         async def run(conn: HttpConnection) -> str:
-            body = {"name": "bench", "game": "bench_lounge", "config": {"max_players": max_players}}
+            body = {"name": "bench", "game": game, "config": {"max_players": max_players}}
             created = await conn.request("POST", "/api/rooms", body, token, expect=201)
             return str(created["room_code"])
 
@@ -66,12 +68,15 @@ async def create_rooms(port: int, hosts: list[str], max_players: int) -> list[st
     return await parallel(port, [job(t) for t in hosts])
 
 
-async def seated_players(kind: str, port: int, rooms: int, per_room: int) -> list[Player]:
-    """``rooms`` × ``per_room`` players, each seated in its room, ordered room by room."""
+async def seated_players(
+    kind: str, port: int, rooms: int, per_room: int, game: str = "bench_lounge", first: int = 0
+) -> list[Player]:
+    """``rooms`` × ``per_room`` players, each seated in its room, ordered room by room (the first of
+    each room is its host); indices start at ``first``."""
     if kind != "roomservice":
-        return [Player(r * per_room + i, f"r{r}") for r in range(rooms) for i in range(per_room)]
+        return [Player(first + r * per_room + i, f"r{r}") for r in range(rooms) for i in range(per_room)]
     tokens, _ = await sessions(port, rooms * per_room)
-    codes = await create_rooms(port, [tokens[r * per_room] for r in range(rooms)], per_room)
+    codes = await create_rooms(port, [tokens[r * per_room] for r in range(rooms)], per_room, game)
 
     def join(token: str, code: str) -> Callable[[HttpConnection], Awaitable[None]]:
         async def run(conn: HttpConnection) -> None:
@@ -82,7 +87,7 @@ async def seated_players(kind: str, port: int, rooms: int, per_room: int) -> lis
     joins = [join(tokens[r * per_room + i], codes[r]) for r in range(rooms) for i in range(1, per_room)]
     await parallel(port, joins)
     return [
-        Player(r * per_room + i, codes[r], tokens[r * per_room + i])
+        Player(first + r * per_room + i, codes[r], tokens[r * per_room + i])
         for r in range(rooms)
         for i in range(per_room)
     ]

@@ -76,3 +76,11 @@ async def test_http_on_postgresql(tmp_path: Path) -> None:
         _pg_state.pop("fresh", None)
     rows = {r["server"]: r for r in result["rows"]}
     measured(rows["roomservice (postgresql)"], "cycles_per_s", "p99_ms")
+
+
+def test_ticks_streams_views_of_a_real_time_game(tmp_path: Path) -> None:
+    result = run_bench("ticks", tmp_path / "ticks.json")
+    [row] = result["rows"]
+    assert row["rooms"] == 2 and row["players"] == 10
+    measured(row, "frames_per_s", "expected_per_s", "p50_ms", "p99_ms", "rss_mib")
+    assert isinstance(result["most_rooms_within_limit"], int)

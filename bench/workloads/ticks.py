@@ -1,0 +1,116 @@
+"""``ticks``: real-time rooms of 5 players running the synthetic ``bench_pulse`` game (30 ticks a second,
+views asked for 20 times a second), added in steps on one roomservice process until the views' timing slips.
+
+Each player's client notes when each ``game_state`` arrives; jitter is how far the gap between two
+views strays from the view period (see ``PERIOD``). It is measured at the client, so it includes the
+server's tick scheduling, the network stack and the load generator's own scheduling: an upper bound on
+the server's tick jitter. The workload has no baseline: neither baseline runs games.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.games import Pulse
+from bench.http import HttpConnection
+from bench.loadgen import LoadGen, split
+from bench.options import Options
+from bench.report import Progress, table
+from bench.servers import Server
+from bench.workloads.measure import measured
+from bench.workloads.setup import parallel, seated_players
+
+PLAYERS = 5
+#: The engine sends views on tick boundaries, every round(tick_rate / view_rate) ticks: at 30 ticks and
+#: 20 views a second that is every 2nd tick, 15 views a second, one every 66.7 ms.
+PERIOD = round(Pulse.tick_rate / Pulse.view_rate) / Pulse.tick_rate
+#: The jitter p99 (ms) past which a process is considered full.
+LIMIT_MS = 5.0
+
+
+async def start_games(port: int, hosts: list[str], codes: list[str]) -> None:
+    def job(token: str, code: str) -> Callable[[HttpConnection], Awaitable[None]]:
+        async def run(conn: HttpConnection) -> None:
+            await conn.request("POST", f"/api/rooms/{code}/start", {}, token)
+
+        return run
+
+    await parallel(port, [job(t, c) for t, c in zip(hosts, codes, strict=True)])
+
+
+COLUMNS = [
+    ("rooms", "rooms"),
+    ("players", "players"),
+    ("frames_per_s", "views/s"),
+    ("expected_per_s", "expected/s"),
+    ("p50_ms", "jitter p50 ms"),
+    ("p99_ms", "jitter p99 ms"),
+    ("max_ms", "jitter max ms"),
+    ("cpu_percent", "srv CPU%"),
+    ("rss_mib", "RSS MiB"),
+    ("loadgen_cpu_percent", "gen CPU%"),
+]
+
+
+async def run(opts: Options, ui: Progress) -> dict[str, Any]:
+    steps = [2] if opts.smoke else list(opts.tick_steps)
+    server = Server("roomservice")
+    ui.begin("ticks: starting roomservice")
+    await server.start()
+    gen = LoadGen("roomservice", opts.workers, ui.update)
+    rows: list[dict[str, Any]] = []
+    held = 0
+    try:
+        await gen.start()
+        for rooms in steps:
+            added = rooms - held
+            ui.begin(f"ticks: seating and starting {added} more rooms ({rooms} in all)")
+            players = await seated_players(
+                server.kind, server.port, added, PLAYERS, "bench_pulse", held * PLAYERS
+            )
+            ready = await gen.command(
+                [("connect", server.port, part) for part in split(players, opts.workers)]
+            )
+            if sum(r["ready"] for r in ready) != len(players):
+                raise RuntimeError(f"ticks: sockets not ready: {[r['errors'] for r in ready]}")
+            hosts = [p for i, p in enumerate(players) if i % PLAYERS == 0]
+            await start_games(server.port, [h.token for h in hosts], [h.room for h in hosts])
+            held = rooms
+            ui.begin(f"ticks: {rooms} rooms")
+            result = await measured(
+                gen,
+                server,
+                [("watch", opts.warmup, opts.duration, PERIOD)] * opts.workers,
+                opts.warmup,
+                opts.duration,
+            )
+            rows.append(
+                {
+                    "rooms": rooms,
+                    "players": rooms * PLAYERS,
+                    "frames_per_s": result["received_per_s"],
+                    "expected_per_s": rooms * PLAYERS / PERIOD,
+                    "p50_ms": result["p50_ms"],
+                    "p99_ms": result["p99_ms"],
+                    "max_ms": result["max_ms"],
+                    "cpu_percent": result["server_cpu_percent"],
+                    "rss_mib": result["server_rss_mib"],
+                    "loadgen_cpu_percent": result["loadgen_cpu_percent"],
+                    "lost": result["sockets_lost"],
+                    "errors": result["errors"],
+                }
+            )
+            if (result["p99_ms"] or 0) > LIMIT_MS:
+                break
+        await gen.all("close")
+    finally:
+        await gen.stop()
+        await server.stop()
+    within = [r["rooms"] for r in rows if r["p99_ms"] is not None and r["p99_ms"] <= LIMIT_MS]
+    most = max(within, default=0)
+    title = (
+        f"ticks: rooms of {PLAYERS} players at 30 ticks/s and 20 views/s; jitter of the view interval at the "
+        f"client; most rooms with p99 <= {LIMIT_MS:g} ms: {most}"
+    )
+    return {"rows": rows, "most_rooms_within_limit": most, "tables": [table(title, COLUMNS, rows)]}
