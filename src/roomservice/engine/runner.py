@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +64,6 @@ class RoomRunner:
         self.members = dict(members)
         self.result = machine.result()
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
-        #: Tick lateness in seconds, newest last: the real-time rooms' jitter.
-        self.lateness: deque[float] = deque(maxlen=1024)
         #: The state as the room last saw it: views for sockets that attach come from it, never from a
         #: step still being saved.
         self._shown_state = machine.state
@@ -218,14 +215,11 @@ class RoomRunner:
         start, n = loop.time(), 0
         while not self.over:
             n += 1
-            late = loop.time() - (start + n * interval)
-            if late < 0:
-                await asyncio.sleep(-late)
-                late = loop.time() - (start + n * interval)
-            elif late > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
+            delay = start + n * interval - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
-                late = 0.0
-            self.lateness.append(late)
             if self._busy:
                 self._owed_ticks += 1
                 continue
