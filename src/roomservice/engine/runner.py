@@ -241,9 +241,13 @@ class RoomRunner:
             )
         elif machine.ticks - self._snapshot_ticks >= TICK_SNAPSHOT_SECONDS / machine.tick_interval:
             self.engine.save_later([self._snapshot()])
-        rate = machine.game.view_rate or machine.game.tick_rate
-        every = max(1, round(machine.game.tick_rate / rate))
-        self._show(events, result, views=result is not None or machine.ticks % every == 0)
+        # A view whenever the tick count crosses into the next view period: exactly ``view_rate`` per
+        # second on average, even when it does not divide ``tick_rate``.
+        rate = min(machine.game.view_rate or machine.game.tick_rate, machine.game.tick_rate)
+        due = int(machine.ticks * rate / machine.game.tick_rate) != int(
+            (machine.ticks - 1) * rate / machine.game.tick_rate
+        )
+        self._show(events, result, views=result is not None or due)
 
     # -- output ------------------------------------------------------------------------------
 
