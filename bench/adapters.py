@@ -19,6 +19,11 @@ class Player:
     room: str = ""
     #: roomservice: the session token.
     token: str = ""
+    #: roomservice: the session id (a game's player id), the room's game, and whether the player is
+    #: its host (who starts the next game when one ends).
+    session_id: str = ""
+    game: str = ""
+    host: bool = False
 
 
 class Socket(Protocol):

@@ -24,6 +24,7 @@ WORKLOADS = {
     "fanout": "R rooms x P players chatting: delivered frames/s, latency, server CPU and RSS",
     "idle": "N sockets held open: memory per connection",
     "http": "concurrent join + leave cycles: requests/s and p99, on SQLite and PostgreSQL",
+    "turns": "bot games of tic-tac-toe and Cabo: accepted actions/s and p99, game store on and off",
     "ticks": "real-time rooms at 30 ticks/s, 20 views/s: view jitter, the most rooms a process holds",
 }
 
@@ -64,6 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ticks: rooms at each step (default 50,100,200,300,400)",
     )
     parser.add_argument(
+        "--tictactoe", type=int, dest="tictactoe_rooms", help="turns: tic-tac-toe rooms (default 50)"
+    )
+    parser.add_argument(
+        "--cabo",
+        type=lambda t: _shapes(t)[0],
+        help="turns: Cabo ROOMSxPLAYERS (default 25x4)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("ROOMSERVICE_BENCH_POSTGRES_URL", ""),
         help="database for the PostgreSQL rows (its tables are dropped); env ROOMSERVICE_BENCH_POSTGRES_URL",
@@ -73,7 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
-    for name in ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps"):
+    names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps")
+    for name in (*names, "tictactoe_rooms", "cabo"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.servers:

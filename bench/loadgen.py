@@ -7,6 +7,10 @@ worker reports its counters twice a second, for the progress line. Commands:
 - ``closed_loop(warmup, duration, window)``: every player keeps ``window`` chats in flight, sending the
   next when its own broadcast comes back: the most the server delivers.
 - ``open_loop(warmup, duration, rate)``: every player chats ``rate`` times a second, evenly spread.
+- ``watch(warmup, duration, tick)``: only listen to a real-time game's views and note how late each
+  arrives against its tick's place in the schedule (see :meth:`Worker.watch`).
+- ``play(port, warmup, duration)``: bots play the turn-based games their players are seated in; hosts
+  start a game and start the next one when it ends (see :mod:`bench.players`).
 - ``http(port, clients, warmup, duration)``: each client loops join + leave over keep-alive HTTP.
 - ``close()`` and ``exit()``.
 """
@@ -18,22 +22,29 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import random
+import re
 import time
 from array import array
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import psutil
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.adapters import ADAPTERS, Adapter, Player
 from bench.http import HttpConnection
+from bench.players import START, STRATEGIES, Bot
 from bench.servers import raise_fd_limit
 
 HOST = "127.0.0.1"
 PROGRESS_EVERY = 0.5
 _TEXT = b'"text":"'
 _STATE = b'{"type":"game_state"'
+_ERROR = b'{"type":"error"'
+_FINISHED = b'{"type":"room_updated"'
+_TICKS = re.compile(rb'"ticks":(\d+)')
 
 
 class Client(WSListener):
@@ -44,7 +55,7 @@ class Client(WSListener):
         self.worker = worker
         self.player = player
         self.transport: WSTransport | None = None
-        self.last_state = 0
+        self.bot: Bot | None = None
         self.ready = asyncio.get_running_loop().create_future()
 
     # the Socket protocol of the adapters
@@ -73,7 +84,11 @@ class Client(WSListener):
             if data.startswith(self.worker.adapter.chat_prefix):
                 self.worker.on_chat(self, data)
             elif data.startswith(_STATE):
-                self.worker.on_state(self)
+                self.worker.on_state(self, data)
+            elif self.bot is not None and data.startswith(_ERROR) and self.worker.on_error(self, data):
+                pass
+            elif self.bot is not None and data.startswith(_FINISHED):
+                self.worker.on_room_updated(self, data)
             else:
                 self.worker.adapter.on_other(self, data)
         elif kind == WSMsgType.CLOSE:
@@ -103,7 +118,16 @@ class Worker:
         self.counting = False
         self.closed_loop = False
         self.closing = False
-        self.period_ns = 0
+        #: watch: nanoseconds per tick, and per room every view's arrival minus its tick's offset.
+        self.tick_ns = 0
+        self.offsets: dict[str, array[int]] = {}
+        #: play: bots act while this is set; refusals and games started in the counted window.
+        self.playing = False
+        self.refused = 0
+        self.restarts = 0
+        self.port = 0
+        self._http: list[HttpConnection] = []
+        self._starting: set[asyncio.Task[None]] = set()
         self._now = time.monotonic_ns
 
     # -- the hot path ------------------------------------------------------------------------
@@ -126,14 +150,68 @@ class Worker:
         if mine and self.closed_loop:
             self.send_chat(client)
 
-    def on_state(self, client: Client) -> None:
-        """A ``game_state`` frame: count it and how far its interval strays from the view period."""
+    def on_state(self, client: Client, data: bytes) -> None:
+        """A ``game_state`` frame: a bot's view (``play``) or a real-time game's (``watch``)."""
+        if client.bot is not None:
+            self.on_view(client, client.bot, data)
+            return
+        if not self.counting:
+            return
+        self.received += 1
+        found = _TICKS.search(data)
+        if found is not None and self.tick_ns:
+            # Arrival minus the tick's place on the room's schedule; the room's start is subtracted later.
+            offsets = self.offsets.get(client.player.room)
+            if offsets is None:
+                offsets = self.offsets[client.player.room] = array("q")
+            offsets.append(self._now() - int(found[1]) * self.tick_ns)
+
+    def on_view(self, client: Client, bot: Bot, data: bytes) -> None:
         now = self._now()
-        if self.counting:
+        if bot.on_view(msgspec.json.decode(data)) and self.counting:
             self.received += 1
-            if client.last_state:
-                self.latencies.append(abs(now - client.last_state - self.period_ns) // 1000)
-        client.last_state = now
+            self.latencies.append((now - bot.sent_at) // 1000)
+        self.act(client, bot)
+
+    def on_error(self, client: Client, data: bytes) -> bool:
+        """An ``error`` frame; True when it refused the bot's action in flight."""
+        assert client.bot is not None
+        frame = msgspec.json.decode(data)
+        if not client.bot.on_refused(frame.get("ref"), str(frame.get("code"))):
+            return False
+        if self.counting:
+            self.refused += 1
+        self.act(client, client.bot)
+        return True
+
+    def act(self, client: Client, bot: Bot) -> None:
+        if not self.playing:
+            return
+        action = bot.decide()
+        if action is not None:
+            bot.sent_at = self._now()
+            client.send_text(msgspec.json.encode(action))
+            self.sent += 1
+
+    def on_room_updated(self, client: Client, data: bytes) -> None:
+        """The host starts the next game as soon as the room says the last one is over."""
+        if client.player.host and self.playing and b'"state":"FINISHED"' in data:
+            task = asyncio.get_running_loop().create_task(self.start_game(client.player))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+
+    async def start_game(self, player: Player) -> None:
+        """``POST /api/rooms/{code}/start`` over a pooled keep-alive connection."""
+        conn = self._http.pop() if self._http else await HttpConnection.open(HOST, self.port)
+        try:
+            await conn.request("POST", f"/api/rooms/{player.room}/start", START[player.game], player.token)
+        except Exception as exc:
+            self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
+            await conn.close()
+            return
+        self._http.append(conn)
+        if self.counting:
+            self.restarts += 1
 
     # -- commands ----------------------------------------------------------------------------
 
@@ -164,8 +242,9 @@ class Worker:
         return {"ready": len(players) - len(failed), "failed": len(failed), "errors": failed[:3]}
 
     def _reset(self) -> None:
-        self.received = self.sent = 0
+        self.received = self.sent = self.refused = self.restarts = 0
         self.latencies = array("q")
+        self.offsets = {}
 
     async def _window(self, warmup: float, duration: float) -> dict[str, Any]:
         """Let the load run ``warmup`` seconds, then count for ``duration`` seconds."""
@@ -222,10 +301,39 @@ class Worker:
         self.latencies = array("q")
         return result
 
-    async def watch(self, warmup: float, duration: float, period: float) -> dict[str, Any]:
-        """Only listen: count ``game_state`` frames and their deviation from one every ``period`` s."""
-        self.period_ns = int(period * 1e9)
-        return await self._finish(await self._window(warmup, duration))
+    async def watch(self, warmup: float, duration: float, tick: float) -> dict[str, Any]:
+        """Only listen: count ``game_state`` frames and how late each arrives.
+
+        A room ticks on a fixed schedule (tick n at ``start + n * tick``) and its view carries its tick
+        count n; ``arrival - n * tick`` is then the room's start plus that view's lateness. The smallest
+        value over the window stands for the room's start (its most punctual view), so lateness =
+        ``arrival - n * tick - min``. Every player of a room must be watched by the same process."""
+        self.tick_ns = int(tick * 1e9)
+        result = await self._window(warmup, duration)
+        for offsets in self.offsets.values():
+            start = min(offsets)
+            self.latencies.extend((o - start) // 1000 for o in offsets)
+        result["rooms"] = len(self.offsets)
+        self.offsets = {}
+        return await self._finish(result)
+
+    async def play(self, port: int, warmup: float, duration: float) -> dict[str, Any]:
+        """Bots play every seated player's game; each host starts its room's first game. Latency is
+        send → acknowledgement (the player's next view carrying the action's ``ref``)."""
+        self.port = port
+        for client in self.clients:
+            strategy = STRATEGIES[client.player.game]
+            client.bot = Bot(client.player.session_id, strategy, random.Random(client.player.index))
+        self.playing = True
+        await asyncio.gather(*(self.start_game(c.player) for c in self.clients if c.player.host))
+        result = await self._window(warmup, duration)
+        result.update(refused=self.refused, restarts=self.restarts)
+        self.playing = False
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        for conn in self._http:
+            await conn.close()
+        self._http.clear()
+        return await self._finish(result)
 
     async def run_http(
         self, port: int, clients: list[tuple[str, str]], warmup: float, duration: float
@@ -278,6 +386,7 @@ class Worker:
             "closed_loop": self.run_closed_loop,
             "open_loop": self.run_open_loop,
             "watch": self.watch,
+            "play": self.play,
             "http": self.run_http,
             "close": self.close,
         }
@@ -377,6 +486,17 @@ class LoadGen:
 def split(items: list[Any], parts: int) -> list[list[Any]]:
     """Deal ``items`` round-robin into ``parts`` lists, so a room's players spread over processes."""
     return [items[i::parts] for i in range(parts)]
+
+
+def split_rooms(players: list[Player], parts: int) -> list[list[Player]]:
+    """Deal whole rooms round-robin into ``parts`` lists: every player of a room in the same process."""
+    rooms: dict[str, list[Player]] = {}
+    for player in players:
+        rooms.setdefault(player.room, []).append(player)
+    dealt: list[list[Player]] = [[] for _ in range(parts)]
+    for i, members in enumerate(rooms.values()):
+        dealt[i % parts].extend(members)
+    return dealt
 
 
 def cpu_count() -> int:

@@ -26,6 +26,9 @@ class Options:
     rooms: int = 8
     #: ticks: total real-time rooms at each step.
     tick_steps: tuple[int, ...] = (50, 100, 200, 300, 400)
+    #: turns: rooms of tic-tac-toe (2 players each), and (rooms, players per room) of Cabo.
+    tictactoe_rooms: int = 50
+    cabo: tuple[int, int] = (25, 4)
     quiet: bool = False
 
     @classmethod
@@ -40,5 +43,7 @@ class Options:
             connections=30,
             clients=4,
             rooms=2,
+            tictactoe_rooms=2,
+            cabo=(1, 4),
         )
         return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]

@@ -75,6 +75,11 @@ class Server:
         self.peak_rss = 0
 
     @property
+    def data_dir(self) -> Path:
+        """roomservice's ``--data-dir`` (its SQLite file is ``roomservice.db`` there); gone after stop."""
+        return Path(self._dir.name)
+
+    @property
     def label(self) -> str:
         base = LABELS[self.kind]
         return f"{base} ({self.store})" if self.kind == "roomservice" else base

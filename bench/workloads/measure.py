@@ -12,10 +12,16 @@ from bench.servers import Server
 
 
 async def measured(
-    gen: LoadGen, server: Server, per_worker: list[tuple[Any, ...]], warmup: float, duration: float
+    gen: LoadGen,
+    server: Server,
+    per_worker: list[tuple[Any, ...]],
+    warmup: float,
+    duration: float,
+    totals: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Totals of the workers' answers: ``received``, ``sent``, per-second rates, latency percentiles,
-    server CPU/RSS and the load generator's CPU over the counted window."""
+    server CPU/RSS and the load generator's CPU over the counted window; also the sum of each of the
+    answers' ``totals`` keys."""
     task = asyncio.create_task(gen.command(per_worker))
     await asyncio.sleep(warmup)
     server.mark()
@@ -38,4 +44,5 @@ async def measured(
         "loadgen_cpu_percent": round(100 * loadgen_cpu / duration, 1),
         "sockets_lost": sum(a["lost"] for a in answers),
         "errors": [e for a in answers for e in a["errors"]][:3],
+        **{key: sum(a[key] for a in answers) for key in totals},
     }

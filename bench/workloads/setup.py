@@ -37,19 +37,25 @@ async def parallel(
     return results
 
 
-async def sessions(port: int, count: int, connections: int = 8) -> tuple[list[str], float]:
-    """``count`` guest session tokens, and how many sessions per second the server created."""
+async def identities(port: int, count: int, connections: int = 8) -> tuple[list[tuple[str, str]], float]:
+    """``count`` guest sessions as (token, session id), and how many per second the server created."""
 
-    def job(i: int) -> Callable[[HttpConnection], Awaitable[str]]:
-        async def run(conn: HttpConnection) -> str:
+    def job(i: int) -> Callable[[HttpConnection], Awaitable[tuple[str, str]]]:
+        async def run(conn: HttpConnection) -> tuple[str, str]:
             body = await conn.request("POST", "/api/session", {"username": f"p{i}"}, expect=201)
-            return str(body["token"])
+            return str(body["token"]), str(body["session_id"])
 
         return run
 
     t0 = time.monotonic()
-    tokens = await parallel(port, [job(i) for i in range(count)], connections)
-    return tokens, count / max(time.monotonic() - t0, 1e-9)
+    made = await parallel(port, [job(i) for i in range(count)], connections)
+    return made, count / max(time.monotonic() - t0, 1e-9)
+
+
+async def sessions(port: int, count: int, connections: int = 8) -> tuple[list[str], float]:
+    """``count`` guest session tokens, and how many sessions per second the server created."""
+    made, rate = await identities(port, count, connections)
+    return [token for token, _ in made], rate
 
 
 async def create_rooms(
@@ -71,11 +77,12 @@ async def create_rooms(
 async def seated_players(
     kind: str, port: int, rooms: int, per_room: int, game: str = "bench_lounge", first: int = 0
 ) -> list[Player]:
-    """``rooms`` × ``per_room`` players, each seated in its room, ordered room by room (the first of
-    each room is its host); indices start at ``first``."""
+    """``rooms`` × ``per_room`` players, each seated in its room of ``game``, ordered room by room (the
+    first of each room is its host); indices start at ``first``."""
     if kind != "roomservice":
         return [Player(first + r * per_room + i, f"r{r}") for r in range(rooms) for i in range(per_room)]
-    tokens, _ = await sessions(port, rooms * per_room)
+    made, _ = await identities(port, rooms * per_room)
+    tokens = [token for token, _ in made]
     codes = await create_rooms(port, [tokens[r * per_room] for r in range(rooms)], per_room, game)
 
     def join(token: str, code: str) -> Callable[[HttpConnection], Awaitable[None]]:
@@ -87,7 +94,7 @@ async def seated_players(
     joins = [join(tokens[r * per_room + i], codes[r]) for r in range(rooms) for i in range(1, per_room)]
     await parallel(port, joins)
     return [
-        Player(first + r * per_room + i, codes[r], tokens[r * per_room + i])
+        Player(first + r * per_room + i, codes[r], *made[r * per_room + i], game=game, host=i == 0)
         for r in range(rooms)
         for i in range(per_room)
     ]

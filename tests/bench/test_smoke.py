@@ -84,3 +84,33 @@ def test_ticks_streams_views_of_a_real_time_game(tmp_path: Path) -> None:
     assert row["rooms"] == 2 and row["players"] == 10
     measured(row, "frames_per_s", "expected_per_s", "p50_ms", "p99_ms", "rss_mib")
     assert isinstance(result["most_rooms_within_limit"], int)
+
+
+def test_turns_plays_bot_games_with_the_store_on_and_off(tmp_path: Path) -> None:
+    result = run_bench("turns", tmp_path / "turns.json", "--postgres-url", "")
+    rows = {r["mode"]: r for r in result["rows"]}
+    assert list(rows) == ["sqlite", "memory"]
+    for row in rows.values():
+        measured(row, "actions_per_s", "p50_ms", "p99_ms", "max_ms", "games_per_s", "rss_mib")
+        assert row["errors"] == [] and row["lost"] == 0
+    assert rows["sqlite"]["actions_logged"] > 0  # the journal was on ...
+    assert rows["memory"]["actions_logged"] == 0  # ... and off
+    assert rows["memory"]["vs_memory"] == 1.0
+
+
+async def test_turns_on_postgresql_counts_actions_per_transaction(tmp_path: Path) -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+        await conn.close()
+    except Exception as exc:
+        unavailable("PostgreSQL at " + POSTGRES_URL, exc)
+    out = tmp_path / "turns.json"
+    try:
+        result = await asyncio.to_thread(run_bench, "turns", out, "--postgres-url", POSTGRES_URL)
+    finally:
+        _pg_state.pop("fresh", None)
+    rows = {r["mode"]: r for r in result["rows"]}
+    assert list(rows) == ["sqlite", "postgresql", "memory"]
+    measured(rows["postgresql"], "actions_per_s", "p99_ms", "actions_logged", "actions_per_transaction")
