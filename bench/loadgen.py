@@ -201,17 +201,27 @@ class Worker:
             task.add_done_callback(self._starting.discard)
 
     async def start_game(self, player: Player) -> None:
-        """``POST /api/rooms/{code}/start`` over a pooled keep-alive connection."""
-        conn = self._http.pop() if self._http else await HttpConnection.open(HOST, self.port)
-        try:
-            await conn.request("POST", f"/api/rooms/{player.room}/start", START[player.game], player.token)
-        except Exception as exc:
-            self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
-            await conn.close()
+        """``POST /api/rooms/{code}/start`` over a pooled keep-alive connection (a fresh one when the
+        server has closed an idle one)."""
+        path = f"/api/rooms/{player.room}/start"
+        for pooled in (True, False):
+            conn = self._http.pop() if pooled and self._http else await HttpConnection.open(HOST, self.port)
+            try:
+                await conn.request("POST", path, START[player.game], player.token)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                await conn.close()
+                if pooled:
+                    continue
+                self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
+                return
+            except Exception as exc:
+                await conn.close()
+                self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
+                return
+            self._http.append(conn)
+            if self.counting:
+                self.restarts += 1
             return
-        self._http.append(conn)
-        if self.counting:
-            self.restarts += 1
 
     # -- commands ----------------------------------------------------------------------------
 
