@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,10 +18,31 @@ TIMEOUT_RANGE = (30, 30 * 24 * 3600)
 GRACE_RANGE = (0, 3600)
 
 
+#: The last whole second ``iso`` formatted, and its ``YYYY-MM-DDTHH:MM:SS`` text.
+_iso_second: list[Any] = [None, ""]
+
+
 def iso(ts: float | None) -> str | None:
+    """``ts`` as ISO 8601 in UTC, exactly as ``datetime.isoformat`` writes it with ``Z``. Every chat
+    line carries one, so the date part is formatted once per second and reused."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+    # Split and round as datetime.fromtimestamp does (half to even on the microseconds).
+    frac, whole = math.modf(ts)
+    micros = round(frac * 1e6)
+    second = int(whole)
+    if micros >= 1_000_000:
+        second += 1
+        micros -= 1_000_000
+    elif micros < 0:
+        second -= 1
+        micros += 1_000_000
+    cached = _iso_second
+    if cached[0] != second:
+        cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        cached[0] = second
+    prefix: str = cached[1]
+    return f"{prefix}.{micros:06d}Z" if micros else prefix + "Z"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
