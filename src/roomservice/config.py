@@ -56,6 +56,9 @@ class Settings:
     ws_heartbeat: float = 20.0
     #: Frames waiting for one slow socket before it is dropped.
     ws_send_queue: int = 256
+    #: ``direct``: frames are framed once per broadcast and written straight to each socket, coalesced
+    #: per event-loop pass; ``asgi``: every frame goes through the ASGI ``send``.
+    ws_transport: Literal["direct", "asgi"] = "direct"
     reconnect_grace: int = 60
     resume_buffer: int = 512
     chat_history: int = 50

@@ -10,6 +10,7 @@ from typing import Any
 
 from roomservice.broker.base import Envelope
 from roomservice.realtime.connection import Connection
+from roomservice.realtime.wire import frame_text
 
 
 class RoomChannel:
@@ -38,10 +39,14 @@ class RoomChannel:
         self.buffer.append(envelope)
 
     def deliver(self, envelope: Envelope) -> None:
-        """Hand a frame to the sockets attached here: the same encoded text for every receiver."""
+        """Hand a frame to the sockets attached here: the same encoded text, and the same framed bytes
+        for sockets written directly, for every receiver."""
         if envelope.to is None:
-            for conn in self.attached.values():
-                conn.send(envelope.text)
+            if self.attached:
+                text = envelope.text
+                framed = frame_text(text)
+                for conn in self.attached.values():
+                    conn.send(text, framed)
         else:
             target = self.attached.get(envelope.to)
             if target is not None:

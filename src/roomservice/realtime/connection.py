@@ -1,8 +1,9 @@
 """One client socket as the hub sees it: who it is, where it sits, and a bounded outbox.
 
 Fan-out never awaits a socket: frames go into the outbox without blocking, and a writer task drains
-it. A client that lets its outbox fill with live frames is disconnected (it may reconnect and resume)
-instead of growing server memory or stalling its room.
+it; that task exists only while there is something to write, so an idle socket costs none. A client
+that lets its outbox fill with live frames is disconnected (it may reconnect and resume) instead of
+growing server memory or stalling its room.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from roomservice.protocol import codes
 from roomservice.realtime.ratelimit import TokenBucket
+from roomservice.realtime.wire import Wire, frame_text
 from roomservice.sessions import Session
 
 log = logging.getLogger(__name__)
@@ -27,18 +30,47 @@ Close = Callable[[int, str], Awaitable[None]]
 
 
 class Connection:
+    """A socket's outbox. With a :class:`Wire` it is flushed once per event-loop pass in one write,
+    with no task at all; without one, a writer task awaits the ASGI ``send`` frame by frame."""
+
+    __slots__ = (
+        "_close",
+        "_close_with",
+        "_flush_handle",
+        "_flushed",
+        "_outbox",
+        "_replaying",
+        "_send",
+        "_wire",
+        "_writer",
+        "attached_seq",
+        "bucket",
+        "closed",
+        "held",
+        "outbox_size",
+        "refused_in_a_row",
+        "room_id",
+        "session",
+    )
+
     def __init__(
-        self, session: Session, send: SendText, close: Close, bucket: TokenBucket, outbox_size: int
+        self,
+        session: Session,
+        send: SendText,
+        close: Close,
+        bucket: TokenBucket,
+        outbox_size: int,
+        wire: Wire | None = None,
     ) -> None:
         self.session = session
         self._send = send
         self._close = close
         self.bucket = bucket
         self.outbox_size = outbox_size
-        self._outbox: deque[str] = deque()
+        #: Texts for the ASGI path, framed bytes for the wire.
+        self._outbox: deque[Any] = deque()
         #: Replayed frames still in the outbox: room they take is not held against the client.
         self._replaying = 0
-        self._ready = asyncio.Event()
         #: The room this socket receives frames for, and the seq its ``room_state`` was taken at.
         self.room_id: str | None = None
         self.attached_seq = 0
@@ -48,14 +80,22 @@ class Connection:
         self.held: list[str] | None = None
         self.closed = False
         self._close_with = (1000, "")
-        self._writer = asyncio.create_task(self._write())
+        #: Runs only while there is something to write or a close to send: an idle socket costs no task.
+        self._writer: asyncio.Task[None] | None = None
+        self._wire = wire
+        self._flush_handle: asyncio.Handle | None = None
+        #: Set once the wire has written the close frame, for whoever waits for that.
+        self._flushed: asyncio.Future[None] | None = None
+        if wire is not None:
+            wire.wire_on_resume = self._flush
 
     @property
     def session_id(self) -> str:
         return self.session.session_id
 
-    def send(self, text: str) -> None:
-        """Queue a live frame without waiting; a full outbox drops the connection."""
+    def send(self, text: str, framed: bytes | None = None) -> None:
+        """Queue a live frame without waiting; a full outbox drops the connection. ``framed`` is
+        ``text`` already framed for the wire, shared by every receiver of a broadcast."""
         if self.closed:
             return
         if self.held is not None and len(self.held) < self.outbox_size:
@@ -64,19 +104,24 @@ class Connection:
         if len(self._outbox) >= self.outbox_size + self._replaying:
             log.info("dropping slow client %s", self.session_id)
             self._outbox.clear()  # it gets no goodbye: it is not reading
+            self._replaying = 0
             self.close(codes.CLOSE_TOO_SLOW, "too slow")
             return
-        self._outbox.append(text)
-        self._ready.set()
+        if self._wire is None:
+            self._outbox.append(text)
+        else:
+            self._outbox.append(framed if framed is not None else frame_text(text))
+        self._wake()
 
     def send_replay(self, texts: Iterable[str]) -> None:
         """Queue frames a client asked to resume. Their number is bounded by the resume buffer, so
         they do not count against the outbox limit meant for a client falling behind live."""
         if not self.closed:
             before = len(self._outbox)
-            self._outbox.extend(texts)
+            self._outbox.extend(texts if self._wire is None else map(frame_text, texts))
             self._replaying += len(self._outbox) - before
-            self._ready.set()
+            if self._outbox:
+                self._wake()
 
     def release(self, replay: Iterable[str] = ()) -> None:
         """Queue ``replay`` and then the frames held since the socket came back."""
@@ -89,36 +134,79 @@ class Connection:
             return
         self.closed = True
         self._close_with = (code, reason)
-        self._ready.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wire is not None:
+            if self._flush_handle is None:
+                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+        elif self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def _flush(self) -> None:
+        """Write everything queued in one go; a paused socket keeps its frames until it resumes,
+        except that a connection being dropped with an empty outbox closes at once."""
+        self._flush_handle = None
+        wire = self._wire
+        if wire is None:
+            return
+        outbox = self._outbox
+        if outbox and wire.wire_writable():
+            data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+            outbox.clear()
+            self._replaying = 0
+            wire.wire_write(data)
+        if self.closed and not outbox:
+            self._wire = None
+            wire.wire_on_resume = None
+            wire.wire_close(*self._close_with)
+            if self._flushed is not None and not self._flushed.done():
+                self._flushed.set_result(None)
 
     async def _write(self) -> None:
+        """Drain the outbox, then end (or close the socket, once asked to)."""
         outbox = self._outbox
         try:
-            while True:
-                await self._ready.wait()
-                self._ready.clear()
-                while outbox:
-                    await self._send(outbox.popleft())
-                    if self._replaying:
-                        self._replaying -= 1
-                if self.closed:
-                    break
+            while outbox:
+                await self._send(outbox.popleft())
+                if self._replaying:
+                    self._replaying -= 1
         except asyncio.CancelledError:
             return
         except Exception:
             self.closed = True  # the socket went away under us
+            outbox.clear()
+            return
+        if not self.closed:
+            self._writer = None  # nothing awaited since the outbox was seen empty
             return
         with contextlib.suppress(Exception):
             await self._close(*self._close_with)
 
     async def wait_closed_after_flush(self) -> None:
         """Give the writer a few seconds to send what is queued and close the socket."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.shield(self._writer), FLUSH_TIMEOUT)
+        if self._wire is not None:
+            if self._flushed is None:
+                self._flushed = asyncio.get_running_loop().create_future()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._flushed), FLUSH_TIMEOUT)
+        elif self._writer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._writer), FLUSH_TIMEOUT)
 
     async def wait_closed(self) -> None:
-        """Stop the writer once the receiving side has ended."""
+        """Stop writing once the receiving side has ended."""
         self.closed = True
-        if not self._writer.done():
-            self._writer.cancel()
-        await asyncio.gather(self._writer, return_exceptions=True)
+        wire, self._wire = self._wire, None
+        if wire is not None:  # the close frame was not written yet: write it now, with nothing before it
+            self._outbox.clear()
+            wire.wire_on_resume = None
+            wire.wire_close(*self._close_with)
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        writer = self._writer
+        if writer is not None and not writer.done():
+            writer.cancel()
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)

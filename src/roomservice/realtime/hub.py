@@ -24,6 +24,7 @@ from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, 
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.ratelimit import TokenBucket
+from roomservice.realtime.wire import Wire
 from roomservice.rooms.events import RoomEvent
 from roomservice.rooms.model import Room, iso
 from roomservice.rooms.service import RoomService
@@ -187,9 +188,11 @@ class Hub:
 
     # -- sockets -----------------------------------------------------------------------------
 
-    def new_connection(self, session: Session, send: SendText, close: Close) -> Connection:
+    def new_connection(
+        self, session: Session, send: SendText, close: Close, wire: Wire | None = None
+    ) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
-        return Connection(session, send, close, bucket, self.settings.ws_send_queue)
+        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire)
 
     async def connect(self, conn: Connection) -> bool:
         """Register a socket; False when it was refused because the session already has one."""

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import uvicorn
 from fastapi import FastAPI
 
 from roomservice.config import Settings
+
+
+def ws_protocol(settings: Settings) -> type[asyncio.Protocol] | str:
+    """``direct``: uvicorn's sans-I/O protocol with roomservice's direct write path (the app falls
+    back to ASGI sends by itself under any other server); ``asgi``: uvicorn's own, unchanged."""
+    if settings.ws_transport == "asgi":
+        return "websockets-sansio"
+    from roomservice.web.wsproto import DirectWebSocketProtocol
+
+    return DirectWebSocketProtocol
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
@@ -18,7 +30,7 @@ def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") ->
         host=settings.host,
         port=settings.port,
         log_level=log_level,
-        ws="websockets-sansio",
+        ws=ws_protocol(settings),
         ws_max_size=settings.ws_max_frame,
         ws_ping_interval=heartbeat,
         ws_ping_timeout=heartbeat,

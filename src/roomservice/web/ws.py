@@ -10,6 +10,7 @@ from roomservice.errors import Unauthorized
 from roomservice.protocol import codes
 from roomservice.protocol.frames import encode, error
 from roomservice.realtime.connection import Connection
+from roomservice.realtime.wire import EXTENSION, Wire
 from roomservice.services import Services
 from roomservice.web.deps import token_of
 
@@ -31,7 +32,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await ws.close(code, reason)
 
     hub = services.hub
-    conn: Connection = hub.new_connection(session, ws.send_text, close)
+    wire: Wire | None = ws.scope.get("extensions", {}).get(EXTENSION)
+    conn: Connection = hub.new_connection(session, ws.send_text, close, wire)
     try:
         if not await hub.connect(conn):
             await conn.wait_closed_after_flush()

@@ -1,0 +1,44 @@
+"""The pieces of the fan-out path that replace slower library calls give the same results."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
+from roomservice.realtime.wire import frame_text
+from roomservice.rooms.model import iso
+
+
+def _parse(data: bytes) -> Frame:
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame: Frame = done.value
+        return frame
+    raise AssertionError("incomplete frame")
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 200_000])
+def test_a_framed_text_is_one_final_unmasked_text_frame(size: int) -> None:
+    text = ("é" * size)[:size] if size % 2 else "x" * size
+    frame = _parse(frame_text(text))
+    assert frame.opcode is Opcode.TEXT and frame.fin
+    assert bytes(frame.data).decode() == text
+
+
+def test_iso_writes_what_datetime_writes() -> None:
+    rng = random.Random(3)
+    stamps = [rng.uniform(0, 4e9) for _ in range(20_000)]
+    stamps += [round(rng.uniform(1e9, 2e9), 6) for _ in range(20_000)]
+    stamps += [1_800_000_000.0, 1.0000005, 1.9999995, 1_700_000_000.5, 0.0, 1e9 + 0.9999996]
+    for ts in stamps:
+        assert iso(ts) == datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z"), ts
+    assert iso(None) is None
