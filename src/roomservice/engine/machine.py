@@ -21,6 +21,32 @@ REJOIN = "rejoin"
 KINDS = (ACTION, TIMEOUT, LEAVE, REJOIN)
 
 
+class _LazyRandom(random.Random):
+    """Seeded on first use: most steps and ticks draw nothing, and seeding costs more than a tick."""
+
+    def __init__(self, seed: str) -> None:
+        # Deliberately not Random.__init__, which would seed now.
+        self.gauss_next = None
+        self._pending: str | None = seed
+
+    def _ready(self) -> None:
+        if self._pending is not None:
+            seed, self._pending = self._pending, None
+            super().seed(seed)
+
+    def random(self) -> float:
+        self._ready()
+        return super().random()
+
+    def getrandbits(self, k: int, /) -> int:
+        self._ready()
+        return super().getrandbits(k)
+
+    def getstate(self) -> tuple[Any, ...]:
+        self._ready()
+        return super().getstate()
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Step:
     """One entry of the action log. ``ticks`` is how many ticks the game had run before it."""
@@ -110,7 +136,7 @@ class GameMachine:
 
     def _context(self, at: float) -> Context:
         self._now = max(self._now, at)  # monotonic within a game, whatever the wall clock does
-        return Context(self._now, random.Random(f"{self.seed}/{self.step}/{self.ticks}"), self.dev)
+        return Context(self._now, _LazyRandom(f"{self.seed}/{self.step}/{self.ticks}"), self.dev)
 
     def apply(self, step: Step) -> list[Event] | None:
         """Apply one step. Returns its events, or ``None`` when it changed nothing (a timeout that was
