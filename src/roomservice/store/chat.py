@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.store.models import ChatRow
@@ -41,21 +41,24 @@ class ChatEntry:
         }
 
 
-async def write(conn: AsyncConnection, entries: Sequence[ChatEntry], keep: int) -> None:
-    """Add lines, then drop each touched room's lines beyond the newest ``keep``."""
-    if not entries:
+async def write(conn: AsyncConnection, entries: Sequence[ChatEntry]) -> None:
+    if entries:
+        await conn.execute(insert(chat), [dataclasses.asdict(e) for e in entries])
+
+
+async def prune(conn: AsyncConnection, room_ids: Collection[str], keep: int) -> None:
+    """Drop the lines of ``room_ids`` beyond each room's newest ``keep``, in one statement."""
+    if not room_ids:
         return
-    await conn.execute(insert(chat), [dataclasses.asdict(e) for e in entries])
-    for room_id in {e.room_id for e in entries}:
-        oldest_kept = (
-            select(chat.c.seq)
-            .where(chat.c.room_id == room_id)
-            .order_by(chat.c.seq.desc())
-            .offset(keep - 1)
-            .limit(1)
-            .scalar_subquery()
+    ranked = (
+        select(
+            chat.c.id,
+            func.row_number().over(partition_by=chat.c.room_id, order_by=chat.c.seq.desc()).label("age"),
         )
-        await conn.execute(delete(chat).where(chat.c.room_id == room_id, chat.c.seq < oldest_kept))
+        .where(chat.c.room_id.in_(list(room_ids)))
+        .subquery()
+    )
+    await conn.execute(delete(chat).where(chat.c.id.in_(select(ranked.c.id).where(ranked.c.age > keep))))
 
 
 async def recent(conn: AsyncConnection, room_id: str, limit: int) -> list[ChatEntry]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from roomservice.store import chat, games
@@ -20,11 +21,17 @@ log = logging.getLogger(__name__)
 Entry = games.Entry | chat.ChatEntry
 _Pending = tuple[Sequence[Entry], asyncio.Future[None] | None]
 
+#: Seconds between two prunings of old chat lines: trimming on every write would cost more than the
+#: writes themselves in a busy room.
+PRUNE_EVERY = 5.0
+
 
 class Journal:
     def __init__(self, db: Database, chat_keep: int = 50) -> None:
         self.db = db
         self.chat_keep = chat_keep
+        self._unpruned: set[str] = set()
+        self._pruned_at = time.monotonic()
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -65,9 +72,17 @@ class Journal:
     async def _commit(self, batch: list[_Pending]) -> bool:
         try:
             every = [entry for entries, _ in batch for entry in entries]
+            lines = [e for e in every if isinstance(e, chat.ChatEntry)]
+            self._unpruned.update(line.room_id for line in lines)
+            prune = self._closed or time.monotonic() - self._pruned_at >= PRUNE_EVERY
             async with self.db.write() as conn:
                 await games.write(conn, [e for e in every if not isinstance(e, chat.ChatEntry)])
-                await chat.write(conn, [e for e in every if isinstance(e, chat.ChatEntry)], self.chat_keep)
+                await chat.write(conn, lines)
+                if prune:
+                    await chat.prune(conn, self._unpruned, self.chat_keep)
+            if prune:
+                self._unpruned.clear()
+                self._pruned_at = time.monotonic()
         except Exception as exc:
             log.exception("could not write %d game entries", sum(len(entries) for entries, _ in batch))
             if len(batch) == 1:
