@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 import uuid
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from roomservice.errors import Invalid, Unauthorized
 from roomservice.store.database import Database
 from roomservice.store.models import SessionRow
+from roomservice.store.sql import Statement
 from roomservice.types import Clock, wall_clock
 
 USERNAME_RULE = "Usernames are 1–24 characters: letters A–Z, digits, spaces, '_' and '-'."
@@ -38,33 +41,79 @@ class Session:
         return {"session_id": self.session_id, "username": self.username}
 
 
+#: Verified tokens (and cached sessions) kept at most; the oldest go first.
+_CACHE_MAX = 100_000
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    cache.pop(key, None)
+    if len(cache) >= _CACHE_MAX:
+        del cache[next(iter(cache))]
+    cache[key] = value
+
+
 class TokenSigner:
-    """Signs session ids; a token carries its issue time and expires after ``max_age`` seconds."""
+    """Signs session ids; a token carries its issue time and expires after ``max_age`` seconds.
+
+    A token's signature is checked once: the tokens seen are remembered with their issue time, and
+    only their age is checked again (a token's signature cannot change)."""
 
     def __init__(self, secret: str, max_age: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="roomservice.session")
         self.max_age = max_age
+        self._verified: dict[str, tuple[str, int]] = {}
 
     def sign(self, session_id: str) -> str:
         return self._serializer.dumps(session_id)
 
     def unsign(self, token: str) -> str:
+        known = self._verified.get(token)
+        if known is not None and 0 <= int(time.time()) - known[1] <= self.max_age:
+            return known[0]
         try:
-            value = self._serializer.loads(token, max_age=self.max_age)
+            value, signed_at = self._serializer.loads(token, max_age=self.max_age, return_timestamp=True)
         except SignatureExpired:
+            self._verified.pop(token, None)
             raise Unauthorized("session_expired", "The session has expired; start a new one.") from None
         except BadSignature:
             raise Unauthorized("invalid_token", "The session token is not valid.") from None
         if not isinstance(value, str):
             raise Unauthorized("invalid_token", "The session token is not valid.")
+        _remember(self._verified, token, (value, int(signed_at.timestamp())))
         return value
 
 
+_SESSION = Statement(
+    select(SessionRow.id, SessionRow.username, SessionRow.created_at).where(
+        SessionRow.id == bindparam("session_id")
+    )
+)
+
+#: Seconds a session read from the database is used without reading it again. Sessions are never
+#: deleted and a rename on this node updates the copy at once; a rename on another node (several
+#: nodes on one PostgreSQL) shows here within this time.
+SESSION_CACHE_TTL = 5.0
+
+
 class SessionService:
-    def __init__(self, db: Database, signer: TokenSigner, clock: Clock = wall_clock) -> None:
+    """Sessions, and an in-process copy of those recently seen so requests need no database read to
+    know who is calling (see ``SESSION_CACHE_TTL``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        signer: TokenSigner,
+        clock: Clock = wall_clock,
+        cache_ttl: float = SESSION_CACHE_TTL,
+    ) -> None:
         self.db = db
         self.signer = signer
         self.clock = clock
+        self.cache_ttl = cache_ttl
+        self._cache: dict[str, tuple[Session, float]] = {}
+
+    def _keep(self, session: Session) -> None:
+        _remember(self._cache, session.session_id, (session, time.monotonic() + self.cache_ttl))
 
     async def create(self, username: object) -> tuple[Session, str]:
         """A new session and its token."""
@@ -75,6 +124,7 @@ class SessionService:
             await conn.execute(
                 insert(SessionRow).values(id=session.session_id, username=name, created_at=now, last_seen=now)
             )
+        self._keep(session)
         return session, self.signer.sign(session.session_id)
 
     async def authenticate(self, token: str | None) -> Session:
@@ -82,11 +132,16 @@ class SessionService:
         if not token:
             raise Unauthorized("unauthorized", "No session: create one with POST /api/session.")
         session_id = self.signer.unsign(token)
+        cached = self._cache.get(session_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         async with self.db.read() as conn:
-            row = (await conn.execute(select(SessionRow).where(SessionRow.id == session_id))).first()
+            row = await _SESSION.first(conn, session_id=session_id)
         if row is None:
             raise Unauthorized("invalid_token", "The session no longer exists.")
-        return Session(row.id, row.username, row.created_at)
+        session = Session(row[0], row[1], row[2])
+        self._keep(session)
+        return session
 
     async def rename(self, session: Session, username: object) -> Session:
         name = validate_username(username)
@@ -96,4 +151,6 @@ class SessionService:
                 .where(SessionRow.id == session.session_id)
                 .values(username=name, last_seen=self.clock())
             )
-        return dataclasses.replace(session, username=name)
+        renamed = dataclasses.replace(session, username=name)
+        self._keep(renamed)
+        return renamed

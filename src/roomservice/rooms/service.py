@@ -157,12 +157,15 @@ class RoomService:
         config: RoomConfig,
     ) -> Room:
         now = self.clock()
-        host = Member(session.session_id, session.username, Role.PLAYER, 1, now)
         try:
             async with self.db.write() as conn:
-                current = await repo.room_of_session(conn, session.session_id)
+                seat = await repo.seat_of(conn, session.session_id)
+                username, current = seat if seat is not None else (session.username, None)
                 if current is not None:
-                    raise already_in_room(current)
+                    elsewhere = await repo.get_room(conn, room_id=current)
+                    if elsewhere is not None:
+                        raise already_in_room(elsewhere[0])
+                host = Member(session.session_id, username, Role.PLAYER, 1, now)
                 mine = await repo.rooms_created_by(conn, session.session_id)
                 if len(mine) >= self.settings.max_rooms_per_session:
                     raise Conflict(
@@ -194,9 +197,9 @@ class RoomService:
         except IntegrityError as exc:
             # Either another transaction took this code, or this session sat down elsewhere
             # between our check and our insert.
-            current = await self.room_of(session.session_id)
-            if current is not None:
-                raise already_in_room(current) from exc
+            sitting = await self.room_of(session.session_id)
+            if sitting is not None:
+                raise already_in_room(sitting) from exc
             raise _CodeCollision from exc
         await self._emit(room, [])
         return room
@@ -204,56 +207,69 @@ class RoomService:
     async def join(
         self, session: Session, code: str, *, password: str | None = None, spectator: bool = False
     ) -> Room:
-        """Seat ``session``; joining the room one already sits in returns that seat unchanged."""
-        async with self.db.read() as conn:
-            room, password_hash = await self._load(conn, code, lock=False)
-            current = await repo.room_of_session(conn, session.session_id)
+        """Seat ``session``; joining the room one already sits in returns that seat unchanged.
+
+        One write transaction decides everything. A room with a password is first checked without the
+        lock (hashing is slow): the transaction then proceeds only if the room still has that hash."""
+        verified: str | None = None
+        while True:
+            try:
+                async with self.db.write() as conn:
+                    result = await self._join(conn, session, code, spectator, verified)
+            except IntegrityError as exc:
+                # This session sat down elsewhere between our check and our insert.
+                current = await self.room_of(session.session_id)
+                if current is None:
+                    raise
+                if current.room_code != codes.normalize(code):
+                    raise already_in_room(current) from exc
+                return current
+            if isinstance(result, _Password):
+                if not await verify_password(result.hash, password or ""):
+                    raise Forbidden("wrong_password", "Wrong password for this room.")
+                verified = result.hash
+                continue
+            room, out = result
+            await self._emit(room, out)
+            return room
+
+    async def _join(
+        self, conn: AsyncConnection, session: Session, code: str, spectator: bool, verified: str | None
+    ) -> tuple[Room, list[RoomEvent]] | _Password:
+        room, password_hash = await self._load(conn, code)
+        seat = await repo.seat_of(conn, session.session_id)
+        username, current = seat if seat is not None else (session.username, None)
         if current is not None:
-            if current.room_id == room.room_id:
-                return current
-            raise already_in_room(current)
-        if password_hash is not None and not await verify_password(password_hash, password or ""):
-            raise Forbidden("wrong_password", "Wrong password for this room.")
-        try:
-            async with self.db.write() as conn:
-                room, _ = await self._load(conn, code)
-                if room.member(session.session_id) is not None:
-                    return room
-                role = Role.SPECTATOR if spectator else Role.PLAYER
-                if spectator and not room.config.allow_spectators:
-                    raise Forbidden("spectators_not_allowed", "This room does not allow spectators.")
-                if role is Role.PLAYER:
-                    if room.state is RoomState.IN_GAME:
-                        raise Conflict("game_in_progress", "A game is in progress; join as a spectator.")
-                    if len(room.players) >= room.config.max_players:
-                        raise Conflict("room_full", "The room is full.")
-                now = self.clock()
-                seat = Member(
-                    session.session_id,
-                    session.username,
-                    role,
-                    max((m.seat for m in room.members), default=0) + 1,
-                    now,
-                )
-                out = [events.player_joined(seat)]
-                host = room.host_session_id
-                if host is None and role is Role.PLAYER:
-                    host = session.session_id  # a kept, empty room gets a host again
-                    out.append(events.host_changed(seat))
-                room = dataclasses.replace(
-                    room, members=(*room.members, seat), last_activity=now, host_session_id=host
-                )
-                await repo.add_member(conn, room.room_id, seat)
-                await repo.save_room(conn, room)
-        except IntegrityError as exc:
-            current = await self.room_of(session.session_id)
-            if current is not None and current.room_id != room.room_id:
-                raise already_in_room(current) from exc
-            if current is not None:
-                return current
-            raise
-        await self._emit(room, out)
-        return room
+            if current == room.room_id:
+                return room, []
+            elsewhere = await repo.get_room(conn, room_id=current)
+            if elsewhere is not None:
+                raise already_in_room(elsewhere[0])
+        if password_hash is not None and password_hash != verified:
+            return _Password(password_hash)
+        role = Role.SPECTATOR if spectator else Role.PLAYER
+        if spectator and not room.config.allow_spectators:
+            raise Forbidden("spectators_not_allowed", "This room does not allow spectators.")
+        if role is Role.PLAYER:
+            if room.state is RoomState.IN_GAME:
+                raise Conflict("game_in_progress", "A game is in progress; join as a spectator.")
+            if len(room.players) >= room.config.max_players:
+                raise Conflict("room_full", "The room is full.")
+        now = self.clock()
+        member = Member(
+            session.session_id, username, role, max((m.seat for m in room.members), default=0) + 1, now
+        )
+        out = [events.player_joined(member)]
+        host = room.host_session_id
+        if host is None and role is Role.PLAYER:
+            host = session.session_id  # a kept, empty room gets a host again
+            out.append(events.host_changed(member))
+        room = dataclasses.replace(
+            room, members=(*room.members, member), last_activity=now, host_session_id=host
+        )
+        await repo.add_member(conn, room.room_id, member)
+        await repo.save_room(conn, room)
+        return room, out
 
     async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
         """Give up one's seat (``reason``: left, or disconnected when a socket's grace ran out).
@@ -391,3 +407,10 @@ class RoomService:
 
 class _CodeCollision(Exception):
     pass
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Password:
+    """The room asks for a password: check it against ``hash`` outside the transaction."""
+
+    hash: str

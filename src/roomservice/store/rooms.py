@@ -5,36 +5,121 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from roomservice.rooms.model import Member, Room, RoomConfig
 from roomservice.store import chat
 from roomservice.store.models import MemberRow, RoomRow, SessionRow
+from roomservice.store.sql import Statement
 from roomservice.types import Role, RoomState
 
 rooms = cast(Table, RoomRow.__table__)
 members = cast(Table, MemberRow.__table__)
+sessions = cast(Table, SessionRow.__table__)
+
+#: A room row's columns, in the order ``_room`` reads them.
+_ROOM = (
+    rooms.c.id,
+    rooms.c.code,
+    rooms.c.name,
+    rooms.c.game,
+    rooms.c.password_hash,
+    rooms.c.private,
+    rooms.c.config,
+    rooms.c.state,
+    rooms.c.host_session_id,
+    rooms.c.creator_session_id,
+    rooms.c.created_at,
+    rooms.c.last_activity,
+    rooms.c.game_started_at,
+)
+#: A seat's columns, in the order ``_member`` reads them (room id last).
+_SEAT = (
+    members.c.session_id,
+    sessions.c.username,
+    members.c.role,
+    members.c.seat,
+    members.c.joined_at,
+    members.c.room_id,
+)
 
 
-def _room(row: Row[Any], seats: Sequence[Member]) -> Room:
+def _room(row: Sequence[Any], seats: Sequence[Member]) -> Room:
     return Room(
-        room_id=row.id,
-        room_code=row.code,
-        name=row.name,
-        game=row.game,
-        has_password=row.password_hash is not None,
-        private=row.private,
-        config=RoomConfig(**row.config),
-        state=RoomState(row.state),
-        host_session_id=row.host_session_id,
-        creator_session_id=row.creator_session_id,
-        created_at=row.created_at,
-        last_activity=row.last_activity,
-        game_started_at=row.game_started_at,
+        room_id=row[0],
+        room_code=row[1],
+        name=row[2],
+        game=row[3],
+        has_password=row[4] is not None,
+        private=row[5],
+        config=RoomConfig(**row[6]),
+        state=RoomState(row[7]),
+        host_session_id=row[8],
+        creator_session_id=row[9],
+        created_at=row[10],
+        last_activity=row[11],
+        game_started_at=row[12],
         members=tuple(seats),
     )
+
+
+def _member(row: Sequence[Any]) -> Member:
+    return Member(row[0], row[1], Role(row[2]), row[3], row[4])
+
+
+def _seats_query() -> Select[Any]:
+    return select(*_SEAT).join(sessions, sessions.c.id == members.c.session_id)
+
+
+def _room_query(key: ColumnElement[Any], *, lock: bool) -> Statement:
+    query = select(*_ROOM).where(key == bindparam("key"))
+    return Statement(query.with_for_update() if lock else query)
+
+
+_ROOM_BY = {
+    (by, lock): _room_query(rooms.c.code if by == "code" else rooms.c.id, lock=lock)
+    for by in ("code", "id")
+    for lock in (False, True)
+}
+_SEATS_OF_ROOM = Statement(
+    _seats_query().where(members.c.room_id == bindparam("room_id")).order_by(members.c.seat)
+)
+_SEAT_OF_SESSION = Statement(
+    select(sessions.c.username, members.c.room_id)
+    .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
+    .where(sessions.c.id == bindparam("session_id"))
+)
+_CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
+_ADD_MEMBER = Statement(
+    insert(members).values(
+        session_id=bindparam("p_session_id"),
+        room_id=bindparam("p_room_id"),
+        role=bindparam("p_role"),
+        seat=bindparam("p_seat"),
+        joined_at=bindparam("p_joined_at"),
+    )
+)
+_REMOVE_MEMBER = Statement(delete(members).where(members.c.session_id == bindparam("session_id")))
+#: A room's mutable fields (not its members); ``capacity``, ``idle_timeout`` and ``player_count``
+#: follow from config and membership.
+_SAVE_ROOM = Statement(
+    update(rooms)
+    .where(rooms.c.id == bindparam("room_id"))
+    .values(
+        config=bindparam("p_config", type_=rooms.c.config.type),
+        capacity=bindparam("p_capacity"),
+        idle_timeout=bindparam("p_idle_timeout"),
+        player_count=bindparam("p_player_count"),
+        state=bindparam("p_state"),
+        host_session_id=bindparam("p_host_session_id"),
+        last_activity=bindparam("p_last_activity"),
+        game_started_at=bindparam("p_game_started_at"),
+    )
+)
+_DELETE_MEMBERS = Statement(delete(members).where(members.c.room_id == bindparam("room_id")))
+_DELETE_ROOM = Statement(delete(rooms).where(rooms.c.id == bindparam("room_id")))
 
 
 async def _members(conn: AsyncConnection, room_ids: Iterable[str]) -> dict[str, list[Member]]:
@@ -42,14 +127,9 @@ async def _members(conn: AsyncConnection, room_ids: Iterable[str]) -> dict[str, 
     out: dict[str, list[Member]] = {rid: [] for rid in ids}
     if not ids:
         return out
-    query = (
-        select(MemberRow, SessionRow.username)
-        .join(SessionRow, SessionRow.id == MemberRow.session_id)
-        .where(MemberRow.room_id.in_(ids))
-        .order_by(MemberRow.room_id, MemberRow.seat)
-    )
+    query = _seats_query().where(members.c.room_id.in_(ids)).order_by(members.c.room_id, members.c.seat)
     for row in await conn.execute(query):
-        out[row.room_id].append(Member(row.session_id, row.username, Role(row.role), row.seat, row.joined_at))
+        out[row[5]].append(_member(row))
     return out
 
 
@@ -60,40 +140,45 @@ async def get_room(
     room_id: str | None = None,
     lock: bool = False,
 ) -> tuple[Room, str | None] | None:
-    """The room and its password hash; ``lock`` holds the row until the transaction ends."""
-    query = select(rooms)
-    query = query.where(rooms.c.code == code) if code is not None else query.where(rooms.c.id == room_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    """The room and its password hash; ``lock`` holds the row until the transaction ends.
+
+    The seats are read by a second statement, after the row is locked: on PostgreSQL a statement that
+    waited for the lock would otherwise see the seats as they were before the wait."""
+    by = "code" if code is not None else "id"
+    row = await _ROOM_BY[by, lock].first(conn, key=code if code is not None else room_id)
     if row is None:
         return None
-    seats = await _members(conn, [row.id])
-    return _room(row, seats[row.id]), row.password_hash
+    seats = await _SEATS_OF_ROOM.rows(conn, room_id=row[0])
+    return _room(row, [_member(seat) for seat in seats]), row[4]
+
+
+async def seat_of(conn: AsyncConnection, session_id: str) -> tuple[str, str | None] | None:
+    """A session's username as stored and the id of the room it sits in (None: no seat); None when
+    the session does not exist."""
+    row = await _SEAT_OF_SESSION.first(conn, session_id=session_id)
+    return (row[0], row[1]) if row is not None else None
 
 
 async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None:
-    room_id = (
-        await conn.execute(select(members.c.room_id).where(members.c.session_id == session_id))
-    ).scalar_one_or_none()
-    if room_id is None:
+    seat = await seat_of(conn, session_id)
+    if seat is None or seat[1] is None:
         return None
-    found = await get_room(conn, room_id=room_id)
+    found = await get_room(conn, room_id=seat[1])
     return found[0] if found else None
 
 
 async def rooms_created_by(conn: AsyncConnection, session_id: str) -> list[Room]:
     rows = (
         await conn.execute(
-            select(rooms).where(rooms.c.creator_session_id == session_id).order_by(rooms.c.created_at)
+            select(*_ROOM).where(rooms.c.creator_session_id == session_id).order_by(rooms.c.created_at)
         )
     ).all()
-    seats = await _members(conn, [r.id for r in rows])
-    return [_room(r, seats[r.id]) for r in rows]
+    seats = await _members(conn, [r[0] for r in rows])
+    return [_room(r, seats[r[0]]) for r in rows]
 
 
 async def code_taken(conn: AsyncConnection, code: str) -> bool:
-    return (await conn.execute(select(rooms.c.id).where(rooms.c.code == code))).first() is not None
+    return await _CODE_TAKEN.first(conn, code=code) is not None
 
 
 async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | None) -> None:
@@ -121,42 +206,39 @@ async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | No
 
 async def save_room(conn: AsyncConnection, room: Room) -> None:
     """Write a room's mutable fields (not its members)."""
-    await conn.execute(
-        update(rooms)
-        .where(rooms.c.id == room.room_id)
-        .values(
-            config=room.config.to_dict(),
-            capacity=room.config.max_players,
-            idle_timeout=room.config.timeout_seconds,
-            player_count=len(room.players),
-            state=room.state.value,
-            host_session_id=room.host_session_id,
-            last_activity=room.last_activity,
-            game_started_at=room.game_started_at,
-        )
+    await _SAVE_ROOM.run(
+        conn,
+        room_id=room.room_id,
+        p_config=room.config.to_dict(),
+        p_capacity=room.config.max_players,
+        p_idle_timeout=room.config.timeout_seconds,
+        p_player_count=len(room.players),
+        p_state=room.state.value,
+        p_host_session_id=room.host_session_id,
+        p_last_activity=room.last_activity,
+        p_game_started_at=room.game_started_at,
     )
 
 
 async def add_member(conn: AsyncConnection, room_id: str, member: Member) -> None:
-    await conn.execute(
-        insert(members).values(
-            session_id=member.session_id,
-            room_id=room_id,
-            role=member.role.value,
-            seat=member.seat,
-            joined_at=member.joined_at,
-        )
+    await _ADD_MEMBER.run(
+        conn,
+        p_session_id=member.session_id,
+        p_room_id=room_id,
+        p_role=member.role.value,
+        p_seat=member.seat,
+        p_joined_at=member.joined_at,
     )
 
 
 async def remove_member(conn: AsyncConnection, session_id: str) -> None:
-    await conn.execute(delete(members).where(members.c.session_id == session_id))
+    await _REMOVE_MEMBER.run(conn, session_id=session_id)
 
 
 async def delete_room(conn: AsyncConnection, room_id: str) -> None:
-    await conn.execute(delete(members).where(members.c.room_id == room_id))
+    await _DELETE_MEMBERS.run(conn, room_id=room_id)
     await chat.forget(conn, room_id)
-    await conn.execute(delete(rooms).where(rooms.c.id == room_id))
+    await _DELETE_ROOM.run(conn, room_id=room_id)
 
 
 async def touch_rooms(conn: AsyncConnection, room_ids: Iterable[str], now: float) -> None:
@@ -198,7 +280,7 @@ async def lobby_page(
 ) -> tuple[list[Room], tuple[Any, str] | None]:
     """One page of public rooms in keyset order and the key to continue after it (None: the end)."""
     key = SORT_COLUMNS[sort]
-    query = select(rooms, key.label("sort_key")).where(rooms.c.private.is_(False), *filters)
+    query = select(*_ROOM, key.label("sort_key")).where(rooms.c.private.is_(False), *filters)
     if after is not None:
         pair = tuple_(key, rooms.c.id)
         query = query.where(pair < tuple_(*after) if descending else pair > tuple_(*after))
@@ -206,9 +288,9 @@ async def lobby_page(
     rows = (await conn.execute(query.order_by(*order).limit(limit + 1))).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    seats = await _members(conn, [r.id for r in rows])
-    page = [_room(r, seats[r.id]) for r in rows]
-    next_key = (rows[-1].sort_key, rows[-1].id) if more and rows else None
+    seats = await _members(conn, [r[0] for r in rows])
+    page = [_room(r, seats[r[0]]) for r in rows]
+    next_key = (rows[-1].sort_key, rows[-1][0]) if more and rows else None
     return page, next_key
 
 

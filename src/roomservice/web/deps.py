@@ -11,8 +11,13 @@ from roomservice.services import Services
 from roomservice.sessions import Session
 
 
-def services(conn: HTTPConnection) -> Services:
+def services_of(conn: HTTPConnection) -> Services:
     return conn.app.state.services  # type: ignore[no-any-return]
+
+
+async def services(conn: HTTPConnection) -> Services:
+    """``async`` so FastAPI calls it on the loop instead of sending it to a worker thread."""
+    return services_of(conn)
 
 
 def token_of(conn: HTTPConnection, cookie_name: str) -> str | None:
@@ -25,7 +30,7 @@ def token_of(conn: HTTPConnection, cookie_name: str) -> str | None:
 
 
 async def current_session(request: Request) -> Session:
-    svc = services(request)
+    svc = services_of(request)
     return await svc.sessions.authenticate(token_of(request, svc.settings.session_cookie))
 
 
