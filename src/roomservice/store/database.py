@@ -27,12 +27,10 @@ from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roomservice.store.models import Meta
-
-_WRITE = "roomservice_write"
 
 
 def is_sqlite(url: str) -> bool:
@@ -103,16 +101,38 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        # Straight to sqlite3: a transaction's BEGIN needs none of SQLAlchemy's statement handling.
-        conn.connection.driver_connection.sqlite.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        raw = conn.connection.driver_connection.sqlite
+        if raw.in_transaction:
+            return  # begun by ``Database`` (read or write), which SQLAlchemy now joins
+        raw.execute("BEGIN")
 
     return engine
 
 
-def _locked(exc: Exception) -> bool:
-    message = str(exc.orig if isinstance(exc, OperationalError) else exc)
-    return "database is locked" in message or "database is busy" in message
+def _sqlite_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call sqlite3, raising its errors as SQLAlchemy's (as statements run through it do)."""
+    try:
+        return fn(*args)
+    except sqlite3.Error as error:
+        what = str(args[0]) if args else fn.__name__
+        raise DBAPIError.instance(what, None, error, sqlite3.Error) from error
+
+
+async def _begin_immediate(raw: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting (without blocking the loop) while another process writes."""
+    deadline = asyncio.get_running_loop().time() + _WRITE_LOCK_WAIT
+    delay = 0.001
+    while True:
+        try:
+            _sqlite_call(raw.execute, "BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            message = str(exc.orig)
+            locked = "database is locked" in message or "database is busy" in message
+            if not locked or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 #: SQLite read connections kept open between transactions (more are opened while busier).
@@ -145,36 +165,14 @@ class Database:
         async with self._write_lock:
             if self._writer is None:
                 self._writer = await self.engine.connect()
-                await self._writer.execution_options(**{_WRITE: True})
             conn = self._writer
             try:
-                trans = await self._begin_immediate(conn)
-                try:
+                async with self._sqlite_transaction(conn, write=True):
                     yield conn
-                except BaseException:
-                    if trans.is_active:
-                        await trans.rollback()
-                    raise
-                await trans.commit()
             finally:
                 if conn.invalidated or conn.in_transaction():
                     self._writer = None
                     await conn.close()
-
-    @staticmethod
-    async def _begin_immediate(conn: AsyncConnection) -> AsyncTransaction:
-        """``BEGIN IMMEDIATE``, waiting (without blocking the loop) while another process writes."""
-        deadline = asyncio.get_running_loop().time() + _WRITE_LOCK_WAIT
-        delay = 0.001
-        while True:
-            try:
-                return await conn.begin()
-            except (OperationalError, sqlite3.OperationalError) as exc:
-                if not _locked(exc) or asyncio.get_running_loop().time() > deadline:
-                    raise
-                await conn.rollback()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -184,13 +182,37 @@ class Database:
             return
         conn = self._readers.pop() if self._readers else await self.engine.connect()
         try:
-            async with conn.begin():
+            async with self._sqlite_transaction(conn, write=False):
                 yield conn
         finally:
             if conn.invalidated or conn.in_transaction() or len(self._readers) >= _IDLE_READERS:
                 await conn.close()
             else:
                 self._readers.append(conn)
+
+    @staticmethod
+    @asynccontextmanager
+    async def _sqlite_transaction(conn: AsyncConnection, *, write: bool) -> AsyncIterator[None]:
+        """BEGIN and COMMIT sent to sqlite3 directly. SQLAlchemy joins the transaction only if a
+        statement goes through it (``_on_begin`` then sees it already open), and then ends it."""
+        raw = sqlite_of(conn)
+        assert raw is not None
+        if write:
+            await _begin_immediate(raw)
+        else:
+            _sqlite_call(raw.execute, "BEGIN")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction():
+                await conn.rollback()
+            elif raw.in_transaction:
+                _sqlite_call(raw.rollback)
+            raise
+        if conn.in_transaction():
+            await conn.commit()
+        elif raw.in_transaction:
+            _sqlite_call(raw.commit)
 
     async def ping(self) -> bool:
         try:

@@ -29,9 +29,12 @@ def token_of(conn: HTTPConnection, cookie_name: str) -> str | None:
     return conn.query_params.get("token") or conn.cookies.get(cookie_name)
 
 
-async def current_session(request: Request) -> Session:
-    svc = services_of(request)
+async def authenticate(request: Request, svc: Services) -> Session:
     return await svc.sessions.authenticate(token_of(request, svc.settings.session_cookie))
+
+
+async def current_session(request: Request) -> Session:
+    return await authenticate(request, services_of(request))
 
 
 ServicesDep = Annotated[Services, Depends(services)]

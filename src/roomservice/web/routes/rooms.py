@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
 from roomservice.rooms.model import Room
 from roomservice.types import RoomState
-from roomservice.web.deps import ServicesDep, SessionDep
+from roomservice.web.deps import ServicesDep, SessionDep, authenticate, services_of
 from roomservice.web.responses import JSON
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
@@ -102,17 +102,23 @@ async def get_room(code: str, svc: ServicesDep) -> Response:
     return JSON(room_body(await svc.rooms.get(code)))
 
 
+# join and leave are the hottest routes: they take the request itself rather than the session and
+# services dependencies, which FastAPI would solve (as a graph) on every call.
+
+
 @router.post("/{code}/join", summary="Take a seat (or a spectator's place)")
-async def join_room(
-    code: str, session: SessionDep, svc: ServicesDep, body: JoinRoom | None = None
-) -> Response:
+async def join_room(code: str, request: Request, body: JoinRoom | None = None) -> Response:
+    svc = services_of(request)
+    session = await authenticate(request, svc)
     body = body or JoinRoom()
     room = await svc.rooms.join(session, code, password=body.password, spectator=body.spectator)
     return JSON(room_body(room))
 
 
 @router.post("/{code}/leave", summary="Give up your seat")
-async def leave_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
+async def leave_room(code: str, request: Request) -> Response:
+    svc = services_of(request)
+    session = await authenticate(request, svc)
     room = await svc.rooms.leave(session, code)
     if room is None:
         return JSON({"room_code": code.upper(), "room": None, "deleted": True})
