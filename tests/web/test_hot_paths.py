@@ -3,6 +3,9 @@ session copy kept in process; a password room joined in one transaction."""
 
 from __future__ import annotations
 
+import dataclasses
+
+from roomservice.rooms.model import RoomConfig
 from tests.conftest import Api
 from tests.web.test_rooms import error
 
@@ -77,3 +80,8 @@ async def test_password_room_join(api: Api) -> None:
         await carol.http.post(f"/api/rooms/{code}/join", json={"password": "sesame"}), 409, "already_in_room"
     )
     assert other
+
+
+def test_room_config_to_dict_has_every_field() -> None:
+    config = RoomConfig(4, 2, 600, allow_spectators=True, keep_when_empty=True, reconnect_grace_seconds=5)
+    assert config.to_dict() == dataclasses.asdict(config)

@@ -57,7 +57,16 @@ class RoomConfig:
     reconnect_grace_seconds: int = 60
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies each value, and this runs on every room write
+        # and every room shown.
+        return {
+            "max_players": self.max_players,
+            "min_players": self.min_players,
+            "timeout_seconds": self.timeout_seconds,
+            "allow_spectators": self.allow_spectators,
+            "keep_when_empty": self.keep_when_empty,
+            "reconnect_grace_seconds": self.reconnect_grace_seconds,
+        }
 
     @classmethod
     def build(cls, game: Game, base: dict[str, Any], patch: dict[str, Any]) -> RoomConfig:
