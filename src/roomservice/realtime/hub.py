@@ -157,7 +157,16 @@ class Hub:
 
     async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         chan = self.channel(room.room_id, room.room_code)
-        await self._history(chan)
+        # The saved chat is read only when a socket here is about to get a room_state; events that
+        # arrive while it is being read wait for it, so the room's order holds.
+        if not chan.history_loaded and (
+            chan.history_lock.locked()
+            or any(
+                e.frame["type"] == "player_joined" and e.frame["player"]["session_id"] in self.connections
+                for e in events
+            )
+        ):
+            await self._history(chan)
         for event in events:
             self.publish(chan, dict(event.frame), event.to)
             kind = event.frame["type"]
