@@ -17,7 +17,6 @@ from roomservice.realtime.hub import Hub
 from roomservice.rooms.service import RoomService
 from roomservice.sessions import SessionService, TokenSigner
 from roomservice.store import chat
-from roomservice.store.chat import ChatEntry
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
 from roomservice.store.migrate import upgrade
@@ -25,8 +24,8 @@ from roomservice.types import Clock, wall_clock
 
 log = logging.getLogger(__name__)
 
-#: Seconds between writes of chat activity to rooms' last_activity.
-ACTIVITY_FLUSH = 5.0
+#: Seconds between saves of rooms' recent chat and chat activity (what a crash may lose of chat).
+ACTIVITY_FLUSH = 1.0
 
 
 @dataclasses.dataclass
@@ -66,18 +65,17 @@ async def build_services(
     rooms = RoomService(db, games, settings, sink=None, clock=clock)
     broker = LocalBroker()
     hub = Hub(settings, rooms, broker, clock)
-    journal = Journal(db, settings.chat_history)
-    hub.on_chat = lambda room_id, message: journal.write_later([ChatEntry.of(room_id, message)])
-    hub.load_chat = lambda room_id: _chat_history(db, room_id, settings.chat_history)
+    journal = Journal(db)
+    hub.load_chat = lambda room_id: _chat_history(db, room_id)
     engine = Engine(settings, games, db, rooms, hub, journal, clock)
     rooms.sink = engine
     await engine.restore()
     return Services(settings, db, games, sessions, rooms, broker, hub, engine, journal)
 
 
-async def _chat_history(db: Database, room_id: str, limit: int) -> list[dict[str, Any]]:
+async def _chat_history(db: Database, room_id: str) -> list[dict[str, Any]]:
     async with db.read() as conn:
-        return [entry.frame() for entry in await chat.recent(conn, room_id, limit)]
+        return await chat.load(conn, room_id)
 
 
 async def _every(interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:

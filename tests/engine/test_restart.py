@@ -147,7 +147,7 @@ async def test_chat_history_survives_a_restart(process: Process, database_url: s
         try:
             for _ in range(100):  # lines are saved just behind the fan-out
                 async with db.read() as conn:
-                    if len(await chat.recent(conn, room.room_id, 50)) == 3:
+                    if len(await chat.load(conn, room.room_id)) == 3:
                         break
                 await asyncio.sleep(0.02)
         finally:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -42,8 +43,6 @@ ActionHandler = Callable[[Connection, RoomChannel, Action], Awaitable[None]]
 AttachHandler = Callable[[Connection, RoomChannel], None]
 #: Told when a seated member goes offline or comes back: (room_id, session_id, online).
 PresenceHandler = Callable[[str, str, bool], None]
-#: Told of every chat line sent (room_id, the ``chat`` frame), to save it.
-ChatHandler = Callable[[str, dict[str, Any]], None]
 #: Reads a room's saved chat lines, oldest first.
 ChatLoader = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
@@ -66,11 +65,11 @@ class Hub:
         self.on_action: ActionHandler | None = None
         self.on_attach: AttachHandler | None = None
         self.on_presence: PresenceHandler | None = None
-        self.on_chat: ChatHandler | None = None
         self.load_chat: ChatLoader | None = None
         #: Last seq of channels this node let go, so a room that comes back continues above it.
         self._seq_floor: dict[str, int] = {}
-        self._touched: set[str] = set()
+        #: Rooms that chatted since the last flush, with their recent lines (kept even if the channel goes).
+        self._touched: dict[str, deque[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- channels ----------------------------------------------------------------------------
@@ -182,6 +181,7 @@ class Hub:
                 if (conn := chan.attached.get(sid)) is not None:
                     self._detach(conn)
         if any(e.frame["type"] == "room_closed" for e in events):
+            self._touched.pop(room.room_id, None)
             for conn in list(chan.attached.values()):
                 self._detach(conn)
             self._release(chan, closed=True)
@@ -325,11 +325,8 @@ class Hub:
                 "at": iso(self.clock()),
             }
             seq = self.publish(chan, message)
-            line = {**message, "seq": seq}
-            chan.chat.append(line)
-            if self.on_chat is not None:
-                self.on_chat(chan.room_id, line)
-            self._touched.add(chan.room_id)
+            chan.chat.append({**message, "seq": seq})
+            self._touched[chan.room_id] = chan.chat
         elif isinstance(frame, Ping):
             pong: dict[str, Any] = {"type": "pong"}
             if frame.ref is not None:
@@ -369,10 +366,11 @@ class Hub:
     # -- upkeep ------------------------------------------------------------------------------
 
     async def flush_activity(self) -> None:
-        """Write chat activity to the rooms' last_activity, batched, off the hot path."""
-        touched, self._touched = self._touched, set()
+        """Save the recent chat of rooms that chatted, and their last_activity, in one transaction:
+        off the hot path, and at a cost that does not grow with the chat rate."""
+        touched, self._touched = self._touched, {}
         if touched:
-            await self.rooms.touch(touched)
+            await self.rooms.touch(set(touched), {room_id: list(lines) for room_id, lines in touched.items()})
 
     async def close(self) -> None:
         for conn in list(self.connections.values()):

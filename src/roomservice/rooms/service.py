@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from roomservice.rooms.events import RoomEvent, RoomEventSink
 from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig
 from roomservice.rooms.passwords import hash_password, verify_password
 from roomservice.sessions import Session
+from roomservice.store import chat
 from roomservice.store import rooms as repo
 from roomservice.store.database import Database
 from roomservice.types import Clock, Role, RoomState, wall_clock
@@ -375,10 +376,13 @@ class RoomService:
         await self._emit(room, [events.room_closed("deleted")])
         return room
 
-    async def touch(self, room_ids: set[str]) -> None:
-        """Record activity that happened outside a room operation (chat), in one statement."""
+    async def touch(self, room_ids: set[str], chat_lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        """Record activity that happened outside a room operation (chat) and save the rooms' recent
+        chat, in one transaction."""
+        now = self.clock()
         async with self.db.write() as conn:
-            await repo.touch_rooms(conn, room_ids, self.clock())
+            await repo.touch_rooms(conn, room_ids, now)
+            await chat.save(conn, chat_lines, now)
 
     def _expired(self, room: Room, now: float) -> bool:
         waiting = room.state is RoomState.WAITING

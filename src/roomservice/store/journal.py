@@ -1,7 +1,7 @@
-"""Group commit for game and chat writes.
+"""Group commit for game writes.
 
 Every room's runner hands its accepted steps here and waits until they are durable before anyone sees
-them; chat lines are queued without waiting. Entries from all rooms that arrive while a transaction is
+them. Entries from all rooms that arrive while a transaction is
 being written go together in the next one, so on SQLite (one writer at a time) an action never queues
 behind a separate disk write of another room: it shares that room's commit instead.
 """
@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 
-from roomservice.store import chat, games
+from roomservice.store import games
 from roomservice.store.database import Database
 
 log = logging.getLogger(__name__)
 
-Entry = games.Entry | chat.ChatEntry
+Entry = games.Entry
 _Pending = tuple[Sequence[Entry], asyncio.Future[None] | None]
-
-#: Seconds between two prunings of old chat lines: trimming on every write would cost more than the
-#: writes themselves in a busy room.
-PRUNE_EVERY = 5.0
 
 
 class Journal:
-    def __init__(self, db: Database, chat_keep: int = 50) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.chat_keep = chat_keep
-        self._unpruned: set[str] = set()
-        self._pruned_at = time.monotonic()
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -52,7 +44,7 @@ class Journal:
         await future
 
     def write_later(self, entries: Sequence[Entry]) -> None:
-        """Queue entries nobody waits for (chat, periodic snapshots of real-time games)."""
+        """Queue entries nobody waits for (periodic snapshots of real-time games)."""
         if self._closed:
             return
         self._pending.append((entries, None))
@@ -71,18 +63,8 @@ class Journal:
 
     async def _commit(self, batch: list[_Pending]) -> bool:
         try:
-            every = [entry for entries, _ in batch for entry in entries]
-            lines = [e for e in every if isinstance(e, chat.ChatEntry)]
-            self._unpruned.update(line.room_id for line in lines)
-            prune = self._closed or time.monotonic() - self._pruned_at >= PRUNE_EVERY
             async with self.db.write() as conn:
-                await games.write(conn, [e for e in every if not isinstance(e, chat.ChatEntry)])
-                await chat.write(conn, lines)
-                if prune:
-                    await chat.prune(conn, self._unpruned, self.chat_keep)
-            if prune:
-                self._unpruned.clear()
-                self._pruned_at = time.monotonic()
+                await games.write(conn, [entry for entries, _ in batch for entry in entries])
         except Exception as exc:
             log.exception("could not write %d game entries", sum(len(entries) for entries, _ in batch))
             if len(batch) == 1:

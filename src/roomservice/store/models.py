@@ -127,7 +127,8 @@ class GameActionRow(Base):
 
 
 class GameSnapshotRow(Base):
-    """A game's whole state after ``step`` steps; kept (not overwritten) as the game's save states."""
+    """A game's whole state after ``step`` steps and ``ticks`` ticks; kept (not overwritten) as the
+    game's save states. A ticking game is saved every few seconds at the same step."""
 
     __tablename__ = "game_snapshots"
 
@@ -135,23 +136,18 @@ class GameSnapshotRow(Base):
         String(36), ForeignKey("games.id", ondelete="CASCADE"), primary_key=True
     )
     step: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticks: Mapped[int] = mapped_column(Integer, default=0)
+    ticks: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     state: Mapped[Any] = mapped_column(JSON)
     at: Mapped[float] = mapped_column(Float)
 
 
-class ChatRow(Base):
-    """A room's recent chat, so its history survives a restart; older lines are pruned as new ones
-    arrive. No foreign key: lines are written after the fact and go with their room."""
+class RoomChatRow(Base):
+    """A room's recent chat lines (the ``chat`` frames, oldest first), so its history survives a
+    restart. Rewritten whole, at most about once a second per busy room, however fast it chats. No
+    foreign key: lines are saved after the fact, and deleting a room deletes them."""
 
-    __tablename__ = "chat_messages"
+    __tablename__ = "room_chat"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    room_id: Mapped[str] = mapped_column(String(36))
-    seq: Mapped[int] = mapped_column(BigInteger)
-    session_id: Mapped[str] = mapped_column(String(36))
-    username: Mapped[str] = mapped_column(String(24))
-    text: Mapped[str] = mapped_column(Text)
-    at: Mapped[str] = mapped_column(String(40))
-
-    __table_args__ = (Index("ix_chat_messages_room", "room_id", "seq"),)
+    room_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)
