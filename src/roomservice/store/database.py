@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import msgspec
 from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -79,7 +80,18 @@ def sqlite_of(conn: AsyncConnection) -> sqlite3.Connection | None:
     return driver.sqlite if isinstance(driver, _InlineSQLite) else None
 
 
+_json = msgspec.json.Encoder()
+
+
+def _json_text(value: Any) -> str:
+    return _json.encode(value).decode()
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # JSON columns (game states, action payloads, chat) go through msgspec: several times faster than
+    # the standard library's json, on the journal's path.
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", msgspec.json.decode)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
