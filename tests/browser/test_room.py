@@ -89,3 +89,32 @@ def test_invite_link_is_a_page_for_browsers_and_json_for_clients(base_url: str) 
         assert b"room_not_found" in err.read()
     else:
         raise AssertionError("expected 404")
+
+
+#: Keeps every WebSocket the page opens reachable from the test, so the test can cut one.
+SOCKET_TAP = """
+(() => {
+  const Native = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();
+"""
+
+
+def test_reconnecting_banner_while_the_connection_is_down(people: People) -> None:
+    alice = people.arrive("alice")
+    create_room(alice, "Flaky wifi")
+    alice.context.add_init_script(SOCKET_TAP)
+    alice.reload()
+    expect(alice.locator("#players li")).to_have_count(1)
+    expect(alice.locator("#banner")).to_be_hidden()
+    # The connection drops under the page (not a close the page asked for).
+    alice.evaluate("window.__sockets.forEach((s) => s.close(4000, 'cut'))")
+    expect(alice.locator("#banner")).to_contain_text("Reconnecting")
+    shot(alice, "reconnecting")
+    expect(alice.locator("#banner")).to_be_hidden(timeout=15_000)
+    alice.get_by_role("textbox", name="Message").fill("back again")
+    alice.get_by_role("button", name="Send").click()
+    expect(alice.locator("#chat-log")).to_contain_text("back again")
