@@ -113,8 +113,7 @@ class Engine:
         room = await self.rooms.start(session, code, deal=deal)
         record, machine, events = prepared[-1]
         runner = await self._replace(room, record, machine)
-        runner._show(events, runner.result)
-        runner._arm_timer()
+        runner.open(events)
         return room
 
     async def _replace(self, room: Room, record: repo.GameRecord, machine: GameMachine) -> RoomRunner:
@@ -167,7 +166,7 @@ class Engine:
         runner = await self._replace(room, record, machine)
         if runner.over and room.state is RoomState.IN_GAME:
             await self.rooms.finish(room.room_id)  # the result was saved, the room's state was not
-        runner._arm_timer()
+        runner.arm_timer()
         return 1
 
     # -- the socket side ---------------------------------------------------------------------

@@ -89,6 +89,11 @@ class RoomRunner:
     def submit(self, job: Job) -> None:
         self.queue.put_nowait(job)
 
+    def open(self, events: Sequence[Event]) -> None:
+        """A new game: send its opening events and everyone's first view, and start its timer."""
+        self._show(events, self.result)
+        self.arm_timer()
+
     def poke(self) -> None:
         """Check the game's deadline now (tests that move a fake clock use it)."""
         self.submit(Job(TIMEOUT))
@@ -135,7 +140,7 @@ class RoomRunner:
             self._refuse(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
             return
         if events is None:  # nothing was due
-            self._arm_timer()
+            self.arm_timer()
             return
         result = self._result_or_none()
         entries: list[Entry] = [
@@ -170,7 +175,7 @@ class RoomRunner:
         if result is not None:
             await self._finish()
         else:
-            self._arm_timer()
+            self.arm_timer()
 
     def _result_or_none(self) -> Mapping[str, Any] | None:
         try:
@@ -197,7 +202,7 @@ class RoomRunner:
             self._timer.cancel()
             self._timer = None
 
-    def _arm_timer(self) -> None:
+    def arm_timer(self) -> None:
         self._cancel_timer()
         try:
             deadline = self.machine.deadline()

@@ -146,8 +146,12 @@ class Hub:
             self.on_attach(conn, chan)
         return chan
 
+    def _channel_of(self, conn: Connection) -> RoomChannel | None:
+        """The channel the socket is attached to on this node, if any."""
+        return self.channels.get(conn.room_id) if conn.room_id else None
+
     def _detach(self, conn: Connection) -> None:
-        chan = self.channels.get(conn.room_id) if conn.room_id else None
+        chan = self._channel_of(conn)
         conn.room_id = None
         if chan is not None and chan.attached.get(conn.session_id) is conn:
             del chan.attached[conn.session_id]
@@ -245,7 +249,7 @@ class Hub:
         if self.connections.get(conn.session_id) is not conn:
             return  # replaced by a newer socket, which now owns the seat
         del self.connections[conn.session_id]
-        chan = self.channels.get(conn.room_id) if conn.room_id else None
+        chan = self._channel_of(conn)
         self._detach(conn)
         if chan is None:
             return
@@ -309,7 +313,7 @@ class Hub:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
 
     def _room_of(self, conn: Connection, ref: str | int | None) -> RoomChannel:
-        chan = self.channels.get(conn.room_id) if conn.room_id else None
+        chan = self._channel_of(conn)
         if chan is None:
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", ref)
         return chan
@@ -324,8 +328,8 @@ class Hub:
                 "text": frame.text,
                 "at": iso(self.clock()),
             }
-            seq = self.publish(chan, message)
-            chan.chat.append({**message, "seq": seq})
+            self.publish(chan, message)  # numbers the frame: it goes into the history with its seq
+            chan.chat.append(message)
             self._touched[chan.room_id] = chan.chat
         elif isinstance(frame, Ping):
             pong: dict[str, Any] = {"type": "pong"}
@@ -341,7 +345,7 @@ class Hub:
             await self.on_action(conn, chan, frame)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
-        chan = self.channels.get(conn.room_id) if conn.room_id else None
+        chan = self._channel_of(conn)
         if chan is None or frame.room_code.strip().upper() != chan.room_code:
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
@@ -370,7 +374,7 @@ class Hub:
         off the hot path, and at a cost that does not grow with the chat rate."""
         touched, self._touched = self._touched, {}
         if touched:
-            await self.rooms.touch(set(touched), {room_id: list(lines) for room_id, lines in touched.items()})
+            await self.rooms.touch({room_id: list(lines) for room_id, lines in touched.items()})
 
     async def close(self) -> None:
         for conn in list(self.connections.values()):

@@ -376,12 +376,12 @@ class RoomService:
         await self._emit(room, [events.room_closed("deleted")])
         return room
 
-    async def touch(self, room_ids: set[str], chat_lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-        """Record activity that happened outside a room operation (chat) and save the rooms' recent
-        chat, in one transaction."""
+    async def touch(self, chat_lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        """Record chat activity outside a room operation: each room's recent lines and its
+        last_activity, in one transaction."""
         now = self.clock()
         async with self.db.write() as conn:
-            await repo.touch_rooms(conn, room_ids, now)
+            await repo.touch_rooms(conn, chat_lines.keys(), now)
             await chat.save(conn, chat_lines, now)
 
     def _expired(self, room: Room, now: float) -> bool:
