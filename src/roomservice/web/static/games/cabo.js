@@ -4,44 +4,34 @@
 //
 // Everything is drawn from the view in each game_state; events only feed the log.
 
+import { fill, h } from "/static/pages/common.js";
+
 const POWER_HELP = {
   peek: "Peek: select one of your cards to look at it.",
   spy: "Spy: select a card of another player to look at it.",
   swap: "Swap: select one of your cards and one of another player's, then swap them (unseen).",
 };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = String(v);
-    else if (k === "class") node.className = v;
-    else if (k === "onClick") node.addEventListener("click", v);
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
 const rankText = (rank) => (rank === null || rank === undefined ? "?" : String(rank));
+const article = (rank) => (rank === 8 || rank === 11 ? "an" : "a");
 
 /** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
 export function mount(container, ctx) {
   let view = null;
-  let result = null;
   let mine = new Set(); // selected positions in your hand
   let theirs = null; // {player, card} selected in another hand
   let phaseKey = "";
-  const root = el("div", { class: "cabo" });
+  const root = h("div", { class: "cabo" });
   container.append(root);
 
   const timer = setInterval(() => {
     if (!root.isConnected) clearInterval(timer);
     else if (view?.deadline) updateCountdown();
   }, 1000);
+
+  const selected = () => [...mine].sort((a, b) => a - b);
+  /** "You" for the viewer, else the player's name. */
+  const who = (player) => (player === view.you ? "You" : ctx.name(player));
 
   const send = (payload) => {
     mine = new Set();
@@ -71,7 +61,7 @@ export function mount(container, ctx) {
         if (myTurn()) return "Your turn: draw a card, take the discard (select your cards first), or call Cabo.";
         return `It is ${turnName} turn.`;
       case "drawn":
-        if (myTurn()) return `You drew ${view.drawn === 8 || view.drawn === 11 ? "an" : "a"} ${rankText(view.drawn)}: select cards to exchange it for, or discard it.`;
+        if (myTurn()) return `You drew ${article(view.drawn)} ${rankText(view.drawn)}: select cards to exchange it for, or discard it.`;
         return `${ctx.name(view.turn)} drew a card.`;
       case "power":
         if (myTurn()) return POWER_HELP[view.power];
@@ -88,12 +78,12 @@ export function mount(container, ctx) {
   }
 
   function card(owner, pos, c, { selectable, pressed, onClick }) {
-    const who = owner === view.you ? "Your" : `${ctx.name(owner)}'s`;
-    const label = `${who} card ${pos + 1}: ${c.rank === null ? "hidden" : c.rank}${c.face_up ? ", face up" : ""}`;
+    const whose = owner === view.you ? "Your" : `${ctx.name(owner)}'s`;
+    const label = `${whose} card ${pos + 1}: ${c.rank === null ? "hidden" : c.rank}${c.face_up ? ", face up" : ""}`;
     const cls = `card${c.rank === null ? " back" : ""}${c.face_up ? " faceup" : ""}`;
-    const content = [c.rank === null ? "" : String(c.rank), el("span", { class: "pos", "aria-hidden": "true", text: pos + 1 })];
-    if (!selectable) return el("span", { class: cls, role: "img", "aria-label": label, "data-owner": owner, "data-card": pos }, content);
-    return el(
+    const content = [c.rank === null ? "" : String(c.rank), h("span", { class: "pos", "aria-hidden": "true", text: pos + 1 })];
+    if (!selectable) return h("span", { class: cls, role: "img", "aria-label": label, "data-owner": owner, "data-card": pos }, content);
+    return h(
       "button",
       { type: "button", class: cls, "aria-label": label, "aria-pressed": pressed ? "true" : "false", "data-owner": owner, "data-card": pos, onClick },
       content,
@@ -107,7 +97,7 @@ export function mount(container, ctx) {
       (phase === "setup" && !view.ready.includes(view.you)) ||
       (myTurn() && (phase === "turn" || phase === "drawn" || (phase === "power" && view.power !== "spy")));
     const single = phase === "power";
-    return el(
+    return h(
       "div",
       { class: "cabo-row", role: "group", "aria-label": "Your cards" },
       hand.map((c, i) =>
@@ -130,7 +120,7 @@ export function mount(container, ctx) {
   function otherRow(player) {
     const hand = view.hands[player] || [];
     const targetable = myTurn() && view.phase === "power" && (view.power === "spy" || view.power === "swap");
-    return el(
+    return h(
       "div",
       { class: "cabo-row", role: "group", "aria-label": `${ctx.name(player)}'s cards` },
       hand.map((c, i) =>
@@ -147,45 +137,43 @@ export function mount(container, ctx) {
   }
 
   function playerBox(player) {
-    const you = player === view.you;
     const badges = [];
-    if (view.turn === player) badges.push(el("span", { class: "badge host", text: "to play" }));
-    if (view.caller === player) badges.push(el("span", { class: "badge", text: "called Cabo" }));
-    if (view.phase === "setup" && view.ready.includes(player)) badges.push(el("span", { class: "badge", text: "ready" }));
-    return el(
+    if (view.turn === player) badges.push(h("span", { class: "badge host", text: "to play" }));
+    if (view.caller === player) badges.push(h("span", { class: "badge", text: "called Cabo" }));
+    if (view.phase === "setup" && view.ready.includes(player)) badges.push(h("span", { class: "badge", text: "ready" }));
+    return h(
       "section",
-      { class: `cabo-player${view.turn === player ? " current" : ""}`, "data-player": player, "aria-label": you ? "You" : ctx.name(player) },
-      el(
+      { class: `cabo-player${view.turn === player ? " current" : ""}`, "data-player": player, "aria-label": who(player) },
+      h(
         "div",
         { class: "who" },
-        el("strong", { text: you ? "You" : ctx.name(player) }),
+        h("strong", { text: who(player) }),
         badges,
-        el("span", { class: "muted small", text: `total ${view.totals[player] ?? 0}` }),
+        h("span", { class: "muted small", text: `total ${view.totals[player] ?? 0}` }),
       ),
-      you ? myRow() : otherRow(player),
+      player === view.you ? myRow() : otherRow(player),
     );
   }
 
   function piles() {
     const canDraw = myTurn() && view.phase === "turn";
     const canTake = canDraw && view.discard_top !== null && mine.size > 0;
-    const discard = { rank: view.discard_top, face_up: true };
-    const pile = (title, node, ...buttons) => el("div", { class: "cabo-pile" }, el("span", { text: title }), node, ...buttons);
+    const pile = (title, node, ...buttons) => h("div", { class: "cabo-pile" }, h("span", { text: title }), node, ...buttons);
     const nodes = [
       pile(
         `Draw pile (${view.deck_count})`,
-        el("span", { class: "card back", role: "img", "aria-label": `Draw pile, ${view.deck_count} cards` }),
-        canDraw ? el("button", { type: "button", id: "cabo-draw", onClick: () => send({ move: "draw" }) }, "Draw") : null,
+        h("span", { class: "card back", role: "img", "aria-label": `Draw pile, ${view.deck_count} cards` }),
+        canDraw ? h("button", { type: "button", id: "cabo-draw", onClick: () => send({ move: "draw" }) }, "Draw") : null,
       ),
       pile(
         `Discard (${view.discard_count})`,
         view.discard_top === null
-          ? el("span", { class: "card", role: "img", "aria-label": "Discard pile: empty", text: "–" })
-          : el("span", { class: "card", role: "img", "aria-label": `Discard pile: ${discard.rank}`, id: "cabo-discard-top", text: discard.rank }),
+          ? h("span", { class: "card", role: "img", "aria-label": "Discard pile: empty", text: "–" })
+          : h("span", { class: "card", role: "img", "aria-label": `Discard pile: ${view.discard_top}`, id: "cabo-discard-top", text: view.discard_top }),
         canDraw
-          ? el(
+          ? h(
               "button",
-              { type: "button", id: "cabo-take", disabled: !canTake, title: canTake ? null : "Select the cards to replace first", onClick: () => send({ move: "take_discard", cards: [...mine].sort((a, b) => a - b) }) },
+              { type: "button", id: "cabo-take", disabled: !canTake, title: canTake ? null : "Select the cards to replace first", onClick: () => send({ move: "take_discard", cards: selected() }) },
               mine.size > 1 ? `Take it for your ${mine.size} cards` : "Take it for the selected card",
             )
           : null,
@@ -195,19 +183,19 @@ export function mount(container, ctx) {
       nodes.push(
         pile(
           "You drew",
-          el("span", { class: "card", role: "img", "aria-label": `Drawn card: ${view.drawn}`, id: "cabo-drawn", text: rankText(view.drawn) }),
-          el(
+          h("span", { class: "card", role: "img", "aria-label": `Drawn card: ${view.drawn}`, id: "cabo-drawn", text: rankText(view.drawn) }),
+          h(
             "button",
-            { type: "button", id: "cabo-exchange", disabled: mine.size === 0, onClick: () => send({ move: "exchange", cards: [...mine].sort((a, b) => a - b) }) },
+            { type: "button", id: "cabo-exchange", disabled: mine.size === 0, onClick: () => send({ move: "exchange", cards: selected() }) },
             mine.size > 1 ? `Exchange for ${mine.size} cards` : "Exchange for selected",
           ),
-          el("button", { type: "button", id: "cabo-discard", onClick: () => send({ move: "discard" }) }, "Discard it"),
+          h("button", { type: "button", id: "cabo-discard", onClick: () => send({ move: "discard" }) }, "Discard it"),
         ),
       );
     } else if (view.phase === "drawn") {
-      nodes.push(pile(`${ctx.name(view.turn)} drew`, el("span", { class: "card back", role: "img", "aria-label": "A drawn card, hidden" })));
+      nodes.push(pile(`${ctx.name(view.turn)} drew`, h("span", { class: "card back", role: "img", "aria-label": "A drawn card, hidden" })));
     }
-    return el("div", { class: "cabo-piles" }, nodes);
+    return h("div", { class: "cabo-piles" }, nodes);
   }
 
   function actions() {
@@ -216,63 +204,63 @@ export function mount(container, ctx) {
     const phase = view.phase;
     if (phase === "setup" && !view.ready.includes(view.you)) {
       buttons.push(
-        el("button", { type: "button", class: "primary", id: "cabo-look", disabled: mine.size !== 2, onClick: () => send({ move: "peek_initial", cards: [...mine].sort((a, b) => a - b) }) }, "Look at these two"),
+        h("button", { type: "button", class: "primary", id: "cabo-look", disabled: mine.size !== 2, onClick: () => send({ move: "peek_initial", cards: selected() }) }, "Look at these two"),
       );
     }
     if (phase === "turn" && myTurn() && view.caller === null) {
-      buttons.push(el("button", { type: "button", id: "cabo-call", onClick: () => send({ move: "cabo" }) }, "Call Cabo"));
+      buttons.push(h("button", { type: "button", id: "cabo-call", onClick: () => send({ move: "cabo" }) }, "Call Cabo"));
     }
     if (phase === "power" && myTurn()) {
       const one = [...mine][0];
       if (view.power === "peek") {
-        buttons.push(el("button", { type: "button", class: "primary", id: "cabo-peek", disabled: one === undefined, onClick: () => send({ move: "peek", card: one }) }, "Look at it"));
+        buttons.push(h("button", { type: "button", class: "primary", id: "cabo-peek", disabled: one === undefined, onClick: () => send({ move: "peek", card: one }) }, "Look at it"));
       } else if (view.power === "spy") {
-        buttons.push(el("button", { type: "button", class: "primary", id: "cabo-spy", disabled: !theirs, onClick: () => send({ move: "spy", player: theirs.player, card: theirs.card }) }, "Spy on it"));
+        buttons.push(h("button", { type: "button", class: "primary", id: "cabo-spy", disabled: !theirs, onClick: () => send({ move: "spy", player: theirs.player, card: theirs.card }) }, "Spy on it"));
       } else if (view.power === "swap") {
         buttons.push(
-          el("button", { type: "button", class: "primary", id: "cabo-swap", disabled: one === undefined || !theirs, onClick: () => send({ move: "swap", card: one, player: theirs.player, their_card: theirs.card }) }, "Swap them"),
+          h("button", { type: "button", class: "primary", id: "cabo-swap", disabled: one === undefined || !theirs, onClick: () => send({ move: "swap", card: one, player: theirs.player, their_card: theirs.card }) }, "Swap them"),
         );
       }
-      buttons.push(el("button", { type: "button", id: "cabo-skip", onClick: () => send({ move: "skip_power" }) }, "Skip the power"));
+      buttons.push(h("button", { type: "button", id: "cabo-skip", onClick: () => send({ move: "skip_power" }) }, "Skip the power"));
     }
     if (phase === "round_over") {
-      buttons.push(el("button", { type: "button", class: "primary", id: "cabo-next", onClick: () => send({ move: "next_round" }) }, "Next round"));
+      buttons.push(h("button", { type: "button", class: "primary", id: "cabo-next", onClick: () => send({ move: "next_round" }) }, "Next round"));
     }
-    return buttons.length ? el("div", { class: "cabo-actions" }, buttons) : null;
+    return buttons.length ? h("div", { class: "cabo-actions" }, buttons) : null;
   }
 
   function scores() {
     const last = view.last_round;
     const rows = view.players.map((p) =>
-      el(
+      h(
         "tr",
         { "data-player": p },
-        el("th", { scope: "row", text: p === view.you ? "You" : ctx.name(p) }),
-        last ? el("td", { text: (last.hands[p] || []).join(" ") }) : null,
-        last ? el("td", { text: last.sums[p] }) : null,
-        last ? el("td", { text: last.scores[p] }) : null,
-        el("td", { text: view.totals[p] ?? 0 }),
+        h("th", { scope: "row", text: who(p) }),
+        last ? h("td", { text: (last.hands[p] || []).join(" ") }) : null,
+        last ? h("td", { text: last.sums[p] }) : null,
+        last ? h("td", { text: last.scores[p] }) : null,
+        h("td", { text: view.totals[p] ?? 0 }),
       ),
     );
-    const head = el(
+    const head = h(
       "tr",
       {},
-      el("th", { scope: "col", text: "Player" }),
-      last ? el("th", { scope: "col", text: `Round ${last.round} cards` }) : null,
-      last ? el("th", { scope: "col", text: "Sum" }) : null,
-      last ? el("th", { scope: "col", text: "Score" }) : null,
-      el("th", { scope: "col", text: "Total" }),
+      h("th", { scope: "col", text: "Player" }),
+      last ? h("th", { scope: "col", text: `Round ${last.round} cards` }) : null,
+      last ? h("th", { scope: "col", text: "Sum" }) : null,
+      last ? h("th", { scope: "col", text: "Score" }) : null,
+      h("th", { scope: "col", text: "Total" }),
     );
     const notes = [];
-    if (last?.caller) notes.push(`${last.caller === view.you ? "You" : ctx.name(last.caller)} called Cabo.`);
+    if (last?.caller) notes.push(`${who(last.caller)} called Cabo.`);
     if (last?.kamikaze) notes.push(`Kamikaze by ${ctx.name(last.kamikaze)}!`);
     if (last?.reason === "deck_empty") notes.push("The draw pile ran out.");
     if (last?.reset?.length) notes.push(`Reset from 100 to 50: ${last.reset.map(ctx.name).join(", ")}.`);
-    return el(
+    return h(
       "div",
       { id: "cabo-scores" },
-      el("table", { class: "scores" }, el("caption", { class: "sr-only", text: "Scores" }), el("thead", {}, head), el("tbody", {}, rows)),
-      notes.length ? el("p", { class: "muted small", text: notes.join(" ") }) : null,
+      h("table", { class: "scores" }, h("caption", { class: "sr-only", text: "Scores" }), h("thead", {}, head), h("tbody", {}, rows)),
+      notes.length ? h("p", { class: "muted small", text: notes.join(" ") }) : null,
     );
   }
 
@@ -280,21 +268,21 @@ export function mount(container, ctx) {
     if (!view) return;
     const active = root.contains(document.activeElement) ? document.activeElement : null;
     const focusKey = focusSelector || (active?.id ? `#${active.id}` : active?.dataset.card !== undefined ? `[data-owner="${active.dataset.owner}"][data-card="${active.dataset.card}"]` : null);
-    const order = view.you ? [...view.players.filter((p) => p !== view.you), view.you] : view.players;
-    root.replaceChildren(...[
-      el(
+    fill(
+      root,
+      h(
         "p",
         { class: "game-status", id: "cabo-status", "aria-live": "polite" },
-        el("span", { text: `Round ${view.round} · ` }),
-        el("span", { text: statusText() }),
-        el("span", { id: "cabo-deadline" }),
+        h("span", { text: `Round ${view.round} · ` }),
+        h("span", { text: statusText() }),
+        h("span", { id: "cabo-deadline" }),
       ),
-      ...order.filter((p) => p !== view.you).map((p) => playerBox(p)),
+      view.players.filter((p) => p !== view.you).map(playerBox),
       piles(),
       view.you ? playerBox(view.you) : null,
       actions(),
       scores(),
-    ].filter((part) => part !== null));
+    );
     updateCountdown();
     if (focusKey) root.querySelector(focusKey)?.focus();
   }
@@ -302,7 +290,6 @@ export function mount(container, ctx) {
   return {
     update(frame) {
       view = frame.state;
-      result = frame.result;
       const key = `${view.round}/${view.phase}/${view.turn}`;
       if (key !== phaseKey) {
         phaseKey = key;
@@ -312,13 +299,12 @@ export function mount(container, ctx) {
       const size = (view.hands[view.you] || []).length;
       mine = new Set([...mine].filter((i) => i < size));
       render();
-      return result;
     },
     event(frame) {
       const d = frame.data;
       const n = (id) => (id === ctx.me ? "You" : ctx.name(id));
       const their = (id) => (id === ctx.me ? "your" : `${ctx.name(id)}'s`);
-      const a = (rank) => `${rank === 8 || rank === 11 ? "an" : "a"} ${rank}`;
+      const a = (rank) => `${article(rank)} ${rank}`;
       const cards = (list) => list.map((i) => i + 1).join(", ");
       const text = {
         round_started: () => `Round ${d.round} starts; ${n(d.starter)} begin${d.starter === ctx.me ? "" : "s"}. The discard pile shows ${d.discard_top}.`,

@@ -1,30 +1,29 @@
 // The table for a game without a table of its own: its view as text, and a box to send an action
 // payload as JSON. Enough to play and to develop a new game before its table exists.
 
+import { h } from "/static/pages/common.js";
+
+/** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
 export function mount(container, ctx) {
-  const view = document.createElement("pre");
-  view.className = "generic-view";
-  view.setAttribute("aria-label", "Game state");
-  const form = document.createElement("form");
-  const label = document.createElement("label");
-  label.htmlFor = "generic-action";
-  label.textContent = "Action (JSON)";
-  const input = document.createElement("input");
-  input.id = "generic-action";
-  input.placeholder = '{"move": "..."}';
-  const send = document.createElement("button");
-  send.type = "submit";
-  send.textContent = "Send";
-  form.className = "row";
-  form.append(label, input, send);
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    try {
-      ctx.send(JSON.parse(input.value));
-    } catch {
-      ctx.log("That is not valid JSON.");
-    }
-  });
+  const view = h("pre", { class: "generic-view", "aria-label": "Game state" });
+  const input = h("input", { id: "generic-action", placeholder: '{"move": "..."}' });
+  const form = h(
+    "form",
+    {
+      class: "row",
+      onSubmit: (e) => {
+        e.preventDefault();
+        try {
+          ctx.send(JSON.parse(input.value));
+        } catch {
+          ctx.log("That is not valid JSON.");
+        }
+      },
+    },
+    h("label", { for: "generic-action", text: "Action (JSON)" }),
+    input,
+    h("button", { type: "submit" }, "Send"),
+  );
   container.append(view, form);
   return {
     update(frame) {

@@ -1,26 +1,15 @@
 // Tic-tac-toe table: a 3x3 grid of buttons. The view is the same for everyone (docs/games.md §6).
 
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
-  if (text !== null) node.textContent = text;
-  return node;
-}
+import { h } from "/static/pages/common.js";
 
 const ROW = ["top", "middle", "bottom"];
 const COL = ["left", "centre", "right"];
 
 /** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
 export function mount(container, ctx) {
-  const status = el("p", { class: "game-status", id: "ttt-status", "aria-live": "polite" });
-  const grid = el("div", { class: "ttt", role: "group", "aria-label": "Board" });
-  const cells = [];
-  for (let i = 0; i < 9; i++) {
-    const button = el("button", { type: "button", "data-cell": String(i) });
-    button.addEventListener("click", () => ctx.send({ cell: i }));
-    cells.push(button);
-    grid.append(button);
-  }
+  const status = h("p", { class: "game-status", id: "ttt-status", "aria-live": "polite" });
+  const cells = Array.from({ length: 9 }, (_, i) => h("button", { type: "button", "data-cell": i, onClick: () => ctx.send({ cell: i }) }));
+  const grid = h("div", { class: "ttt", role: "group", "aria-label": "Board" }, cells);
   container.append(status, grid);
 
   return {

@@ -61,7 +61,8 @@ export function lockIcon(label = "Password required") {
   return svg;
 }
 
-const STATES = { WAITING: "Waiting", IN_GAME: "In game", FINISHED: "Finished" };
+/** The label of each room state, in lifecycle order. */
+export const STATES = { WAITING: "Waiting", IN_GAME: "In game", FINISHED: "Finished" };
 export const stateLabel = (state) => STATES[state] || state;
 
 let toastTimer = null;
@@ -76,7 +77,6 @@ export function toast(message) {
 
 /** The message to show for a failed call. */
 export function describe(err) {
-  if (err instanceof ApiError) return err.message;
   return String(err?.message || err);
 }
 
@@ -201,8 +201,8 @@ export async function ensureSession() {
   return session;
 }
 
-/** The nav bar: home, lobby, who you are and a rename control. */
-export function renderNav(extra = null) {
+/** The nav bar: home, lobby, who you are and a rename control; `inRoom` makes "Lobby" a way back. */
+export function renderNav(inRoom = false) {
   const nav = $("#nav");
   const session = client.session;
   fill(
@@ -212,7 +212,7 @@ export function renderNav(extra = null) {
       "nav",
       { class: "links", "aria-label": "Main" },
       h("a", { href: "/" }, "Games"),
-      h("a", { href: "/lobby", "data-nav": "lobby" }, extra ? "Back to lobby" : "Lobby"),
+      h("a", { href: "/lobby", "data-nav": "lobby" }, inRoom ? "Back to lobby" : "Lobby"),
     ),
     session
       ? h(

@@ -16,6 +16,7 @@ import {
   lockIcon,
   rejoinBanner,
   showAlreadyInRoom,
+  STATES,
   stateLabel,
   toast,
 } from "/static/pages/common.js";
@@ -50,6 +51,7 @@ const view = {
 
 let catalogue = [];
 const nameOf = (id) => catalogue.find((g) => g.id === id)?.name || id;
+const lobbyTitle = (gameId) => (gameId ? `${nameOf(gameId)} lobby` : "Lobby");
 
 function ago(iso) {
   if (!iso) return "";
@@ -72,6 +74,13 @@ function query() {
     order: view.order,
     limit: PAGE_SIZE,
   };
+}
+
+/** A filter or the sort changed: show it in the address bar and fetch the rooms again. */
+function viewChanged() {
+  view.lastJson = "";
+  syncUrl();
+  refresh();
 }
 
 function syncUrl() {
@@ -149,11 +158,9 @@ function header() {
                 view.sort = col.key;
                 view.order = col.key === "created_at" || col.key === "last_activity" ? "desc" : "asc";
               }
-              view.lastJson = "";
               fill($("#rooms thead"), header());
               $(`#rooms th button[data-sort="${col.key}"]`).focus();
-              syncUrl();
-              refresh();
+              viewChanged();
             },
           },
           col.label,
@@ -228,21 +235,24 @@ async function enter(room, spectator) {
 
 // -- filters -----------------------------------------------------------------------------------
 
-function select(id, label, options, value, onChange) {
+/** A select bound to `view.filters[key]`; `onChange(value)` runs before the rooms are fetched again. */
+function select(id, label, key, options, onChange = null) {
   const el = h(
     "select",
-    { id, onChange: (e) => onChange(e.target.value) },
-    options.map(([v, text]) => h("option", { value: v, selected: v === value, text })),
+    {
+      id,
+      onChange: (e) => {
+        view.filters[key] = e.target.value;
+        onChange?.(e.target.value);
+        viewChanged();
+      },
+    },
+    options.map(([v, text]) => h("option", { value: v, selected: v === view.filters[key], text })),
   );
   return h("div", { class: "field" }, h("label", { for: id, text: label }), el);
 }
 
 function toolbar() {
-  const changed = () => {
-    view.lastJson = "";
-    syncUrl();
-    refresh();
-  };
   let debounce = null;
   const search = h("input", {
     id: "search",
@@ -253,7 +263,7 @@ function toolbar() {
     onInput: (e) => {
       view.filters.q = e.target.value;
       clearTimeout(debounce);
-      debounce = setTimeout(changed, 250);
+      debounce = setTimeout(viewChanged, 250);
     },
   });
   const free = h("input", {
@@ -262,38 +272,18 @@ function toolbar() {
     checked: view.filters.free_seats,
     onChange: (e) => {
       view.filters.free_seats = e.target.checked;
-      changed();
+      viewChanged();
     },
   });
   return h(
     "form",
     { class: "toolbar", role: "search", onSubmit: (e) => e.preventDefault() },
     h("div", { class: "field search" }, h("label", { for: "search", text: "Search" }), search),
-    select("filter-game", "Game", [["", "All games"], ...catalogue.map((g) => [g.id, g.name])], view.filters.game, (v) => {
-      view.filters.game = v;
-      $("#lobby-title").textContent = v ? `${nameOf(v)} lobby` : "Lobby";
-      changed();
+    select("filter-game", "Game", "game", [["", "All games"], ...catalogue.map((g) => [g.id, g.name])], (v) => {
+      $("#lobby-title").textContent = lobbyTitle(v);
     }),
-    select(
-      "filter-state",
-      "State",
-      [["", "Any"], ["WAITING", "Waiting"], ["IN_GAME", "In game"], ["FINISHED", "Finished"]],
-      view.filters.state,
-      (v) => {
-        view.filters.state = v;
-        changed();
-      },
-    ),
-    select(
-      "filter-password",
-      "Password",
-      [["", "Any"], ["false", "No password"], ["true", "With password"]],
-      view.filters.has_password,
-      (v) => {
-        view.filters.has_password = v;
-        changed();
-      },
-    ),
+    select("filter-state", "State", "state", [["", "Any"], ...Object.entries(STATES)]),
+    select("filter-password", "Password", "has_password", [["", "Any"], ["false", "No password"], ["true", "With password"]]),
     h("div", { class: "field check" }, free, h("label", { for: "free-seats", text: "Free seats only" })),
   );
 }
@@ -501,7 +491,7 @@ async function main() {
     fill($("#main"), h("p", { class: "notice", role: "alert", text: describe(err) }));
     return;
   }
-  const title = view.filters.game ? `${nameOf(view.filters.game)} lobby` : "Lobby";
+  const title = lobbyTitle(view.filters.game);
   document.title = `${title} · roomservice`;
   fill(
     $("#main"),
@@ -526,7 +516,7 @@ async function main() {
         h("tbody", {}),
       ),
     ),
-    h("div", { class: "row", style: null }, h("span", { id: "count", class: "muted small", "aria-live": "polite" }), h("span", { class: "spacer" }), h("button", { type: "button", id: "more", hidden: true, onClick: loadMore }, "Load more")),
+    h("div", { class: "row" }, h("span", { id: "count", class: "muted small", "aria-live": "polite" }), h("span", { class: "spacer" }), h("button", { type: "button", id: "more", hidden: true, onClick: loadMore }, "Load more")),
   );
   document.addEventListener("left-room", refresh);
   await refresh();

@@ -31,7 +31,8 @@ let gameInfo = null; // the room's game, with its options schema
 
 const inviteUrl = () => `${location.origin}/r/${code}`;
 const isHost = (room) => room && room.host_session_id === me;
-const seatOf = (room) => room && [...room.players, ...room.spectators].find((m) => m.session_id === me);
+const membersOf = (room) => (room ? [...room.players, ...room.spectators] : []);
+const seatOf = (room) => membersOf(room).find((m) => m.session_id === me);
 
 function banner(text) {
   const el = $("#banner");
@@ -39,21 +40,26 @@ function banner(text) {
   el.hidden = !text;
 }
 
-/** The room is over for us: say why, and offer the way out. */
-function finalMessage(title, text, ...buttons) {
-  socket?.close();
-  socket = null;
-  banner("");
+/** A full-page notice: what happened, with the way back to the lobby after `buttons`. */
+function pageNotice(id, title, text, ...buttons) {
   fill(
     main,
     h(
       "div",
-      { class: "notice big", role: "alert", id: "final" },
+      { class: "notice big", role: "alert", id },
       h("h1", { text: title }),
       h("p", { text }),
       h("div", { class: "row" }, ...buttons, h("a", { class: "button primary", href: "/lobby" }, "Back to lobby")),
     ),
   );
+}
+
+/** The room is over for us: say why, and offer the way out. */
+function finalMessage(title, text, ...buttons) {
+  socket?.close();
+  socket = null;
+  banner("");
+  pageNotice("final", title, text, ...buttons);
 }
 
 // -- before joining ----------------------------------------------------------------------------
@@ -184,7 +190,6 @@ async function leave() {
 // -- rendering ---------------------------------------------------------------------------------
 
 function member(m, room) {
-  names.set(m.session_id, m.username);
   const host = room.host_session_id === m.session_id;
   return h(
     "li",
@@ -243,45 +248,41 @@ function renderWaiting(room) {
 
 function renderHostControls(room) {
   const box = $("#host-controls");
-  if (!isHost(room)) {
+  // Only the host has controls, and nothing to start or change until the game is over.
+  if (!isHost(room) || room.state === "IN_GAME") {
     fill(box);
     return;
   }
   const enough = room.players.length >= room.config.min_players;
-  const inGame = room.state === "IN_GAME";
-  if (inGame) {
-    fill(box); // nothing to start or change until the game is over
-    return;
-  }
   fill(
     box,
     h(
       "button",
-      { type: "button", class: "primary", id: "start", disabled: inGame || !enough, title: !enough ? `Needs ${room.config.min_players} players` : null, onClick: () => start({}) },
+      { type: "button", class: "primary", id: "start", disabled: !enough, title: !enough ? `Needs ${room.config.min_players} players` : null, onClick: start },
       room.state === "FINISHED" ? "Play again" : "Start game",
     ),
     Object.keys(gameInfo?.options_schema?.properties || {}).length
-      ? h("button", { type: "button", id: "start-options", disabled: inGame || !enough, onClick: startWithOptions }, "Start with options…")
+      ? h("button", { type: "button", id: "start-options", disabled: !enough, onClick: startWithOptions }, "Start with options…")
       : null,
-    h("button", { type: "button", id: "configure", disabled: inGame, onClick: configure }, "Configure"),
+    h("button", { type: "button", id: "configure", onClick: configure }, "Configure"),
   );
 }
 
-async function start(options) {
+/** Host: start with the game's default options. */
+async function start() {
   try {
-    await client.start(code, options);
+    await client.start(code);
     $("#game-error").textContent = "";
-    return null;
   } catch (err) {
     toast(describe(err));
-    return err;
   }
 }
 
-/** Host: start with the game's options, a form made from its options schema. */
+/** Host: start with the game's options, a form made from its options schema (offered only when the
+ * schema has properties). */
 async function startWithOptions() {
   const info = gameInfo;
-  const props = Object.entries(info.options_schema?.properties || {});
+  const props = Object.entries(info.options_schema.properties);
   const inputs = props.map(([key, schema]) => {
     const types = [].concat(schema.type || "string");
     const id = `opt-${key}`;
@@ -294,7 +295,6 @@ async function startWithOptions() {
   const form = h(
     "form",
     { novalidate: true },
-    props.length ? null : h("p", { text: `${info.name} has no options.` }),
     inputs.map(([, , el]) => el),
     h("p", { class: "muted small", text: "Leave a field empty for its default." }),
     error,
@@ -439,8 +439,7 @@ function tableFor(game, gameNo) {
 }
 
 function nameOf(id) {
-  const room = socket?.room;
-  const found = room && [...room.players, ...room.spectators].find((m) => m.session_id === id);
+  const found = membersOf(socket?.room).find((m) => m.session_id === id);
   return found?.username || names.get(id) || "a player who left";
 }
 
@@ -484,7 +483,7 @@ async function gameEvent(frame) {
 function connect() {
   socket = client.connect();
   socket.on("change", (change) => {
-    for (const m of socket.room ? [...socket.room.players, ...socket.room.spectators] : []) {
+    for (const m of membersOf(socket.room)) {
       names.set(m.session_id, m.username);
       if (!m.online) away.add(m.session_id);
     }
@@ -606,16 +605,8 @@ async function main_() {
     room = (await client.getRoom(code)).room;
   } catch (err) {
     const missing = err instanceof ApiError && err.status === 404;
-    fill(
-      main,
-      h(
-        "div",
-        { class: "notice big", role: "alert" },
-        h("h1", { text: missing ? "Room not found" : "Could not open the room" }),
-        h("p", { text: missing ? `There is no room with code ${code}. It may have closed.` : describe(err) }),
-        h("div", { class: "row" }, h("a", { class: "button primary", href: "/lobby" }, "Back to lobby")),
-      ),
-    );
+    if (missing) pageNotice(null, "Room not found", `There is no room with code ${code}. It may have closed.`);
+    else pageNotice(null, "Could not open the room", describe(err));
     return;
   }
   if (seatOf(room)) enterRoom();
