@@ -39,17 +39,26 @@ from roomservice.client.events import (
     seq_of,
     type_of,
 )
+from roomservice.protocol import codes
+from roomservice.protocol.frames import encode
 
 log = logging.getLogger(__name__)
 
 #: Close codes after which reconnecting would be wrong: bad token, replaced by a newer socket of the
 #: session, refused because one is already open, rate-limit abuse, frame too big.
-STOP_CODES = frozenset({4001, 4002, 4003, 1008, 1009})
+STOP_CODES = frozenset(
+    {
+        codes.CLOSE_UNAUTHORIZED,
+        codes.CLOSE_REPLACED,
+        codes.CLOSE_ALREADY_CONNECTED,
+        codes.CLOSE_POLICY,
+        codes.CLOSE_TOO_BIG,
+    }
+)
 
 E = TypeVar("E", bound=Event)
 
 _END = object()
-_encoder = msgspec.json.Encoder()
 
 
 class SocketState(enum.StrEnum):
@@ -208,7 +217,7 @@ class Socket:
                 self._quiet.add(ref)
             frame = {"type": "ping", "ref": ref}
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and acts on it
-            await ws.send(_encoder.encode(frame).decode())
+            await ws.send(encode(frame))
         return ws
 
     def _set_connected(self) -> None:
@@ -363,7 +372,7 @@ class Socket:
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one client frame. While reconnecting it waits for the connection; a frame the
         dropped connection refused is sent on the next one. Raises :class:`SocketClosed`."""
-        text = _encoder.encode(frame).decode()
+        text = encode(frame)
         while True:
             await self._ready.wait()
             if self._stopped is not None:
