@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.connection
-import os
 import random
 import re
 import time
@@ -208,14 +207,10 @@ class Worker:
             conn = self._http.pop() if pooled and self._http else await HttpConnection.open(HOST, self.port)
             try:
                 await conn.request("POST", path, START[player.game], player.token)
-            except (ConnectionError, asyncio.IncompleteReadError) as exc:
-                await conn.close()
-                if pooled:
-                    continue
-                self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
-                return
             except Exception as exc:
                 await conn.close()
+                if pooled and isinstance(exc, ConnectionError | asyncio.IncompleteReadError):
+                    continue  # the server closed the idle connection: try a fresh one
                 self.errors.append(f"start {player.game} in {player.room}: {exc!r}")
                 return
             self._http.append(conn)
@@ -465,17 +460,15 @@ class LoadGen:
             for future in done:
                 i = pending.pop(future)
                 tag, *payload = future.result()
-                if tag == "progress":
+                if tag == "done":
+                    results[i] = payload[0]
+                elif tag == "progress":
                     self._counts[i] = (payload[0], payload[1])
                     if self.progress is not None:
                         self.progress(sum(c[0] for c in self._counts), sum(c[1] for c in self._counts))
-                elif tag == "done":
-                    results[i] = payload[0]
+                    pending[asyncio.ensure_future(loop.run_in_executor(None, self.pipes[i].recv))] = i
                 else:
                     raise RuntimeError(f"load generator {i}: {payload[0]}")
-                if tag == "progress":
-                    pipe = self.pipes[i]
-                    pending[asyncio.ensure_future(loop.run_in_executor(None, pipe.recv))] = i
         return [results[i] for i in range(self.size)]
 
     async def all(self, *cmd: Any) -> list[dict[str, Any]]:
@@ -507,7 +500,3 @@ def split_rooms(players: list[Player], parts: int) -> list[list[Player]]:
     for i, members in enumerate(rooms.values()):
         dealt[i % parts].extend(members)
     return dealt
-
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1

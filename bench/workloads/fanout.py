@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.loadgen import LoadGen, split
+from bench.loadgen import split
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import Server
-from bench.workloads.measure import measured
+from bench.workloads.measure import connect_all, phase, running
 from bench.workloads.setup import seated_players
 
 
@@ -31,40 +31,20 @@ async def measure(
 ) -> dict[str, Any]:
     server = Server(kind)
     ui.begin(f"fanout {rooms}x{per_room} {server.label}: starting the server and seating players")
-    await server.start()
-    gen = LoadGen(kind, opts.workers, ui.update)
-    try:
+    async with running(server, opts, ui) as gen:
         players = await seated_players(kind, server.port, rooms, per_room)
         await gen.start()
         ui.begin(f"fanout {rooms}x{per_room} {server.label}: connecting {len(players):,} sockets")
-        parts = split(players, opts.workers)
-        ready = await gen.command([("connect", server.port, part) for part in parts])
-        if sum(r["ready"] for r in ready) != len(players):
-            raise RuntimeError(f"{server.label}: sockets not ready: {[r['errors'] for r in ready]}")
+        await connect_all(gen, server.port, split(players, opts.workers), server.label)
         window = window_for(per_room)
         ui.begin(f"fanout {rooms}x{per_room} {server.label}: saturating ({window} in flight per player)")
-        sat = await measured(
-            gen,
-            server,
-            [("closed_loop", opts.warmup, opts.duration, window)] * opts.workers,
-            opts.warmup,
-            opts.duration,
-        )
+        sat = await phase(gen, server, opts, ("closed_loop", opts.warmup, opts.duration, window))
         if rate is None:
             rate = sat["sent_per_s"] / 2
         per_player = rate / len(players)
         ui.begin(f"fanout {rooms}x{per_room} {server.label}: latency at {rate:,.0f} chats/s")
-        lat = await measured(
-            gen,
-            server,
-            [("open_loop", opts.warmup, opts.duration, per_player)] * opts.workers,
-            opts.warmup,
-            opts.duration,
-        )
+        lat = await phase(gen, server, opts, ("open_loop", opts.warmup, opts.duration, per_player))
         await gen.all("close")
-    finally:
-        await gen.stop()
-        await server.stop()
     return {
         "server": server.label,
         "kind": kind,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.loadgen import LoadGen, split
+from bench.loadgen import split
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import Server
-from bench.workloads.measure import measured
+from bench.workloads.measure import measured, running
 from bench.workloads.setup import create_rooms, sessions
 
 
@@ -31,9 +31,7 @@ def targets(opts: Options) -> list[Server]:
 
 async def measure(server: Server, opts: Options, ui: Progress) -> dict[str, Any]:
     ui.begin(f"http {server.label}: starting the server and creating sessions")
-    await server.start()
-    gen = LoadGen("raw", opts.workers, ui.update)
-    try:
+    async with running(server, opts, ui, kind="raw") as gen:
         hosts, _ = await sessions(server.port, opts.rooms)
         codes = await create_rooms(server.port, hosts, max(2, opts.clients + 1))
         tokens, session_rate = await sessions(server.port, opts.clients)
@@ -50,9 +48,6 @@ async def measure(server: Server, opts: Options, ui: Progress) -> dict[str, Any]
             opts.warmup,
             opts.duration,
         )
-    finally:
-        await gen.stop()
-        await server.stop()
     return {
         "server": server.label,
         "kind": server.kind,

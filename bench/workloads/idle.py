@@ -12,10 +12,11 @@ import gc
 from typing import Any
 
 from bench.adapters import Player
-from bench.loadgen import LoadGen, split
+from bench.loadgen import split
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import Server
+from bench.workloads.measure import running
 from bench.workloads.setup import sessions
 
 SETTLE = 2.0
@@ -24,9 +25,7 @@ SETTLE = 2.0
 async def measure(kind: str, opts: Options, ui: Progress) -> dict[str, Any]:
     server = Server(kind)
     ui.begin(f"idle {server.label}: starting the server")
-    await server.start()
-    gen = LoadGen(kind, opts.workers, ui.update)
-    try:
+    async with running(server, opts, ui) as gen:
         await gen.start()
         await asyncio.sleep(SETTLE / 2)
         before = server.rss()
@@ -44,9 +43,6 @@ async def measure(kind: str, opts: Options, ui: Progress) -> dict[str, Any]:
         gc.collect()
         after = server.rss()
         await gen.all("close")
-    finally:
-        await gen.stop()
-        await server.stop()
     return {
         "server": server.label,
         "kind": kind,

@@ -1,14 +1,40 @@
 """One measured phase: the workers run a command while the server's CPU and memory are read over the
-same window the workers count in (after the warm-up)."""
+same window the workers count in (after the warm-up); and what every workload does around it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+from bench.adapters import Player
 from bench.loadgen import LoadGen
-from bench.report import latency_summary, merge_latencies
+from bench.options import Options
+from bench.report import Progress, latency_summary, merge_latencies
 from bench.servers import Server
+
+
+@contextlib.asynccontextmanager
+async def running(
+    server: Server, opts: Options, ui: Progress, kind: str | None = None
+) -> AsyncIterator[LoadGen]:
+    """Start ``server`` and hand back a load generator speaking ``kind`` (default the server's), not yet
+    started; both are stopped on the way out."""
+    await server.start()
+    gen = LoadGen(kind or server.kind, opts.workers, ui.update)
+    try:
+        yield gen
+    finally:
+        await gen.stop()
+        await server.stop()
+
+
+async def connect_all(gen: LoadGen, port: int, parts: list[list[Player]], label: str) -> None:
+    """Open a socket for every player (``parts``: one list per worker); raise unless all are ready."""
+    ready = await gen.command([("connect", port, part) for part in parts])
+    if sum(r["ready"] for r in ready) != sum(len(part) for part in parts):
+        raise RuntimeError(f"{label}: sockets not ready: {[r['errors'] for r in ready]}")
 
 
 async def measured(
@@ -45,4 +71,23 @@ async def measured(
         "sockets_lost": sum(a["lost"] for a in answers),
         "errors": [e for a in answers for e in a["errors"]][:3],
         **{key: sum(a[key] for a in answers) for key in totals},
+    }
+
+
+async def phase(
+    gen: LoadGen, server: Server, opts: Options, command: tuple[Any, ...], totals: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """:func:`measured` with the same ``command`` for every worker, over the run's warm-up and duration."""
+    return await measured(gen, server, [command] * opts.workers, opts.warmup, opts.duration, totals)
+
+
+def figures(result: dict[str, Any]) -> dict[str, Any]:
+    """A phase's latency percentiles and resource use, under the names the tables show them by."""
+    return {
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
+        "max_ms": result["max_ms"],
+        "cpu_percent": result["server_cpu_percent"],
+        "rss_mib": result["server_rss_mib"],
+        "loadgen_cpu_percent": result["loadgen_cpu_percent"],
     }

@@ -17,11 +17,11 @@ from typing import Any
 
 from bench.games import Pulse
 from bench.http import HttpConnection
-from bench.loadgen import LoadGen, split_rooms
+from bench.loadgen import split_rooms
 from bench.options import Options
 from bench.report import Progress, table
 from bench.servers import Server
-from bench.workloads.measure import measured
+from bench.workloads.measure import connect_all, figures, phase, running
 from bench.workloads.setup import parallel, seated_players
 
 PLAYERS = 5
@@ -58,11 +58,9 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
     steps = [2] if opts.smoke else list(opts.tick_steps)
     server = Server("roomservice")
     ui.begin("ticks: starting roomservice")
-    await server.start()
-    gen = LoadGen("roomservice", opts.workers, ui.update)
     rows: list[dict[str, Any]] = []
     held = 0
-    try:
+    async with running(server, opts, ui) as gen:
         await gen.start()
         for rooms in steps:
             added = rooms - held
@@ -70,34 +68,19 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
             players = await seated_players(
                 server.kind, server.port, added, PLAYERS, "bench_pulse", held * PLAYERS
             )
-            ready = await gen.command(
-                [("connect", server.port, part) for part in split_rooms(players, opts.workers)]
-            )
-            if sum(r["ready"] for r in ready) != len(players):
-                raise RuntimeError(f"ticks: sockets not ready: {[r['errors'] for r in ready]}")
+            await connect_all(gen, server.port, split_rooms(players, opts.workers), "ticks")
             hosts = [p for i, p in enumerate(players) if i % PLAYERS == 0]
             await start_games(server.port, [h.token for h in hosts], [h.room for h in hosts])
             held = rooms
             ui.begin(f"ticks: {rooms} rooms")
-            result = await measured(
-                gen,
-                server,
-                [("watch", opts.warmup, opts.duration, TICK)] * opts.workers,
-                opts.warmup,
-                opts.duration,
-            )
+            result = await phase(gen, server, opts, ("watch", opts.warmup, opts.duration, TICK))
             rows.append(
                 {
                     "rooms": rooms,
                     "players": rooms * PLAYERS,
                     "frames_per_s": result["received_per_s"],
                     "expected_per_s": rooms * PLAYERS * Pulse.view_rate,
-                    "p50_ms": result["p50_ms"],
-                    "p99_ms": result["p99_ms"],
-                    "max_ms": result["max_ms"],
-                    "cpu_percent": result["server_cpu_percent"],
-                    "rss_mib": result["server_rss_mib"],
-                    "loadgen_cpu_percent": result["loadgen_cpu_percent"],
+                    **figures(result),
                     "lost": result["sockets_lost"],
                     "errors": result["errors"],
                 }
@@ -105,9 +88,6 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
             if (result["p99_ms"] or 0) > LIMIT_MS:
                 break
         await gen.all("close")
-    finally:
-        await gen.stop()
-        await server.stop()
     within = [r["rooms"] for r in rows if r["p99_ms"] is not None and r["p99_ms"] <= LIMIT_MS]
     most = max(within, default=0)
     title = (

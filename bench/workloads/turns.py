@@ -17,11 +17,11 @@ import asyncio
 import sqlite3
 from typing import Any
 
-from bench.loadgen import LoadGen, split
+from bench.loadgen import split
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import Server
-from bench.workloads.measure import measured
+from bench.workloads.measure import connect_all, figures, phase, running
 from bench.workloads.setup import seated_players
 
 #: Mode → (store, extra server environment, label).
@@ -60,25 +60,20 @@ async def measure(mode: str, opts: Options, ui: Progress) -> dict[str, Any]:
     store, env, label = MODES[mode]
     server = Server("roomservice", store, opts.postgres_url, env=env)
     ui.begin(f"turns {label}: starting the server and seating players")
-    await server.start()
-    gen = LoadGen("roomservice", opts.workers, ui.update)
     cabo_rooms, cabo_players = opts.cabo
-    try:
+    async with running(server, opts, ui) as gen:
         players = await seated_players(server.kind, server.port, opts.tictactoe_rooms, 2, "tictactoe")
         players += await seated_players(
             server.kind, server.port, cabo_rooms, cabo_players, "cabo", len(players)
         )
         await gen.start()
-        ready = await gen.command([("connect", server.port, part) for part in split(players, opts.workers)])
-        if sum(r["ready"] for r in ready) != len(players):
-            raise RuntimeError(f"turns: sockets not ready: {[r['errors'] for r in ready]}")
+        await connect_all(gen, server.port, split(players, opts.workers), "turns")
         ui.begin(f"turns {label}: {len(players)} bots playing")
-        result = await measured(
+        result = await phase(
             gen,
             server,
-            [("play", server.port, opts.warmup, opts.duration)] * opts.workers,
-            opts.warmup,
-            opts.duration,
+            opts,
+            ("play", server.port, opts.warmup, opts.duration),
             totals=("refused", "restarts"),
         )
         await gen.all("close")
@@ -87,9 +82,6 @@ async def measure(mode: str, opts: Options, ui: Progress) -> dict[str, Any]:
             logged, commits = await _pg_journal(opts.postgres_url)
         else:
             logged = await asyncio.to_thread(_sqlite_rows, server)
-    finally:
-        await gen.stop()
-        await server.stop()
     elapsed = result["received"] / result["received_per_s"] if result["received_per_s"] else 0.0
     return {
         "mode": mode,
@@ -98,12 +90,7 @@ async def measure(mode: str, opts: Options, ui: Progress) -> dict[str, Any]:
         "sent_per_s": result["sent_per_s"],
         "refused_per_s": round(result["refused"] / elapsed, 1) if elapsed else 0.0,
         "games_per_s": round(result["restarts"] / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": result["p50_ms"],
-        "p99_ms": result["p99_ms"],
-        "max_ms": result["max_ms"],
-        "cpu_percent": result["server_cpu_percent"],
-        "rss_mib": result["server_rss_mib"],
-        "loadgen_cpu_percent": result["loadgen_cpu_percent"],
+        **figures(result),
         "actions_logged": logged,
         "transactions": commits,
         "actions_per_transaction": round(logged / commits, 1) if commits else None,
