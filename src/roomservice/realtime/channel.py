@@ -56,9 +56,7 @@ class RoomChannel:
         """Frames for ``session_id`` with ``after < seq <= upto``, or None when the buffer no longer
         reaches back that far (the caller then sends a fresh room_state)."""
         if after >= upto:
-            return iter(())
-        if after > self.seq:
-            return None  # a seq from an earlier life of this room
+            return iter(())  # nothing newer than what the socket already has (upto <= self.seq)
         oldest = self.buffer[0].seq if self.buffer else self.seq + 1
         if oldest > after + 1:
             return None
