@@ -1,25 +1,28 @@
-"""Wiring: builds the database, the services and the background tasks from settings."""
+"""Wiring: builds every part once, in dependency order, each with its collaborators passed in."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.games.registry import GameRegistry, default_registry
+from roomservice.leases.base import Leases
+from roomservice.leases.local import LocalLeases
 from roomservice.realtime.hub import Hub
+from roomservice.realtime.outbox import Outbox
+from roomservice.rooms.chat import ChatLog, Line
 from roomservice.rooms.service import RoomService
+from roomservice.scheduling import LoopScheduler, Scheduler
 from roomservice.sessions import SessionService, TokenSigner
-from roomservice.store import chat
+from roomservice.store import chat as chat_repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
 from roomservice.store.migrate import upgrade
+from roomservice.store.seq import SeqMarks
 from roomservice.types import Clock, wall_clock
 
 log = logging.getLogger(__name__)
@@ -33,64 +36,80 @@ class Services:
     settings: Settings
     db: Database
     games: GameRegistry
+    scheduler: Scheduler
+    leases: Leases
+    broker: Broker
+    outbox: Outbox
     sessions: SessionService
     rooms: RoomService
-    broker: Broker
-    hub: Hub
-    engine: Engine
+    chat: ChatLog
     journal: Journal
-    tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
+    engine: Engine
+    hub: Hub
+    owned_scheduler: LoopScheduler | None = None
+
+    def start_background(self) -> None:
+        """Timers: idle-room expiry, and the batched save of chat and chat activity."""
+        self.scheduler.every(self.settings.expiry_interval, self.rooms.expire, "room expiry")
+        self.scheduler.every(ACTIVITY_FLUSH, self.chat.flush, "chat save")
 
     async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.owned_scheduler is not None:
+            await self.owned_scheduler.close()
         await self.hub.close()
         await self.engine.close()
         await self.journal.close()
-        await self.hub.flush_activity()
+        await self.chat.flush()
+        await self.outbox.close()
         await self.broker.close()
         await self.db.close()
 
 
 async def build_services(
-    settings: Settings, *, clock: Clock = wall_clock, games: GameRegistry | None = None
+    settings: Settings,
+    *,
+    clock: Clock = wall_clock,
+    scheduler: Scheduler | None = None,
+    games: GameRegistry | None = None,
 ) -> Services:
+    """Every part of a node. ``scheduler`` (default: the event loop's timers on ``clock``) runs every
+    timer, so tests can move time."""
     games = games or default_registry(p.strip() for p in settings.games.split(",") if p.strip())
+    owned = LoopScheduler(clock) if scheduler is None else None
+    scheduler = scheduler or owned
+    assert scheduler is not None
     db = Database(settings.effective_database_url)
     if settings.migrate_on_start:
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
-    sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), clock)
-    rooms = RoomService(db, games, settings, sink=None, clock=clock)
+    sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
+    leases = LocalLeases(clock=scheduler.now)
     broker = LocalBroker()
-    hub = Hub(settings, rooms, broker, clock)
+    outbox = Outbox(broker, leases, SeqMarks(db), settings.resume_buffer)
+    rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
+
+    async def load_chat(room_id: str) -> list[Line]:
+        async with db.read() as conn:
+            return await chat_repo.load(conn, room_id)
+
+    chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
     journal = Journal(db)
-    hub.load_chat = lambda room_id: _chat_history(db, room_id)
-    engine = Engine(settings, games, db, rooms, hub, journal, clock)
-    rooms.sink = engine
+    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler)
+    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
     await engine.restore()
-    return Services(settings, db, games, sessions, rooms, broker, hub, engine, journal)
-
-
-async def _chat_history(db: Database, room_id: str) -> list[dict[str, Any]]:
-    async with db.read() as conn:
-        return await chat.load(conn, room_id)
-
-
-async def _every(interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:
-    """Run ``job`` every ``interval`` seconds until cancelled; a failed run is logged, not fatal."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await job()
-        except Exception:
-            log.exception("%s failed", what)
-
-
-def start_background(services: Services) -> None:
-    """Timers: idle-room expiry, and the batched write of chat activity."""
-    services.tasks += [
-        asyncio.create_task(_every(services.settings.expiry_interval, services.rooms.expire, "room expiry")),
-        asyncio.create_task(_every(ACTIVITY_FLUSH, services.hub.flush_activity, "activity flush")),
-    ]
+    return Services(
+        settings,
+        db,
+        games,
+        scheduler,
+        leases,
+        broker,
+        outbox,
+        sessions,
+        rooms,
+        chat,
+        journal,
+        engine,
+        hub,
+        owned,
+    )

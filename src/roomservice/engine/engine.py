@@ -1,39 +1,43 @@
 """The engine: starts games, owns every room runner of this node, brings games back after a restart,
-and connects them to the socket layer (actions in; presence; a view for each socket that attaches).
+and serves the socket layer as its :class:`GameDesk` (actions in; presence; a view for each socket that
+attaches) and each runner as its :class:`RunnerHost`.
 
-It sits between the room lifecycle and the hub as the rooms' event sink, so it sees every membership
-change right after the hub has sent it out.
+It follows the membership of the rooms it runs through their broker channels, like any other receiver
+of their frames, so it needs no hook into the room lifecycle.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.engine.machine import ACTION, LEAVE, REJOIN, GameMachine, Step
+from roomservice.engine.ports import BuildViews, Reply
 from roomservice.engine.runner import Job, RoomRunner
 from roomservice.errors import Invalid
 from roomservice.games.base import Event, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.protocol import codes
-from roomservice.protocol.frames import Action, FrameError
-from roomservice.realtime.channel import RoomChannel
-from roomservice.realtime.connection import Connection
-from roomservice.realtime.hub import Hub
-from roomservice.rooms.events import RoomEvent
+from roomservice.protocol.frames import FrameError
+from roomservice.realtime.channel import MEMBERSHIP
+from roomservice.realtime.outbox import Outbox
 from roomservice.rooms.model import Room
 from roomservice.rooms.service import RoomService
+from roomservice.scheduling import Scheduler, Timer
 from roomservice.sessions import Session
 from roomservice.store import games as repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
-from roomservice.types import Clock, Role, RoomState
+from roomservice.types import Role, RoomState
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +53,45 @@ class Engine:
         games: GameRegistry,
         db: Database,
         rooms: RoomService,
-        hub: Hub,
+        outbox: Outbox,
+        broker: Broker,
         journal: Journal,
-        clock: Clock,
+        scheduler: Scheduler,
     ) -> None:
         self.settings = settings
         self.games = games
         self.db = db
         self.rooms = rooms
-        self.hub = hub
-        self.clock = clock
+        self.outbox = outbox
+        self.broker = broker
+        self.scheduler = scheduler
+        self.snapshot_every = settings.snapshot_every
         self.journal = journal if settings.persist_games else None
         self.runners: dict[str, RoomRunner] = {}
-        hub.on_action = self.on_action
-        hub.on_attach = self.on_attach
-        hub.on_presence = self.on_presence
+        self._follow: dict[str, Callable[[Envelope], None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    # -- persistence -------------------------------------------------------------------------
+    # -- RunnerHost --------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.scheduler.now()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        return self.scheduler.call_at(when, callback)
+
+    def publish(self, room_id: str, frame: dict[str, Any]) -> int:
+        room_log = self.outbox.get(room_id)
+        return self.outbox.publish(room_log, frame) if room_log is not None else 0
+
+    def publish_views(self, room_id: str, build: BuildViews) -> None:
+        room_log = self.outbox.get(room_id)
+        if room_log is not None:
+            seq = self.outbox.next_seq(room_log)
+            views, default = build(seq)
+            self.outbox.publish_views(room_log, views, default, "game_state")
+
+    async def finish(self, room_id: str) -> None:
+        await self.rooms.finish(room_id)
 
     async def save(self, entries: Sequence[repo.Entry]) -> None:
         if self.journal is not None:
@@ -80,6 +106,7 @@ class Engine:
     async def start(self, session: Session, code: str, options: Mapping[str, Any] | None) -> Room:
         """Start (or, from FINISHED, start again) the room's game with ``options``."""
         prepared: list[tuple[repo.GameRecord, GameMachine, list[Event]]] = []
+        clock = self.scheduler.now
 
         async def deal(conn: AsyncConnection, room: Room) -> None:
             # Inside the room's start transaction: the players are exactly those seated now, and the
@@ -87,7 +114,7 @@ class Engine:
             game = self.games.get(room.game)
             seed = secrets.randbits(62)
             players = [m.session_id for m in room.players]
-            now = self.clock()
+            now = clock()
             try:
                 machine, events = GameMachine.setup(
                     game, seed=seed, players=players, options=options or {}, dev=self.settings.dev, now=now
@@ -120,9 +147,21 @@ class Engine:
         old = self.runners.pop(room.room_id, None)
         if old is not None:
             await old.stop()
+        await self.outbox.open(room.room_id, room.room_code)  # this node owns the room's frames
         runner = RoomRunner(self, room.room_id, room.room_code, record, machine, _members(room))
         self.runners[room.room_id] = runner
+        if room.room_id not in self._follow:
+            follow = self._follow[room.room_id] = lambda envelope: self._membership(room.room_id, envelope)
+            self.broker.subscribe(room.room_id, follow)
         return runner
+
+    async def _drop(self, room_id: str) -> None:
+        runner = self.runners.pop(room_id, None)
+        follow = self._follow.pop(room_id, None)
+        if follow is not None:
+            self.broker.unsubscribe(room_id, follow)
+        if runner is not None:
+            await runner.stop()
 
     async def restore(self) -> int:
         """Bring back the games of rooms that were in (or just after) a game when the server stopped:
@@ -169,46 +208,47 @@ class Engine:
         runner.arm_timer()
         return 1
 
-    # -- the socket side ---------------------------------------------------------------------
+    # -- the socket side (GameDesk) ---------------------------------------------------------
 
-    async def on_action(self, conn: Connection, chan: RoomChannel, frame: Action) -> None:
-        runner = self.runners.get(chan.room_id)
+    def act(self, room_id: str, session_id: str, payload: Any, reply: Reply, ref: str | int | None) -> None:
+        runner = self.runners.get(room_id)
         if runner is None:
-            raise FrameError(codes.GAME_NOT_STARTED, "No game is running in this room.", frame.ref)
-        if conn.session_id not in runner.machine.players or not runner.members.get(conn.session_id):
-            raise FrameError("not_a_player", "Only the game's players can act.", frame.ref)
-        runner.submit(Job(ACTION, conn.session_id, frame.payload, conn, frame.ref))
+            raise FrameError(codes.GAME_NOT_STARTED, "No game is running in this room.", ref)
+        if session_id not in runner.machine.players or not runner.members.get(session_id):
+            raise FrameError("not_a_player", "Only the game's players can act.", ref)
+        runner.submit(Job(ACTION, session_id, payload, reply, ref))
 
-    def on_attach(self, conn: Connection, chan: RoomChannel) -> None:
-        runner = self.runners.get(chan.room_id)
-        if runner is not None and conn.session_id in runner.members:
-            runner.send_state(conn.session_id)
+    def attached(self, room_id: str, session_id: str) -> None:
+        runner = self.runners.get(room_id)
+        if runner is not None and session_id in runner.members:
+            runner.send_state(session_id)
 
-    def on_presence(self, room_id: str, session_id: str, online: bool) -> None:
+    def presence(self, room_id: str, session_id: str, online: bool) -> None:
         runner = self.runners.get(room_id)
         if runner is not None and not runner.over and session_id in runner.machine.players:
             runner.submit(Job(REJOIN if online else LEAVE, session_id))
 
-    # -- the room side (RoomEventSink) -------------------------------------------------------
+    # -- the rooms' membership, as their channels carry it ----------------------------------
 
-    async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
-        await self.hub.room_events(room, events)
-        runner = self.runners.get(room.room_id)
+    def _membership(self, room_id: str, envelope: Envelope) -> None:
+        if envelope.kind not in MEMBERSHIP:
+            return
+        runner = self.runners.get(room_id)
         if runner is None:
             return
-        for event in events:
-            kind = event.frame["type"]
-            if kind == "player_joined":
-                member = event.frame["player"]
-                runner.members[member["session_id"]] = member["role"] == Role.PLAYER.value
-            elif kind == "player_left":
-                session_id = event.frame["session_id"]
-                runner.members.pop(session_id, None)
-                self.on_presence(room.room_id, session_id, False)
-            elif kind == "room_closed":
-                del self.runners[room.room_id]
-                await runner.stop()
-                return
+        if envelope.kind == "player_joined" and envelope.subject is not None:
+            member = msgspec.json.decode(envelope.text)["player"]
+            runner.members[envelope.subject] = member["role"] == Role.PLAYER.value
+        elif envelope.kind == "player_left" and envelope.subject is not None:
+            runner.members.pop(envelope.subject, None)
+            self.presence(room_id, envelope.subject, False)
+        elif envelope.kind == "room_closed":
+            self._spawn(self._drop(room_id))
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def poke(self) -> None:
         """Check every game's deadline now."""
@@ -216,6 +256,6 @@ class Engine:
             runner.poke()
 
     async def close(self) -> None:
-        for runner in list(self.runners.values()):
-            await runner.stop()
-        self.runners.clear()
+        for room_id in list(self.runners):
+            await self._drop(room_id)
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -2,8 +2,9 @@
 strictly one at a time, in arrival order.
 
 An accepted step is written to the journal before anyone sees it; then its events and every member's
-own view go out through the hub. A refused step, or a bug in the game, is answered to its sender only
-and leaves the state as it was. Real-time games also tick here, on a fixed schedule.
+own view go out, each distinct view encoded once and all of them numbered as one frame. A refused step,
+or a bug in the game, is answered to its sender only and leaves the state as it was. Real-time games
+also tick here, on a fixed schedule. Everything around the runner comes through :class:`RunnerHost`.
 """
 
 from __future__ import annotations
@@ -12,18 +13,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
+from roomservice.engine.ports import Reply, RunnerHost
 from roomservice.games.base import Event, InvalidAction
 from roomservice.protocol import codes
 from roomservice.protocol.frames import encode, error
-from roomservice.realtime.connection import Connection
+from roomservice.scheduling import Timer
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
-
-if TYPE_CHECKING:
-    from roomservice.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class Job:
     kind: str
     player: str | None = None
     payload: Any = None
-    conn: Connection | None = None
+    reply: Reply | None = None
     ref: str | int | None = None
 
 
@@ -48,14 +47,14 @@ _STOP = Job("stop")
 class RoomRunner:
     def __init__(
         self,
-        engine: Engine,
+        host: RunnerHost,
         room_id: str,
         room_code: str,
         record: GameRecord,
         machine: GameMachine,
         members: Mapping[str, bool],
     ) -> None:
-        self.engine = engine
+        self.host = host
         self.room_id = room_id
         self.room_code = room_code
         self.record = record
@@ -69,7 +68,7 @@ class RoomRunner:
         self._shown_state = machine.state
         self._shown_version = machine.version
         self._shown: dict[str | None, Any] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
         self._busy = False
         self._owed_ticks = 0
         self._snapshot_step = machine.step
@@ -118,8 +117,8 @@ class RoomRunner:
                 log.exception("room %s: step %s failed", self.room_code, job.kind)
 
     def _refuse(self, job: Job, code: str, message: str) -> None:
-        if job.conn is not None:
-            job.conn.send(encode(error(code, message, job.ref)))
+        if job.reply is not None:
+            job.reply(encode(error(code, message, job.ref)))
 
     async def _handle(self, job: Job) -> None:
         if self.over:
@@ -128,7 +127,7 @@ class RoomRunner:
             return
         machine = self.machine
         before = machine.checkpoint()
-        step = Step(job.kind, job.player, job.payload, self.engine.clock(), machine.ticks)
+        step = Step(job.kind, job.player, job.payload, self.host.now(), machine.ticks)
         try:
             events = machine.apply(step)
         except InvalidAction as exc:
@@ -155,13 +154,13 @@ class RoomRunner:
                 machine.now,
             )
         ]
-        if result is not None or machine.step - self._snapshot_step >= self.engine.settings.snapshot_every:
+        if result is not None or machine.step - self._snapshot_step >= self.host.snapshot_every:
             entries.append(self._snapshot())
         if result is not None:
             entries.append(FinishEntry(self.record.game_id, machine.now, dict(result)))
         self._busy = True
         try:
-            await self.engine.save(entries)
+            await self.host.save(entries)
         except Exception:
             machine.restore(before)
             self._refuse(job, codes.INTERNAL, "The action could not be saved; nothing changed.")
@@ -193,7 +192,7 @@ class RoomRunner:
         self._cancel_timer()
         if self._ticker is not None and self._ticker is not asyncio.current_task():
             self._ticker.cancel()
-        await self.engine.rooms.finish(self.room_id)
+        await self.host.finish(self.room_id)
 
     # -- timers and ticks --------------------------------------------------------------------
 
@@ -211,8 +210,7 @@ class RoomRunner:
             return
         if deadline is None or self.over:
             return
-        delay = max(0.0, deadline - self.engine.clock())
-        self._timer = asyncio.get_running_loop().call_later(delay, self.poke)
+        self._timer = self.host.call_at(deadline, self.poke)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -241,11 +239,11 @@ class RoomRunner:
         events = machine.tick()
         result = self._result_or_none()
         if result is not None:
-            self.engine.save_later(
+            self.host.save_later(
                 [self._snapshot(), FinishEntry(self.record.game_id, machine.now, dict(result))]
             )
         elif machine.ticks - self._snapshot_ticks >= TICK_SNAPSHOT_SECONDS / machine.tick_interval:
-            self.engine.save_later([self._snapshot()])
+            self.host.save_later([self._snapshot()])
         # A view whenever the tick count crosses into the next view period: exactly ``view_rate`` per
         # second on average, even when it does not divide ``tick_rate``.
         rate = min(machine.game.view_rate or machine.game.tick_rate, machine.game.tick_rate)
@@ -265,45 +263,80 @@ class RoomRunner:
     ) -> None:
         """Send the events, then each member's view; the actor's view carries the ``ref`` of the
         action it acknowledges."""
-        hub = self.engine.hub
-        chan = hub.channel(self.room_id, self.room_code)
+        host = self.host
         game = self.machine.game.id
         for event in events:
             frame = {"type": "game_event", "game": game, "event": event.type, "data": dict(event.data)}
             if event.to is None:
-                hub.publish(chan, frame)
+                host.publish(self.room_id, frame)
             else:
-                for player in event.to:
-                    hub.publish(chan, dict(frame), to=player)
+                host.publish_views(self.room_id, self._to_some(frame, event.to))
         if result is not None:
             self.result = result
         if views:
             self._shown_state, self._shown_version = self.machine.state, self.machine.version
             self._shown = {}
-            for session_id in self.members:
-                view = self._state_frame(session_id)
-                if acked is not None and acked[0] == session_id:
-                    view["ref"] = acked[1]
-                hub.publish(chan, view, to=session_id)
+            host.publish_views(self.room_id, lambda seq: self._views(seq, acked))
 
-    def _view(self, session_id: str) -> Any:
-        viewer = session_id if session_id in self.machine.players and self.members.get(session_id) else None
+    @staticmethod
+    def _to_some(
+        frame: dict[str, Any], to: Sequence[str]
+    ) -> Callable[[int], tuple[Mapping[str, str], str | None]]:
+        def build(seq: int) -> tuple[Mapping[str, str], str | None]:
+            frame["seq"] = seq
+            text = encode(frame)
+            return dict.fromkeys(to, text), None
+
+        return build
+
+    def _viewer(self, session_id: str) -> str | None:
+        """Whose view a member gets: their own as a player of this game, else a spectator's."""
+        return session_id if session_id in self.machine.players and self.members.get(session_id) else None
+
+    def _view(self, viewer: str | None) -> Any:
         if viewer not in self._shown:
             self._shown[viewer] = self.machine.game.view(self._shown_state, viewer)
         return self._shown[viewer]
 
-    def _state_frame(self, session_id: str) -> dict[str, Any]:
+    def _views(
+        self, seq: int, acked: tuple[str | None, str | int] | None
+    ) -> tuple[Mapping[str, str], str | None]:
+        """Every member's ``game_state`` text for frame ``seq``: each distinct view encoded once."""
+        texts: dict[str, str] = {}
+        #: Equal texts share one object, which the channel frames once for all who get it.
+        distinct: dict[str, str] = {}
+        spectators = False
+        for session_id in self.members:
+            viewer = self._viewer(session_id)
+            if viewer is None:
+                spectators = True
+                continue
+            ref = acked[1] if acked is not None and acked[0] == session_id else None
+            text = encode(self._state_frame(viewer, seq, ref))
+            texts[session_id] = distinct.setdefault(text, text)
+        default = None
+        if spectators:
+            text = encode(self._state_frame(None, seq))
+            default = distinct.setdefault(text, text)
+        return texts, default
+
+    def _state_frame(self, viewer: str | None, seq: int, ref: str | int | None = None) -> dict[str, Any]:
         frame: dict[str, Any] = {
             "type": "game_state",
+            "seq": seq,
             "game": self.machine.game.id,
             "game_no": self.record.game_no,
             "version": self._shown_version,
-            "state": self._view(session_id),
+            "state": self._view(viewer),
             "result": dict(self.result) if self.result is not None else None,
         }
+        if ref is not None:
+            frame["ref"] = ref
         return frame
 
     def send_state(self, session_id: str) -> None:
         """The member's view as last shown to the room, for a socket that (re)attached."""
-        hub = self.engine.hub
-        hub.publish(hub.channel(self.room_id, self.room_code), self._state_frame(session_id), to=session_id)
+        viewer = self._viewer(session_id)
+        self.host.publish_views(
+            self.room_id, lambda seq: ({session_id: encode(self._state_frame(viewer, seq))}, None)
+        )

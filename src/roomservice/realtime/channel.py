@@ -1,66 +1,61 @@
-"""One room as this node's hub holds it: the sequence counter, the resume buffer, recent chat, the
-sockets attached here and the grace timers of players whose socket dropped."""
+"""One room as this node's sockets see it: the sockets attached here, who is offline and their grace
+timers. Frames arrive from the broker already numbered and encoded."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
 
 from roomservice.broker.base import Envelope
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.wire import frame_text
+from roomservice.scheduling import Timer
+
+#: Frame types a node reacts to (attach, detach, let the channel go) besides delivering them.
+MEMBERSHIP = frozenset({"player_joined", "player_left", "room_closed"})
 
 
 class RoomChannel:
+    __slots__ = ("attached", "grace", "offline", "on_membership", "room_code", "room_id")
+
     def __init__(
-        self, room_id: str, room_code: str, first_seq: int, buffer_size: int, chat_size: int
+        self, room_id: str, room_code: str, on_membership: Callable[[RoomChannel, Envelope], None]
     ) -> None:
         self.room_id = room_id
         self.room_code = room_code
-        #: The seq of the last frame published for the room.
-        self.seq = first_seq - 1
-        self.buffer: deque[Envelope] = deque(maxlen=buffer_size)
-        self.chat: deque[dict[str, Any]] = deque(maxlen=chat_size)
         self.attached: dict[str, Connection] = {}
-        self.grace: dict[str, asyncio.TimerHandle] = {}
+        self.grace: dict[str, Timer] = {}
         #: Session ids whose socket dropped; they stay seated until grace runs out.
         self.offline: set[str] = set()
-        #: Whether the saved chat history has been read into ``chat`` (once per channel).
-        self.history_loaded = False
-        self.history_lock = asyncio.Lock()
-
-    def next_seq(self) -> int:
-        self.seq += 1
-        return self.seq
-
-    def record(self, envelope: Envelope) -> None:
-        self.buffer.append(envelope)
+        self.on_membership = on_membership
 
     def deliver(self, envelope: Envelope) -> None:
         """Hand a frame to the sockets attached here: the same encoded text, and the same framed bytes
-        for sockets written directly, for every receiver."""
-        if envelope.to is None:
+        for sockets written directly, for every receiver of the same text."""
+        if envelope.to is not None:
+            target = self.attached.get(envelope.to)
+            if target is not None:
+                target.send(envelope.text)
+        elif envelope.views is None:
             if self.attached:
                 text = envelope.text
                 framed = frame_text(text)
                 for conn in self.attached.values():
                     conn.send(text, framed)
         else:
-            target = self.attached.get(envelope.to)
-            if target is not None:
-                target.send(envelope.text)
+            self._deliver_views(envelope)
+        if envelope.kind in MEMBERSHIP:
+            self.on_membership(self, envelope)
 
-    def missed(self, session_id: str, after: int, upto: int) -> Iterator[Envelope] | None:
-        """Frames for ``session_id`` with ``after < seq <= upto``, or None when the buffer no longer
-        reaches back that far (the caller then sends a fresh room_state)."""
-        if after >= upto:
-            return iter(())  # nothing newer than what the socket already has (upto <= self.seq)
-        oldest = self.buffer[0].seq if self.buffer else self.seq + 1
-        if oldest > after + 1:
-            return None
-        return (e for e in self.buffer if after < e.seq <= upto and (e.to is None or e.to == session_id))
+    def _deliver_views(self, envelope: Envelope) -> None:
+        views = envelope.views or {}
+        framed: dict[int, bytes] = {}
+        for session_id, conn in self.attached.items():
+            text = views.get(session_id) or envelope.text
+            if text:
+                key = id(text)
+                if key not in framed:
+                    framed[key] = frame_text(text)
+                conn.send(text, framed[key])
 
     @property
     def idle(self) -> bool:

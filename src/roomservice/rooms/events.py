@@ -16,6 +16,8 @@ class RoomEvent:
 
     frame: dict[str, Any]
     to: str | None = None
+    #: The session a membership frame is about, for receivers that react without decoding it.
+    subject: str | None = None
 
 
 class RoomEventSink(Protocol):
@@ -25,7 +27,7 @@ class RoomEventSink(Protocol):
 
 
 def player_joined(member: Member) -> RoomEvent:
-    return RoomEvent({"type": "player_joined", "player": member.to_dict()})
+    return RoomEvent({"type": "player_joined", "player": member.to_dict()}, subject=member.session_id)
 
 
 def player_left(member: Member, reason: str) -> RoomEvent:
@@ -36,7 +38,8 @@ def player_left(member: Member, reason: str) -> RoomEvent:
             "username": member.username,
             "role": member.role.value,
             "reason": reason,
-        }
+        },
+        subject=member.session_id,
     )
 
 
@@ -55,7 +58,9 @@ def room_updated(room: Room) -> RoomEvent:
 
 
 def kicked(member: Member) -> RoomEvent:
-    return RoomEvent({"type": "kicked", "session_id": member.session_id}, to=member.session_id)
+    return RoomEvent(
+        {"type": "kicked", "session_id": member.session_id}, to=member.session_id, subject=member.session_id
+    )
 
 
 def room_closed(reason: str) -> RoomEvent:

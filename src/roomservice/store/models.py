@@ -151,3 +151,14 @@ class RoomChatRow(Base):
     room_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class RoomSeqRow(Base):
+    """The highest frame ``seq`` a room's owner may have sent, reserved ahead in blocks, so an owner
+    that restarts continues above every number it ever sent. No foreign key: it is written off the
+    room's transactions and outlives nothing that matters once its room is gone."""
+
+    __tablename__ = "room_seq"
+
+    room_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hwm: Mapped[int] = mapped_column(BigInteger)

@@ -13,7 +13,8 @@ from starlette.staticfiles import StaticFiles
 from roomservice import __version__
 from roomservice.config import Settings
 from roomservice.games.registry import GameRegistry
-from roomservice.services import build_services, start_background
+from roomservice.scheduling import Scheduler
+from roomservice.services import build_services
 from roomservice.types import Clock, wall_clock
 from roomservice.web import errors, pages
 from roomservice.web.deps import ServicesDep
@@ -26,18 +27,20 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock = wall_clock,
+    scheduler: Scheduler | None = None,
     games_registry: GameRegistry | None = None,
     background: bool = True,
 ) -> FastAPI:
-    """Build the app. ``background=False`` leaves out timers (expiry), for tests that drive them."""
+    """Build the app. ``background=False`` leaves out the periodic jobs (expiry, chat saves), for tests
+    that drive them; ``scheduler`` runs every timer (tests pass one whose time they move)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(settings, clock=clock, games=games_registry)
+        services = await build_services(settings, clock=clock, scheduler=scheduler, games=games_registry)
         app.state.services = services
         if background:
-            start_background(services)
+            services.start_background()
         try:
             yield
         finally:

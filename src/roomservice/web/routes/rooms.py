@@ -92,6 +92,7 @@ async def create_room(body: CreateRoom, session: SessionDep, svc: ServicesDep) -
         private=body.private,
         config=body.config,
     )
+    await svc.hub.seated(session.session_id, room)
     return JSON(room_body(room), 201)
 
 
@@ -133,6 +134,7 @@ async def _join(request: Request, code: str, password: str | None, spectator: bo
     svc = services_of(request)
     session = await authenticate(request, svc)
     room = await svc.rooms.join(session, code, password=password, spectator=spectator)
+    await svc.hub.seated(session.session_id, room)
     return JSON(room_body(room))
 
 

@@ -1,0 +1,103 @@
+"""Frames from clients: size and rate checked, decoded once, then handled — chat is numbered and fanned
+out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` queued to the game."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roomservice.config import Settings
+from roomservice.protocol import codes
+from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, decode, encode, error
+from roomservice.realtime.channel import RoomChannel
+from roomservice.realtime.connection import Connection
+from roomservice.realtime.outbox import Outbox
+from roomservice.realtime.ports import GameDesk
+from roomservice.realtime.presence import Presence
+from roomservice.rooms.chat import ChatLog
+from roomservice.rooms.model import iso
+from roomservice.scheduling import Scheduler
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        presence: Presence,
+        outbox: Outbox,
+        desk: GameDesk,
+        chat: ChatLog,
+        scheduler: Scheduler,
+    ) -> None:
+        self.settings = settings
+        self.presence = presence
+        self.outbox = outbox
+        self.desk = desk
+        self.chat = chat
+        self.scheduler = scheduler
+
+    async def receive(self, conn: Connection, text: str) -> None:
+        if len(text) > self.settings.ws_max_frame:
+            conn.close(codes.CLOSE_TOO_BIG, "frame too big")
+            return
+        if not conn.bucket.take():
+            conn.refused_in_a_row += 1
+            if conn.refused_in_a_row > self.settings.ws_abuse_limit:
+                conn.close(codes.CLOSE_POLICY, "rate limit")
+            elif conn.refused_in_a_row == 1 or conn.refused_in_a_row % 10 == 0:
+                conn.send(encode(error(codes.RATE_LIMITED, "Too many frames; slow down.")))
+            return
+        conn.refused_in_a_row = 0
+        try:
+            frame = decode(text)
+            if conn.held is not None and not isinstance(frame, Resume):
+                conn.release()
+            self._dispatch(conn, frame)
+        except FrameError as exc:
+            conn.send(encode(error(exc.code, exc.message, exc.ref)))
+
+    def _room_of(self, conn: Connection, ref: str | int | None) -> RoomChannel:
+        chan = self.presence.channel_of(conn)
+        if chan is None:
+            raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", ref)
+        return chan
+
+    def _dispatch(self, conn: Connection, frame: Any) -> None:
+        if isinstance(frame, Chat):
+            self._chat(conn, frame)
+        elif isinstance(frame, Ping):
+            pong: dict[str, Any] = {"type": "pong"}
+            if frame.ref is not None:
+                pong["ref"] = frame.ref
+            conn.send(encode(pong))
+        elif isinstance(frame, Resume):
+            self._resume(conn, frame)
+        elif isinstance(frame, Action):
+            chan = self._room_of(conn, frame.ref)
+            self.desk.act(chan.room_id, conn.session_id, frame.payload, conn.send, frame.ref)
+
+    def _chat(self, conn: Connection, frame: Chat) -> None:
+        chan = self._room_of(conn, frame.ref)
+        room_log = self.outbox.get(chan.room_id)
+        if room_log is None:
+            raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
+        message = {
+            "type": "chat",
+            "from": conn.session.username,
+            "session_id": conn.session_id,
+            "text": frame.text,
+            "at": iso(self.scheduler.now()),
+        }
+        self.outbox.publish(room_log, message, kind="chat")  # numbers it: the history keeps its seq
+        self.chat.add(chan.room_id, message)
+
+    def _resume(self, conn: Connection, frame: Resume) -> None:
+        chan = self.presence.channel_of(conn)
+        room_log = self.outbox.get(chan.room_id) if chan is not None else None
+        if chan is None or room_log is None or frame.room_code.strip().upper() != chan.room_code:
+            conn.release()  # nothing to replay: let held live frames flow now
+            raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
+        missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
+        if missed is None:
+            self.presence.spawn(self.presence.fresh_state(conn, chan))
+            return
+        conn.release(missed)

@@ -1,0 +1,32 @@
+"""What the socket layer needs from the rooms and the games, declared here so it depends on these
+small contracts and not on the services that fulfil them (``RoomService``, ``Engine``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from roomservice.rooms.model import Room
+from roomservice.sessions import Session
+
+#: Sends one encoded frame to one socket.
+Reply = Callable[[str], None]
+
+
+class RoomDirectory(Protocol):
+    async def room_of(self, session_id: str) -> Room | None:
+        """The room ``session_id`` sits in, if any."""
+
+    async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
+        """Give up a seat (``reason`` ``disconnected`` when a socket's grace ran out)."""
+
+
+class GameDesk(Protocol):
+    def act(self, room_id: str, session_id: str, payload: Any, reply: Reply, ref: str | int | None) -> None:
+        """Queue a member's ``action``; raises ``FrameError`` when no game takes it."""
+
+    def attached(self, room_id: str, session_id: str) -> None:
+        """A member's socket (re)attached: send it their current view, if a game runs."""
+
+    def presence(self, room_id: str, session_id: str, online: bool) -> None:
+        """A seated member's socket went away or came back."""

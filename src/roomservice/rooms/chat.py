@@ -1,0 +1,89 @@
+"""Rooms' recent chat: the last lines of each room in memory, read from the database the first time a
+room's history is asked for, and saved (with the room's last activity) about once a second in one
+transaction, so the cost does not grow with the chat rate. A crash loses at most the lines since the
+last save."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+Line = dict[str, Any]
+#: Reads a room's saved lines, oldest first.
+LoadLines = Callable[[str], Awaitable[list[Line]]]
+#: Saves rooms' recent lines and marks them active (``RoomService.touch``).
+SaveLines = Callable[[Mapping[str, Sequence[Line]]], Awaitable[None]]
+
+
+class ChatLog:
+    def __init__(self, load: LoadLines, save: SaveLines, size: int) -> None:
+        self._load = load
+        self._save = save
+        self.size = size
+        self._lines: dict[str, deque[Line]] = {}
+        self._loaded: set[str] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+        #: Rooms that chatted since the last save.
+        self._touched: set[str] = set()
+        #: Rooms to drop from memory once their lines are saved.
+        self._released: set[str] = set()
+
+    def _room(self, room_id: str) -> deque[Line]:
+        lines = self._lines.get(room_id)
+        if lines is None:
+            lines = self._lines[room_id] = deque(maxlen=self.size)
+        return lines
+
+    def loaded(self, room_id: str) -> bool:
+        return room_id in self._loaded
+
+    async def lines(self, room_id: str) -> list[Line]:
+        """The room's recent lines, oldest first: what was saved, merged with what was said since."""
+        if room_id not in self._loaded:
+            lock = self._locks.setdefault(room_id, asyncio.Lock())
+            async with lock:
+                if room_id not in self._loaded:
+                    saved = await self._load(room_id)
+                    current = self._room(room_id)
+                    merged = {line["seq"]: line for line in (*saved, *current)}
+                    current.clear()
+                    current.extend(merged[seq] for seq in sorted(merged))
+                    self._loaded.add(room_id)
+            self._locks.pop(room_id, None)
+        return list(self._room(room_id))
+
+    def recent(self, room_id: str) -> list[Line]:
+        """The lines in memory now (complete once :meth:`lines` has run for the room)."""
+        lines = self._lines.get(room_id)
+        return list(lines) if lines else []
+
+    def add(self, room_id: str, line: Line) -> None:
+        self._room(room_id).append(line)
+        self._touched.add(room_id)
+        self._released.discard(room_id)
+
+    def release(self, room_id: str) -> None:
+        """Nobody here watches the room any more: keep nothing once its lines are saved."""
+        if room_id in self._touched:
+            self._released.add(room_id)
+        else:
+            self._lines.pop(room_id, None)
+            self._loaded.discard(room_id)
+
+    def forget(self, room_id: str) -> None:
+        """The room is gone."""
+        self._touched.discard(room_id)
+        self._released.discard(room_id)
+        self._lines.pop(room_id, None)
+        self._loaded.discard(room_id)
+
+    async def flush(self) -> None:
+        touched, self._touched = self._touched, set()
+        if touched:
+            await self._save({room_id: list(self._room(room_id)) for room_id in touched})
+        released, self._released = self._released, set()
+        for room_id in released:
+            if room_id not in self._touched:
+                self.release(room_id)
