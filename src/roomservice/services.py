@@ -85,7 +85,7 @@ async def build_services(
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
     leases = LocalLeases(clock=scheduler.now)
     broker = LocalBroker()
-    outbox = Outbox(broker, leases, SeqMarks(db), settings.resume_buffer)
+    outbox = Outbox(settings, broker, leases, SeqMarks(db))
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
 
     async def load_chat(room_id: str) -> list[Line]:
@@ -97,6 +97,7 @@ async def build_services(
     engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler)
     hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
     await engine.restore()
+    await hub.restore()
     return Services(
         settings,
         db,

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from roomservice.client import Chat, Client, GameState, RoomState, Socket
+from roomservice.client import Chat, Client, GameState, PlayerLeft, RoomState, Socket
 from roomservice.store import chat
 from roomservice.store.database import Database
 
@@ -160,3 +160,22 @@ async def test_chat_history_survives_a_restart(process: Process, database_url: s
         state = await again.wait_for(RoomState)
         assert [line.text for line in state.chat] == ["line 0", "line 1", "line 2"]
         await again.close()
+
+
+async def test_a_seat_whose_player_never_returns_after_a_restart_is_given_up(process: Process) -> None:
+    async with Client(process.url) as alice, Client(process.url) as bob:
+        await alice.create_session("alice")
+        b_session = await bob.create_session("bob")
+        room = await alice.create_room("r", "tictactoe", config={"reconnect_grace_seconds": 1})
+        await bob.join(room.room_code)
+        # Bob is seated without a socket; the server dies and comes back.
+        process.kill()
+        await process.start()
+        sock = await alice.connect()
+        state = await sock.wait_for(RoomState)
+        assert b_session.session_id in [p.session_id for p in state.players]
+        left = await sock.wait_for(PlayerLeft, timeout=10)
+        assert (left.session_id, left.reason) == (b_session.session_id, "disconnected")
+        after = await alice.room(room.room_code)
+        assert [p.session_id for p in after.players] == [state.room.host_session_id]
+        await sock.close()

@@ -63,5 +63,9 @@ class Hub:
         """A room operation seated ``session_id`` in ``room``: its socket follows."""
         await self.presence.seated(session_id, room)
 
+    async def restore(self) -> int:
+        """Start a grace period for every seated member (none has a socket after a start)."""
+        return await self.presence.restore()
+
     async def close(self) -> None:
         await self.presence.close()

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from roomservice.broker.base import Broker, Envelope
+from roomservice.config import Settings
 from roomservice.leases.base import Lease, Leases
 from roomservice.protocol.frames import encode
 from roomservice.rooms.events import RoomEvent
@@ -70,11 +71,11 @@ class RoomLog:
 
 
 class Outbox:
-    def __init__(self, broker: Broker, leases: Leases, marks: SeqMarks, buffer_size: int) -> None:
+    def __init__(self, settings: Settings, broker: Broker, leases: Leases, marks: SeqMarks) -> None:
+        self.settings = settings
         self.broker = broker
         self.leases = leases
         self.marks = marks
-        self.buffer_size = buffer_size
         self.rooms: dict[str, RoomLog] = {}
         self._opening: dict[str, asyncio.Future[RoomLog]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -97,7 +98,7 @@ class Outbox:
             if lease is None:
                 raise NotOwner(room_id)
             hwm = await self.marks.load(room_id)
-            room_log = RoomLog(room_id, room_code, lease, hwm, self.buffer_size)
+            room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
             future.set_result(room_log)

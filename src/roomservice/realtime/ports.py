@@ -17,6 +17,9 @@ class RoomDirectory(Protocol):
     async def room_of(self, session_id: str) -> Room | None:
         """The room ``session_id`` sits in, if any."""
 
+    async def occupied(self) -> list[Room]:
+        """Every room someone sits in."""
+
     async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
         """Give up a seat (``reason`` ``disconnected`` when a socket's grace ran out)."""
 

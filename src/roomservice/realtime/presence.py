@@ -27,6 +27,7 @@ from roomservice.realtime.ports import GameDesk, RoomDirectory
 from roomservice.rooms.chat import ChatLog
 from roomservice.rooms.model import Room
 from roomservice.scheduling import Scheduler
+from roomservice.sessions import Session
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ class Presence:
             return
         self.start_grace(chan, conn.session, room.config.reconnect_grace_seconds)
 
-    def start_grace(self, chan: RoomChannel, session: Any, seconds: float) -> None:
+    def start_grace(self, chan: RoomChannel, session: Session, seconds: float) -> None:
         """Keep ``session``'s seat for ``seconds``, then give it up unless its socket came back."""
         chan.offline.add(session.session_id)
         old = chan.grace.pop(session.session_id, None)
@@ -254,12 +255,29 @@ class Presence:
             seconds, lambda: self.spawn(self._grace_over(chan, session))
         )
 
+    async def restore(self) -> int:
+        """After a start, nobody has a socket yet: every seated member gets a fresh grace period, as if
+        their socket had just dropped, so a player who never comes back does not keep the seat (or
+        the host's role) until the room expires. Returns how many grace periods started."""
+        started = 0
+        for room in await self.rooms.occupied():
+            chan = self.channel(room.room_id, room.room_code)
+            for member in room.members:
+                if member.session_id not in self.connections:
+                    session = Session(member.session_id, member.username, member.joined_at)
+                    self.start_grace(chan, session, room.config.reconnect_grace_seconds)
+                    started += 1
+            self.release(chan)
+        if started:
+            log.info("restored %d seat(s) awaiting their players' sockets", started)
+        return started
+
     def spawn(self, coro: Awaitable[Any]) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _grace_over(self, chan: RoomChannel, session: Any) -> None:
+    async def _grace_over(self, chan: RoomChannel, session: Session) -> None:
         session_id = session.session_id
         chan.grace.pop(session_id, None)
         if session_id not in chan.offline or session_id in self.connections:

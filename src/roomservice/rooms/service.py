@@ -113,6 +113,11 @@ class RoomService:
         async with self.db.read() as conn:
             return await repo.room_of_session(conn, session_id)
 
+    async def occupied(self) -> list[Room]:
+        """Every room someone sits in."""
+        async with self.db.read() as conn:
+            return await repo.occupied_rooms(conn)
+
     async def created_by(self, session_id: str) -> list[Room]:
         async with self.db.read() as conn:
             return await repo.rooms_created_by(conn, session_id)

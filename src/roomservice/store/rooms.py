@@ -316,3 +316,13 @@ def lobby_filters(
         free = rooms.c.player_count < rooms.c.capacity
         out.append(free if free_seats else ~free)
     return out
+
+
+async def occupied_rooms(conn: AsyncConnection) -> list[Room]:
+    """Every room with someone seated in it, with its members."""
+    ids = [row[0] for row in await conn.execute(select(members.c.room_id).distinct())]
+    if not ids:
+        return []
+    seats = await _members(conn, ids)
+    found = await conn.execute(select(*_ROOM).where(rooms.c.id.in_(ids)))
+    return [_room(row, seats[row[0]]) for row in found]
