@@ -107,7 +107,7 @@ class Hub:
         for handle in chan.grace.values():
             handle.cancel()
         self.channels.pop(chan.room_id, None)
-        self.broker.unsubscribe(chan.room_id)
+        self.broker.unsubscribe(chan.room_id, chan.deliver)
         if not closed:
             self._seq_floor[chan.room_id] = chan.seq
 
