@@ -25,6 +25,7 @@ Not thread-safe: call from the event loop's thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -62,7 +63,7 @@ class Callbacks:
     they return until those end, so ``close`` can cancel them."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     def run(self, callback: Callable[[], object]) -> None:
         try:
@@ -71,24 +72,25 @@ class Callbacks:
             log.exception("timer callback %r failed", callback)
             return
         if inspect.isawaitable(result):
-            task = asyncio.ensure_future(self._guard(callback, result))
+            # The awaitable is the task itself: cancelled before its first turn, a coroutine is still
+            # closed properly (no "never awaited" warning).
+            task = asyncio.ensure_future(result)
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(functools.partial(self._done, callback))
 
-    @staticmethod
-    async def _guard(callback: Callable[[], object], awaitable: Awaitable[object]) -> None:
-        try:
-            await awaitable
-        except Exception:
-            log.exception("timer callback %r failed", callback)
+    def _done(self, callback: Callable[[], object], task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("timer callback %r failed", callback, exc_info=error)
 
-    def pending(self) -> set[asyncio.Task[Any]]:
+    def pending(self) -> set[asyncio.Future[Any]]:
         """Tasks started by callbacks that have not ended yet."""
         return {task for task in self._tasks if not task.done()}
 
     async def close(self) -> None:
-        """Cancel every task still running and wait for them to end."""
-        tasks = list(self._tasks)
+        """Cancel every task still running and wait for them to end (all but the caller's own)."""
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

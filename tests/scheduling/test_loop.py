@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
-from roomservice.scheduling import LoopScheduler
+from roomservice.scheduling import Callbacks, LoopScheduler
 from tests.conftest import FakeClock
 
 
@@ -38,3 +39,17 @@ async def test_close_cancels_a_running_callback_task() -> None:
     await s.close()
     assert cancelled == [True]
     await s.close()  # idempotent
+
+
+async def test_a_callback_task_cancelled_before_it_starts_leaves_no_warning() -> None:
+    callbacks = Callbacks()
+    ran: list[bool] = []
+
+    async def late() -> None:
+        ran.append(True)
+
+    callbacks.run(late)  # the task exists but has not had a turn yet
+    await callbacks.close()
+    gc.collect()
+    assert ran == []
+    assert callbacks.pending() == set()

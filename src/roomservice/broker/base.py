@@ -52,7 +52,8 @@ class Broker(Protocol):
 
     async def flush(self) -> None:
         """Return once every envelope published on this node before the call has been handed to this
-        node's subscribers (or dropped because nobody subscribed)."""
+        node's subscribers (or dropped because nobody subscribed). After ``close``: returns at once."""
 
     async def close(self) -> None:
-        """Stop: forget every subscriber, end any sender task. Idempotent."""
+        """Stop: forget every subscriber, end any sender task; nothing is delivered after it returns.
+        Idempotent."""
