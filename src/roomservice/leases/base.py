@@ -7,13 +7,15 @@ Contract (every implementation, checked by ``tests/leases``):
   any node, across restarts. Acquiring a room this node already holds is allowed and *supersedes* the
   held lease: the old one can no longer be renewed or released, so two holders inside one node are
   told apart like two nodes would be.
-- ``renew`` extends a lease it still holds by the time-to-live and returns it with the same token and a
-  later ``expires_at``; ``None`` when it was lost (released, superseded, or expired and taken by
-  another node). A caller that gets ``None`` must stop acting as the owner at once.
+- ``renew`` extends a lease it still holds by the time-to-live and returns it with the same token and an
+  ``expires_at`` no earlier than before; ``None`` when it was lost (released, superseded, or expired
+  and taken by another node). A caller that gets ``None`` must stop acting as the owner at once.
 - ``release`` lets a lease go; releasing a lease that was lost or superseded does nothing (it never
   frees a later holder's lease).
 - ``owner`` names the node holding a live lease on the room, or ``None``.
 - Times (``expires_at``) are seconds on the implementation's clock (wall seconds since the epoch).
+- Losing a lease is an answer (``None``), never an exception; what raises is only a failure to reach a
+  networked store, which the caller treats as "ownership unknown" and stops acting as the owner.
 - A write that must only come from the owner carries the token, and whoever stores it refuses a token
   below the highest one it has seen (fencing): a paused former owner can then do no harm.
 """

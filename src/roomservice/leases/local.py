@@ -22,7 +22,7 @@ class LocalLeases:
     that: a restarted process starts above every token the previous one gave, as long as the wall clock
     did not go back across the restart and the previous process averaged fewer than one acquire per
     microsecond. A lease lapses ``ttl`` seconds after its acquire or last renew (``owner`` then says
-    ``None``); with no other node to take it, a lapsed lease can still be renewed.
+    ``None``); with no other node to take it, a lapsed lease can still be renewed. Never raises once built.
     """
 
     def __init__(self, node_id: str | None = None, clock: Clock = wall_clock, ttl: float = 30.0) -> None:
