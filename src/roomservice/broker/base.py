@@ -1,5 +1,20 @@
 """The broker seam: where a room's encoded frames travel from the node that produced them to every
-node holding sockets in that room."""
+node holding sockets in that room.
+
+Contract (every implementation, checked by ``tests/broker``):
+
+- A room has any number of subscribers. Subscribing the same callable twice registers it twice;
+  ``unsubscribe`` removes one registration of that callable (compared with ``==``, so a bound method
+  fetched again still matches) and is a no-op for one that is not registered.
+- Each subscriber sees the envelopes of one room in publish order. Rooms are independent: nothing is
+  promised about the order between rooms.
+- ``publish`` never blocks and never raises because of a subscriber. An implementation may deliver
+  inside the call (in-process) or later from a sender task (networked); callers that need delivery to
+  have happened await ``flush``.
+- A subscriber that raises is logged (logger ``roomservice.broker``) and the envelope still reaches
+  every other subscriber; later envelopes still reach the one that raised.
+- After ``close`` every publish is dropped without error and no subscriber is called again.
+"""
 
 from __future__ import annotations
 
@@ -33,16 +48,27 @@ class Envelope:
         return self.text
 
 
+#: A subscriber: called once per envelope of its room, on the event loop's thread. It must not block.
 Deliver = Callable[[Envelope], None]
 
 
 class Broker(Protocol):
     def subscribe(self, room_id: str, deliver: Deliver) -> None:
-        """Start calling ``deliver`` with each envelope published to ``room_id``, in publish order."""
+        """Start calling ``deliver`` with each envelope published to ``room_id`` from now on, in
+        publish order. Envelopes published before the call are not replayed."""
 
-    def unsubscribe(self, room_id: str, deliver: Deliver) -> None: ...
+    def unsubscribe(self, room_id: str, deliver: Deliver) -> None:
+        """Stop calling ``deliver`` for ``room_id`` (one registration of it). Other subscribers of the
+        room keep theirs. Unknown room or subscriber: nothing happens."""
 
     def publish(self, envelope: Envelope) -> None:
-        """Hand the envelope to every subscriber of its room. Never blocks on a slow receiver."""
+        """Hand the envelope to every subscriber of ``envelope.room_id`` on every node. Never blocks and
+        never raises for a subscriber's sake; may queue to a sender task. Dropped after ``close``."""
 
-    async def close(self) -> None: ...
+    async def flush(self) -> None:
+        """Return once every envelope published on this node before the call has been handed to this
+        node's subscribers (or dropped because nobody subscribed). After ``close``: returns at once."""
+
+    async def close(self) -> None:
+        """Stop: forget every subscriber, end any sender task; nothing is delivered after it returns.
+        Idempotent."""

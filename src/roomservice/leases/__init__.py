@@ -1,1 +1,1 @@
-"""Which node owns a room."""
+"""Which node owns a room. ``local`` (default): this node owns every room."""
