@@ -75,8 +75,8 @@ class TokenSigner:
 
 
 #: Seconds a session read from the database is used without reading it again. Sessions are never
-#: deleted and a rename on this node updates the copy at once; a rename on another node (several
-#: nodes on one PostgreSQL) shows here within this time.
+#: deleted and a rename through this process updates the copy at once; a rename written to the
+#: database by another process shows here within this time.
 SESSION_CACHE_TTL = 5.0
 
 

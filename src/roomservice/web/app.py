@@ -29,8 +29,10 @@ def create_app(
     games_registry: GameRegistry | None = None,
     background: bool = True,
 ) -> FastAPI:
-    """Build the app. ``background=False`` leaves out timers (expiry), for tests that drive them."""
+    """Build the app. ``background=False`` leaves out timers (expiry), for tests that drive them.
+    Raises ``SettingsError`` for settings that cannot run (``Settings.check``)."""
     settings = settings or Settings.from_env()
+    settings.check()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
