@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roomservice.config import Settings
 from roomservice.errors import Conflict, Forbidden, Invalid, NotFound, RoomServiceError
 from roomservice.games.registry import GameRegistry
+from roomservice.model import Session
 from roomservice.rooms import codes, events
 from roomservice.rooms.events import RoomEvent, RoomEventSink
 from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig, build_config
 from roomservice.rooms.passwords import hash_password, verify_password
-from roomservice.sessions import Session
 from roomservice.store import chat
 from roomservice.store import rooms as repo
 from roomservice.store.database import Database
