@@ -55,8 +55,8 @@ def _resolve(importer: str, path: Path, level: int, module: str | None) -> str:
     return ".".join([*base, module] if module else base)
 
 
-def _imports(name: str, path: Path) -> Iterator[Import]:
-    tree = ast.parse(path.read_text(), str(path))
+def _imports(name: str, path: Path, source: str | None = None) -> Iterator[Import]:
+    tree = ast.parse(path.read_text() if source is None else source, str(path))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -92,10 +92,31 @@ def _report(what: str, found: list[str]) -> str:
 
 
 def test_the_walk_sees_every_kind_of_import() -> None:
-    """The walk itself: imports inside functions and under TYPE_CHECKING are found."""
+    """The walk itself: imports inside functions, under TYPE_CHECKING, relative ones, and submodules
+    named by a ``from`` import are all found."""
     assert len(MODULES) > 50
-    cli = {imp.module for imp in IMPORTS[f"{PACKAGE}.cli"]}
-    assert "uvicorn" in cli  # imported inside serve()
+    source = """
+from typing import TYPE_CHECKING
+from . import cards
+from ..base import Game
+if TYPE_CHECKING:
+    from roomservice.rooms.service import RoomService
+def later():
+    import sqlalchemy.ext.asyncio
+    from roomservice.store import chat, nothing_here
+"""
+    path = MODULES[f"{PACKAGE}.games.cabo.flow"]
+    found = {imp.module for imp in _imports(f"{PACKAGE}.games.cabo.flow", path, source)}
+    assert found == {
+        "typing",
+        f"{PACKAGE}.games.cabo",
+        f"{PACKAGE}.games.cabo.cards",
+        f"{PACKAGE}.games.base",
+        f"{PACKAGE}.rooms.service",
+        "sqlalchemy.ext.asyncio",
+        f"{PACKAGE}.store",
+        f"{PACKAGE}.store.chat",
+    }
 
 
 def test_games_and_protocol_do_no_io() -> None:
