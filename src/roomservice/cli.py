@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import gc
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from roomservice.config import Settings
+from roomservice.config import Settings, SettingsError
 
 
 def _server_args(parser: argparse.ArgumentParser) -> None:
@@ -19,23 +20,23 @@ def _server_args(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roomservice", description="A server for multiplayer rooms.")
+    parser = argparse.ArgumentParser(
+        prog="roomservice",
+        description="A server for multiplayer rooms.",
+        epilog="The benchmarks run from a checkout of the repository: python -m bench (docs/performance.md).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the server")
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--redis-url", help="redis:// URL to share rooms between nodes")
+    serve.add_argument(
+        "--redis-url", help="several nodes sharing rooms through Redis: not available yet, refused if set"
+    )
     serve.add_argument("--dev", action="store_true", default=None, help="enable test-only options")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database on start")
     serve.add_argument("--log-level", default="info")
     _server_args(serve)
-
-    sub.add_parser(
-        "bench",
-        help="measure against the baselines: roomservice bench WORKLOAD [--smoke] (docs/performance.md)",
-        add_help=False,
-    )
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head")
@@ -54,18 +55,55 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def serve(settings: Settings, log_level: str) -> None:
+def serve(settings: Settings, log_level: str) -> int:
+    """Serve until stopped, holding the database's serving lock (``store.nodelock``) the whole time.
+    Settings that cannot run, or a database another live process serves: one line on stderr, exit 1."""
+    try:
+        settings.check()
+    except SettingsError as exc:
+        print(f"roomservice serve: {exc}.", file=sys.stderr)
+        return 1
+
     import uvicorn
 
+    from roomservice.store import nodelock
     from roomservice.web.app import create_app
     from roomservice.web.server import uvicorn_config
 
-    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level))
-    # Everything imported so far lives as long as the process: keep it out of the garbage
-    # collector's full passes, which otherwise stall every room for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
-    server.run()
+    class Server(uvicorn.Server):
+        lock: nodelock.NodeLock | None = None
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Let the lock go once the app has closed, before uvicorn re-raises a stop signal.
+            await super().shutdown(sockets)
+            if self.lock is not None:
+                await self.lock.release()
+
+    config = uvicorn_config(create_app(settings), settings, log_level)
+    server = Server(config)
+
+    async def run() -> int:
+        try:
+            lock = server.lock = await nodelock.acquire(settings.effective_database_url)
+        except nodelock.NodeBusy as exc:
+            print(
+                f"roomservice serve: {exc}; several nodes on one database are not available yet.",
+                file=sys.stderr,
+            )
+            return 1
+        try:
+            # Everything imported so far lives as long as the process: keep it out of the garbage
+            # collector's full passes, which otherwise stall every room for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
+            await server.serve()
+        finally:
+            await lock.release()
+        return 0
+
+    # The lock is taken on the server's own event loop: a PostgreSQL lock lives on a connection of it.
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        return runner.run(run())
 
 
 async def migrate(settings: Settings, revision: str) -> None:
@@ -79,31 +117,12 @@ async def migrate(settings: Settings, revision: str) -> None:
         await db.close()
 
 
-def bench(argv: list[str]) -> int:
-    """Run the repository's ``bench`` package (``python -m bench``), which is not part of the wheel."""
-    if Path("bench", "cli.py").is_file() and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    try:
-        from bench.cli import main as bench_main  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        print(
-            "roomservice bench needs the bench/ package of the roomservice repository: run it from a "
-            "checkout's root after `pip install -e '.[bench]'` (or run `python -m bench` there).",
-            file=sys.stderr,
-        )
-        return 2
-    result: int = bench_main(argv)
-    return result
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["bench"]:
-        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
     if args.command == "serve":
-        serve(settings, args.log_level)
+        return serve(settings, args.log_level)
     elif args.command == "migrate":
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         asyncio.run(migrate(settings, args.revision))

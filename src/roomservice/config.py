@@ -10,6 +10,10 @@ from typing import Any, Literal
 DEFAULT_DATA_DIR = Path("./data")
 
 
+class SettingsError(ValueError):
+    """Settings that cannot run. ``str()`` is a one-line message for a person."""
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -22,7 +26,8 @@ class Settings:
     port: int = 8000
     #: SQLAlchemy async URL. Empty means a SQLite file in ``data_dir``.
     database_url: str = ""
-    #: ``redis://`` URL; empty means the in-process broker.
+    #: ``redis://`` URL for several nodes sharing rooms. Not available yet: a non-empty value is refused
+    #: (see ``check``), so one process serves the database with the in-process broker.
     redis_url: str = ""
     data_dir: Path = DEFAULT_DATA_DIR
     #: Signs session tokens. Empty: generated once and kept in the database.
@@ -67,6 +72,14 @@ class Settings:
     persist_games: bool = True
     #: Accepted steps between two snapshots of a game (one is also written when a game ends).
     snapshot_every: int = 50
+
+    def check(self) -> None:
+        """Raise :class:`SettingsError` for a setting asking for what this version cannot do."""
+        if self.redis_url:
+            raise SettingsError(
+                "a Redis URL is set (--redis-url or ROOMSERVICE_REDIS_URL), but running several nodes "
+                "with Redis is not available yet: unset it to serve from one process"
+            )
 
     @property
     def effective_database_url(self) -> str:

@@ -9,13 +9,14 @@ import uuid
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, insert, select, update
 
 from roomservice.errors import Invalid, Unauthorized
+from roomservice.model import Session
+from roomservice.store import sessions as repo
 from roomservice.store.database import Database
-from roomservice.store.models import SessionRow
-from roomservice.store.sql import Statement
 from roomservice.types import Clock, wall_clock
+
+__all__ = ["USERNAME_RULE", "Session", "SessionService", "TokenSigner", "validate_username"]
 
 USERNAME_RULE = "Usernames are 1–24 characters: letters A–Z, digits, spaces, '_' and '-'."
 _USERNAME = re.compile(r"[A-Za-z0-9 _-]{1,24}")
@@ -29,16 +30,6 @@ def validate_username(raw: object) -> str:
     if not _USERNAME.fullmatch(name):
         raise Invalid("invalid_username", USERNAME_RULE)
     return name
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Session:
-    session_id: str
-    username: str
-    created_at: float
-
-    def to_dict(self) -> dict[str, object]:
-        return {"session_id": self.session_id, "username": self.username}
 
 
 #: Verified tokens (and cached sessions) kept at most; the oldest go first.
@@ -83,15 +74,9 @@ class TokenSigner:
         return value
 
 
-_SESSION = Statement(
-    select(SessionRow.id, SessionRow.username, SessionRow.created_at).where(
-        SessionRow.id == bindparam("session_id")
-    )
-)
-
 #: Seconds a session read from the database is used without reading it again. Sessions are never
-#: deleted and a rename on this node updates the copy at once; a rename on another node (several
-#: nodes on one PostgreSQL) shows here within this time.
+#: deleted and a rename through this process updates the copy at once; a rename written to the
+#: database by another process shows here within this time.
 SESSION_CACHE_TTL = 5.0
 
 
@@ -121,9 +106,7 @@ class SessionService:
         now = self.clock()
         session = Session(str(uuid.uuid4()), name, now)
         async with self.db.write() as conn:
-            await conn.execute(
-                insert(SessionRow).values(id=session.session_id, username=name, created_at=now, last_seen=now)
-            )
+            await repo.insert_session(conn, session)
         self._keep(session)
         return session, self.signer.sign(session.session_id)
 
@@ -136,21 +119,16 @@ class SessionService:
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         async with self.db.read() as conn:
-            row = await _SESSION.first(conn, session_id=session_id)
-        if row is None:
+            session = await repo.get_session(conn, session_id)
+        if session is None:
             raise Unauthorized("invalid_token", "The session no longer exists.")
-        session = Session(row[0], row[1], row[2])
         self._keep(session)
         return session
 
     async def rename(self, session: Session, username: object) -> Session:
         name = validate_username(username)
         async with self.db.write() as conn:
-            await conn.execute(
-                update(SessionRow)
-                .where(SessionRow.id == session.session_id)
-                .values(username=name, last_seen=self.clock())
-            )
+            await repo.rename(conn, session.session_id, name, self.clock())
         renamed = dataclasses.replace(session, username=name)
         self._keep(renamed)
         return renamed

@@ -1,7 +1,8 @@
 """What the HTTP API and the room frames describe: sessions, games, rooms and their members.
 
 Decoded with msgspec. Fields a newer server adds are ignored; fields it may leave out have defaults,
-so an older client keeps working against a newer server.
+so an older client keeps working against a newer server. ``RoomConfig`` is the server's own
+(``roomservice.protocol.rooms``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
+
+from roomservice.protocol.rooms import RoomConfig
+
+__all__ = ["GameInfo", "LobbyPage", "Member", "Room", "RoomConfig", "Session"]
 
 
 class Session(msgspec.Struct, kw_only=True):
@@ -30,15 +35,6 @@ class GameInfo(msgspec.Struct, kw_only=True):
     min_players: int
     max_players: int
     realtime: bool = False
-
-
-class RoomConfig(msgspec.Struct, kw_only=True):
-    max_players: int
-    min_players: int
-    timeout_seconds: int
-    allow_spectators: bool = False
-    keep_when_empty: bool = False
-    reconnect_grace_seconds: int = 60
 
 
 class Member(msgspec.Struct, kw_only=True):

@@ -26,14 +26,13 @@ from roomservice.engine.runner import Job, RoomRunner
 from roomservice.errors import Invalid
 from roomservice.games.base import Event, InvalidAction
 from roomservice.games.registry import GameRegistry
+from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import FrameError
 from roomservice.realtime.channel import MEMBERSHIP
 from roomservice.realtime.outbox import Outbox
-from roomservice.rooms.model import Room
 from roomservice.rooms.service import RoomService
 from roomservice.scheduling import Scheduler, Timer
-from roomservice.sessions import Session
 from roomservice.store import games as repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal

@@ -15,10 +15,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from roomservice.model import Session
 from roomservice.protocol import codes
 from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire, frame_text
-from roomservice.sessions import Session
 
 log = logging.getLogger(__name__)
 

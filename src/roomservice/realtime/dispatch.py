@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from roomservice.config import Settings
+from roomservice.model import iso
 from roomservice.protocol import codes
 from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, decode, encode, error
 from roomservice.realtime.channel import RoomChannel
@@ -14,7 +15,6 @@ from roomservice.realtime.outbox import Outbox
 from roomservice.realtime.ports import GameDesk
 from roomservice.realtime.presence import Presence
 from roomservice.rooms.chat import ChatLog
-from roomservice.rooms.model import iso
 from roomservice.scheduling import Scheduler
 
 

@@ -11,6 +11,7 @@ import time
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
+from roomservice.model import Room, Session
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
@@ -19,9 +20,7 @@ from roomservice.realtime.presence import Presence
 from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire
 from roomservice.rooms.chat import ChatLog
-from roomservice.rooms.model import Room
 from roomservice.scheduling import Scheduler
-from roomservice.sessions import Session
 
 
 class Hub:

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.leases.base import Lease, Leases
+from roomservice.model import Room
 from roomservice.protocol.frames import encode
 from roomservice.rooms.events import RoomEvent
-from roomservice.rooms.model import Room
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from roomservice.rooms.model import Room
-from roomservice.sessions import Session
+from roomservice.model import Room, Session
 
 #: Sends one encoded frame to one socket.
 Reply = Callable[[str], None]

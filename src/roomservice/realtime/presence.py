@@ -18,6 +18,7 @@ import msgspec
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.errors import RoomServiceError
+from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import encode, error
 from roomservice.realtime.channel import RoomChannel
@@ -25,9 +26,7 @@ from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
 from roomservice.realtime.ports import GameDesk, RoomDirectory
 from roomservice.rooms.chat import ChatLog
-from roomservice.rooms.model import Room
 from roomservice.scheduling import Scheduler
-from roomservice.sessions import Session
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roomservice.config import Settings
 from roomservice.errors import Conflict, Forbidden, Invalid, NotFound, RoomServiceError
 from roomservice.games.registry import GameRegistry
+from roomservice.model import Session
 from roomservice.rooms import codes, events
 from roomservice.rooms.events import RoomEvent, RoomEventSink
-from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig
+from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig, build_config
 from roomservice.rooms.passwords import hash_password, verify_password
-from roomservice.sessions import Session
 from roomservice.store import chat
 from roomservice.store import rooms as repo
 from roomservice.store.database import Database
@@ -137,7 +137,7 @@ class RoomService:
         """A new room with ``session`` seated as host."""
         room_name = _validate_name(name)
         game_def = self.games.get(game)
-        room_config = RoomConfig.build(game_def, self.default_config(game), config or {})
+        room_config = build_config(game_def, self.default_config(game), config or {})
         password_hash = await self._hash(password)
         for _ in range(_CODE_ATTEMPTS):
             try:
@@ -359,7 +359,7 @@ class RoomService:
             _require_host(room, session)
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
-            config = RoomConfig.build(self.games.get(room.game), room.config.to_dict(), patch)
+            config = build_config(self.games.get(room.game), room.config.to_dict(), patch)
             if config.max_players < len(room.players):
                 raise Invalid(
                     "invalid_config",

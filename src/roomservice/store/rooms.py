@@ -9,7 +9,8 @@ from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roomservice.rooms.model import Member, Room, RoomConfig
+from roomservice.model import Member, Room
+from roomservice.protocol.rooms import RoomConfig
 from roomservice.store import chat
 from roomservice.store.models import MemberRow, RoomRow, SessionRow
 from roomservice.store.sql import Statement

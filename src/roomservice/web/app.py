@@ -32,8 +32,10 @@ def create_app(
     background: bool = True,
 ) -> FastAPI:
     """Build the app. ``background=False`` leaves out the periodic jobs (expiry, chat saves), for tests
-    that drive them; ``scheduler`` runs every timer (tests pass one whose time they move)."""
+    that drive them; ``scheduler`` runs every timer (tests pass one whose time they move). Raises
+    ``SettingsError`` for settings that cannot run (``Settings.check``)."""
     settings = settings or Settings.from_env()
+    settings.check()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

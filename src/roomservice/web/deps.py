@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from roomservice.model import Session
 from roomservice.services import Services
-from roomservice.sessions import Session
 
 
 def services_of(conn: HTTPConnection) -> Services:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import roomservice.games.cabo.scoring as scoring
 from roomservice.games.base import Context, Event
-from roomservice.games.cabo import scoring
 from roomservice.games.cabo.cards import HAND_SIZE, INITIAL_PEEKS, full_deck, new_card
 
 S = dict[str, Any]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import roomservice.games.cabo.flow as flow
+import roomservice.games.cabo.moves as moves
 from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
-from roomservice.games.cabo import flow, moves
 from roomservice.games.cabo.cards import DECK_SIZE, is_full_deck
 from roomservice.games.cabo.view import view as cabo_view
 

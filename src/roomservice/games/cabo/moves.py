@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import roomservice.games.cabo.flow as flow
 from roomservice.games.base import Context, Event, InvalidAction
-from roomservice.games.cabo import flow
 from roomservice.games.cabo.cards import INITIAL_PEEKS, POWERS, new_card
 from roomservice.games.cabo.flow import DRAWN, POWER, ROUND_OVER, SETUP, TURN, TURN_PHASES, S
 

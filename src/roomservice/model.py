@@ -1,0 +1,139 @@
+"""Plain data of rooms and sessions, shared by the store (which builds them from rows) and the services
+above it (which change them and show them).
+
+They live here, below ``store/`` and ``rooms/``, because the store returns them: were they in
+``rooms/``, the store would import the rooms package that imports the store. They hold no rules and do
+no I/O; the room lifecycle is ``roomservice.rooms``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from roomservice.protocol.rooms import RoomConfig
+from roomservice.types import Role, RoomState
+
+__all__ = ["Member", "Room", "RoomConfig", "Session", "iso"]
+
+#: The last whole second ``iso`` formatted, and its ``YYYY-MM-DDTHH:MM:SS`` text.
+_iso_second: list[Any] = [None, ""]
+
+
+def iso(ts: float | None) -> str | None:
+    """``ts`` as ISO 8601 in UTC, exactly as ``datetime.isoformat`` writes it with ``Z``. Every chat
+    line carries one, so the date part is formatted once per second and reused."""
+    if ts is None:
+        return None
+    # Split and round as datetime.fromtimestamp does (half to even on the microseconds).
+    frac, whole = math.modf(ts)
+    micros = round(frac * 1e6)
+    second = int(whole)
+    if micros >= 1_000_000:
+        second += 1
+        micros -= 1_000_000
+    elif micros < 0:
+        second -= 1
+        micros += 1_000_000
+    cached = _iso_second
+    if cached[0] != second:
+        cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        cached[0] = second
+    prefix: str = cached[1]
+    return f"{prefix}.{micros:06d}Z" if micros else prefix + "Z"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Member:
+    session_id: str
+    username: str
+    role: Role
+    seat: int
+    joined_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "username": self.username,
+            "role": self.role.value,
+            "joined_at": iso(self.joined_at),
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Room:
+    room_id: str
+    room_code: str
+    name: str
+    game: str
+    has_password: bool
+    private: bool
+    config: RoomConfig
+    state: RoomState
+    host_session_id: str | None
+    creator_session_id: str
+    created_at: float
+    last_activity: float
+    game_started_at: float | None
+    members: tuple[Member, ...] = ()
+
+    @property
+    def players(self) -> list[Member]:
+        return [m for m in self.members if m.role is Role.PLAYER]
+
+    @property
+    def spectators(self) -> list[Member]:
+        return [m for m in self.members if m.role is Role.SPECTATOR]
+
+    def member(self, session_id: str) -> Member | None:
+        return next((m for m in self.members if m.session_id == session_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public shape of a room: never the password hash."""
+        players = self.players
+        host = self.member(self.host_session_id) if self.host_session_id else None
+        return {
+            "room_id": self.room_id,
+            "room_code": self.room_code,
+            "name": self.name,
+            "game": self.game,
+            "has_password": self.has_password,
+            "private": self.private,
+            "config": self.config.to_dict(),
+            "state": self.state.value,
+            "host_session_id": self.host_session_id,
+            "host": host.username if host else None,
+            "creator_session_id": self.creator_session_id,
+            "created_at": iso(self.created_at),
+            "last_activity": iso(self.last_activity),
+            "game_started_at": iso(self.game_started_at),
+            "players": [m.to_dict() for m in players],
+            "spectators": [m.to_dict() for m in self.spectators],
+            "player_count": len(players),
+            "capacity": self.config.max_players,
+            "invite_path": f"/r/{self.room_code}",
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """How a room is named in errors such as ``already_in_room`` and ``room_limit``."""
+        return {
+            "room_code": self.room_code,
+            "room_id": self.room_id,
+            "name": self.name,
+            "game": self.game,
+            "state": self.state.value,
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Session:
+    """A guest session: who is calling. Tokens and validation are ``roomservice.sessions``."""
+
+    session_id: str
+    username: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"session_id": self.session_id, "username": self.username}
