@@ -8,7 +8,7 @@ import secrets
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Guest, People
+from tests.browser.conftest import Guest, People, shot
 
 
 def test_a_first_visit_sees_games_and_rooms_and_is_asked_a_name_on_create(
@@ -30,6 +30,7 @@ def test_a_first_visit_sees_games_and_rooms_and_is_asked_a_name_on_create(
     page.goto("/lobby")
     expect(page.locator("#rooms tbody")).to_contain_text(f"Open {tag}")
     expect(page.get_by_role("dialog")).to_have_count(0)
+    shot(page, "lobby-first-visit")
     assert console == []
     assert not any(r.endswith("/api/session") for r in requests), requests
 

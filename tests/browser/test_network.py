@@ -63,20 +63,29 @@ def test_offline_for_8_seconds_then_the_room_carries_on(people: People, base_url
     assert not any("token" in url for url in sockets), sockets
 
 
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A WebSocket server that accepts and then never sends a thing (nor answers pings)."""
+class SilentServer:
+    """A WebSocket server that accepts and then never sends a thing (nor answers pings); it keeps the
+    path of every socket opened to it."""
 
-    def swallow(conn: ServerConnection) -> None:
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.server: Server = serve(self.swallow, "127.0.0.1", 0, ping_interval=None)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.socket.getsockname()[1]}"
+
+    def swallow(self, conn: ServerConnection) -> None:
+        self.paths.append(conn.request.path if conn.request else "")
         for _ in conn:
             pass
 
-    server: Server = serve(swallow, "127.0.0.1", 0, ping_interval=None)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.socket.getsockname()[1]}"
-    server.shutdown()
-    thread.join(5)
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.thread.join(5)
 
 
 SILENT = """async (baseUrl) => {
@@ -89,11 +98,38 @@ SILENT = """async (baseUrl) => {
 }"""
 
 
-def test_a_silent_socket_is_given_up_on_within_15_seconds(people: People, silent_server: str) -> None:
+def test_a_silent_socket_is_given_up_on_within_15_seconds(people: People, silent: SilentServer) -> None:
     page = people.page(people.context())
     page.goto("/")
-    result = page.evaluate(SILENT, silent_server)
+    result = page.evaluate(SILENT, silent.url)
     assert result["reason"] == "no pong"
     assert result["after"] <= SILENCE_NOTICED
     # The defaults are what guarantee it: a ping every `pingEvery`, dropped after `pingTimeout`.
     assert result["options"]["pingEvery"] + result["options"]["pingTimeout"] <= SILENCE_NOTICED * 1000
+
+
+TICKETS = """async (baseUrl) => {
+  const { Client } = await import("/static/roomservice.js");
+  let issued = 0;
+  const client = new Client({ baseUrl, token: "long-lived", ticket: async () => `t-${++issued}` });
+  const socket = client.connect({ minDelay: 50, maxDelay: 50, pingEvery: 300, pingTimeout: 300 });
+  await socket.once("open");
+  await new Promise((resolve) => socket.on("open", resolve)); // dropped as silent, then back
+  socket.close();
+  const sameOrigin = new Client();
+  await sameOrigin.createSession("tess");
+  return { issued, sameOrigin: await sameOrigin.socketUrl() };
+}"""
+
+
+def test_the_socket_url_carries_a_fresh_ticket_never_the_token(
+    people: People, silent: SilentServer, base_url: str
+) -> None:
+    page = people.page(people.context())
+    page.goto("/")
+    result = page.evaluate(TICKETS, silent.url)
+    # A ticket per connection, taken from the `ticket` option; the token stays in the Bearer header.
+    assert silent.paths[:2] == ["/ws?ticket=t-1", "/ws?ticket=t-2"]
+    assert result["issued"] >= 2
+    # On the server's own origin the session cookie authenticates the socket: nothing in the URL.
+    assert result["sameOrigin"] == base_url.replace("http://", "ws://") + "/ws"
