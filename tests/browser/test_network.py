@@ -88,14 +88,23 @@ def silent() -> Iterator[SilentServer]:
     server.thread.join(5)
 
 
-SILENT = """async (baseUrl) => {
+#: Bounds a wait inside the page, so a socket that never drops fails the test instead of hanging it.
+WITHIN = """const within = (promise, ms) => Promise.race([promise, new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms))]);"""
+
+SILENT = (
+    """async (baseUrl) => {
   const { Client } = await import("/static/roomservice.js");
+  """
+    + WITHIN
+    + """
   const socket = new Client({ baseUrl }).connect({ minDelay: 60000, maxDelay: 60000 });
   const opened = await socket.once("open").then(() => performance.now());
-  const drop = await new Promise((resolve) => socket.on("reconnecting", resolve));
+  const drop = await within(new Promise((resolve) => socket.on("reconnecting", resolve)), 20000);
   socket.close();
   return { after: (performance.now() - opened) / 1000, reason: drop.reason, options: socket.options };
 }"""
+)
 
 
 def test_a_silent_socket_is_given_up_on_within_15_seconds(people: People, silent: SilentServer) -> None:
@@ -108,18 +117,23 @@ def test_a_silent_socket_is_given_up_on_within_15_seconds(people: People, silent
     assert result["options"]["pingEvery"] + result["options"]["pingTimeout"] <= SILENCE_NOTICED * 1000
 
 
-TICKETS = """async (baseUrl) => {
+TICKETS = (
+    """async (baseUrl) => {
   const { Client } = await import("/static/roomservice.js");
+  """
+    + WITHIN
+    + """
   let issued = 0;
   const client = new Client({ baseUrl, token: "long-lived", ticket: async () => `t-${++issued}` });
   const socket = client.connect({ minDelay: 50, maxDelay: 50, pingEvery: 300, pingTimeout: 300 });
   await socket.once("open");
-  await new Promise((resolve) => socket.on("open", resolve)); // dropped as silent, then back
+  await within(new Promise((resolve) => socket.on("open", resolve)), 3000); // dropped as silent, then back
   socket.close();
   const sameOrigin = new Client();
   await sameOrigin.createSession("tess");
   return { issued, sameOrigin: await sameOrigin.socketUrl() };
 }"""
+)
 
 
 def test_the_socket_url_carries_a_fresh_ticket_never_the_token(
@@ -133,3 +147,31 @@ def test_the_socket_url_carries_a_fresh_ticket_never_the_token(
     assert result["issued"] >= 2
     # On the server's own origin the session cookie authenticates the socket: nothing in the URL.
     assert result["sameOrigin"] == base_url.replace("http://", "ws://") + "/ws"
+
+
+CHECKS = (
+    """async (baseUrl) => {
+  const { Client } = await import("/static/roomservice.js");
+  """
+    + WITHIN
+    + """
+  const options = { minDelay: 50, maxDelay: 50, pingEvery: 60000, pingTimeout: 300 };
+  const socket = new Client({ baseUrl }).connect(options);
+  const drops = [];
+  socket.on("reconnecting", (e) => drops.push(e.reason));
+  await socket.once("open");
+  dispatchEvent(new Event("online"));
+  await within(new Promise((resolve) => socket.on("open", resolve)), 3000);
+  document.dispatchEvent(new Event("visibilitychange"));
+  await within(new Promise((resolve) => socket.on("open", resolve)), 3000);
+  socket.close();
+  return drops;
+}"""
+)
+
+
+def test_back_online_or_back_in_view_checks_the_socket_at_once(people: People, silent: SilentServer) -> None:
+    page = people.page(people.context())
+    page.goto("/")
+    # Pings are a minute apart here: only the check made on each event can notice the silence.
+    assert page.evaluate(CHECKS, silent.url) == ["no pong", "no pong"]

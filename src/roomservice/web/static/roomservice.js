@@ -278,10 +278,12 @@ export class Socket {
     this._resumeRef = null;
     this._firstState = true;
     this._stopped = false;
-    this._onOnline = () => this.state === "reconnecting" && this.reconnectNow();
+    // The network came back: reconnect now, or check that the open socket survived the change.
+    this._onOnline = () => (this.state === "reconnecting" ? this.reconnectNow() : this._probe());
     this._onOffline = () => this._drop("offline");
-    globalThis.addEventListener?.("online", this._onOnline);
-    globalThis.addEventListener?.("offline", this._onOffline);
+    // A hidden tab's timers are slowed down; coming back to it checks the socket at once.
+    this._onVisible = () => globalThis.document?.visibilityState === "visible" && this._probe();
+    this._watchNetwork(true);
     this._open(false);
   }
 
@@ -349,8 +351,7 @@ export class Socket {
     this._stopped = true;
     this._opening += 1;
     this._clearTimers();
-    globalThis.removeEventListener?.("online", this._onOnline);
-    globalThis.removeEventListener?.("offline", this._onOffline);
+    this._watchNetwork(false);
     if (this._ws) this._ws.close(1000, "client closed");
     else this._finish(1000, "client closed");
   }
@@ -360,8 +361,7 @@ export class Socket {
   reconnectNow() {
     if (this._stopped) {
       this._stopped = false;
-      globalThis.addEventListener?.("online", this._onOnline);
-      globalThis.addEventListener?.("offline", this._onOffline);
+      this._watchNetwork(true);
     }
     clearTimeout(this._timer);
     if (this._ws && this._ws.readyState <= WebSocket.OPEN) return;
@@ -447,21 +447,29 @@ export class Socket {
     this._emit("close", { code: closeCode, reason, kind });
   }
 
+  _watchNetwork(on) {
+    const method = on ? "addEventListener" : "removeEventListener";
+    globalThis[method]?.("online", this._onOnline);
+    globalThis[method]?.("offline", this._onOffline);
+    globalThis.document?.[method]?.("visibilitychange", this._onVisible);
+  }
+
   _startPing() {
-    const { pingEvery, pingTimeout } = this.options;
-    if (!pingEvery) return;
-    // Browsers do not notice a dead network path for minutes; a ping that nothing answers does. Each
-    // ping has its own deadline, and any frame received after it (its pong or another) is an answer.
     clearInterval(this._pingTimer);
-    this._pingTimer = setInterval(() => {
-      const heard = this._heard;
-      if (!this.ping()) return;
-      const deadline = setTimeout(() => {
-        this._deadlines.delete(deadline);
-        if (this._heard === heard) this._drop("no pong");
-      }, pingTimeout);
-      this._deadlines.add(deadline);
-    }, pingEvery);
+    if (this.options.pingEvery) this._pingTimer = setInterval(() => this._probe(), this.options.pingEvery);
+  }
+
+  /** Browsers do not notice a dead network path for minutes; a ping that nothing answers does. Each
+   * ping has its own deadline, and any frame received after it (its pong or another) is an answer. */
+  _probe() {
+    if (!this.options.pingEvery) return;
+    const heard = this._heard;
+    if (!this.ping()) return;
+    const deadline = setTimeout(() => {
+      this._deadlines.delete(deadline);
+      if (this._heard === heard) this._drop("no pong");
+    }, this.options.pingTimeout);
+    this._deadlines.add(deadline);
   }
 
   /** Give up on the current socket (the network is gone or the socket went silent) and reconnect. */
