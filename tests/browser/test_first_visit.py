@@ -46,3 +46,21 @@ def test_a_first_visit_sees_games_and_rooms_and_is_asked_a_name_on_create(
     expect(page.locator("#me")).to_have_text("newcomer")
     expect(page.locator("#players li", has_text="newcomer")).to_be_visible()
     assert console == []
+
+
+def test_a_first_visitor_joining_from_the_lobby_is_asked_a_name_then_seated(
+    people: People, base_url: str
+) -> None:
+    tag = secrets.token_hex(2)
+    Guest(base_url, "host").call("POST", "/api/rooms", {"name": f"Join me {tag}", "game": "tictactoe"})
+    page = people.page(people.context())
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.goto("/lobby")
+    page.get_by_role("button", name=f"Join Join me {tag}").click()
+    welcome = page.get_by_role("dialog", name="Welcome! Pick a name")
+    welcome.get_by_label("Your name").fill("joiner")
+    welcome.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/r/[A-Z0-9]{6}$"))
+    expect(page.locator("#players li")).to_have_count(2)
+    assert console == []

@@ -237,7 +237,6 @@ export async function needSession({ required = false } = {}) {
   if (!created) return null;
   const session = await client.getSession();
   renderNav($("[data-nav=lobby]")?.textContent === "Back to lobby");
-  document.dispatchEvent(new CustomEvent("session", { detail: session }));
   return session;
 }
 
