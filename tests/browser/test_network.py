@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -175,3 +176,26 @@ def test_back_online_or_back_in_view_checks_the_socket_at_once(people: People, s
     page.goto("/")
     # Pings are a minute apart here: only the check made on each event can notice the silence.
     assert page.evaluate(CHECKS, silent.url) == ["no pong", "no pong"]
+
+
+HANGING = (
+    """async (baseUrl) => {
+  const { Client } = await import("/static/roomservice.js");
+  """
+    + WITHIN
+    + """
+  const socket = new Client({ baseUrl }).connect({ minDelay: 60000, pingEvery: 300, pingTimeout: 300 });
+  const drop = await within(new Promise((resolve) => socket.on("reconnecting", resolve)), 3000);
+  socket.close();
+  return drop.reason;
+}"""
+)
+
+
+def test_a_connection_attempt_that_never_opens_is_given_up_on(people: People) -> None:
+    # A listening socket that never answers the handshake: the attempt would hang for minutes.
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        page = people.page(people.context())
+        page.goto("/")
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        assert page.evaluate(HANGING, url) == "open timeout"

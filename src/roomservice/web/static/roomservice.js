@@ -117,7 +117,8 @@ export class Client {
     return this.session;
   }
 
-  /** Start a guest session. Keeps its token, so later calls and the socket use it. */
+  /** Start a guest session. Keeps its token for the Bearer header of later calls (and, from another
+   * origin, to fetch the socket's tickets). */
   async createSession(username) {
     const session = await this.request("POST", "/api/session", { username });
     this.token = session.token;
@@ -389,6 +390,7 @@ export class Socket {
     }
     this._ws = ws;
     this._heard = 0;
+    this._openDeadline(ws);
     ws.onopen = () => {
       if (this._ws !== ws) return;
       const reconnected = this._attempt > 0 || reconnecting;
@@ -452,6 +454,18 @@ export class Socket {
     globalThis[method]?.("online", this._onOnline);
     globalThis[method]?.("offline", this._onOffline);
     globalThis.document?.[method]?.("visibilitychange", this._onVisible);
+  }
+
+  /** A connection attempt into a dead network can hang for minutes: give up on it after
+   * `pingEvery + pingTimeout` ms, as on an open socket gone silent. */
+  _openDeadline(ws) {
+    const { pingEvery, pingTimeout } = this.options;
+    if (!pingEvery) return;
+    const deadline = setTimeout(() => {
+      this._deadlines.delete(deadline);
+      if (this._ws === ws && ws.readyState === WebSocket.CONNECTING) this._drop("open timeout");
+    }, pingEvery + pingTimeout);
+    this._deadlines.add(deadline);
   }
 
   _startPing() {
