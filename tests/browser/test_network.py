@@ -23,6 +23,7 @@ OFFLINE_NOTICED = 5
 SILENCE_NOTICED = 15
 
 
+@pytest.mark.slow
 def test_offline_for_8_seconds_then_the_room_carries_on(people: People, base_url: str) -> None:
     alice = people.arrive("alice", "/lobby")
     sockets: list[str] = []
@@ -108,6 +109,7 @@ SILENT = (
 )
 
 
+@pytest.mark.slow
 def test_a_silent_socket_is_given_up_on_within_15_seconds(people: People, silent: SilentServer) -> None:
     page = people.page(people.context())
     page.goto("/")
