@@ -116,9 +116,12 @@ class People:
         return page
 
     def arrive(self, name: str, path: str = "/", width: int = 1100, height: int = 800) -> Page:
-        """A new person opens ``path`` and answers the first-visit name prompt."""
+        """A new person opens ``path`` and picks a name: a room's page asks at once; home and the lobby
+        ask only when needed, so there they use the nav bar's "Pick a name"."""
         page = self.page(self.context(width, height))
         page.goto(path)
+        if not path.startswith("/r/"):
+            page.get_by_role("button", name="Pick a name").click()
         dialog = page.get_by_role("dialog", name="Welcome! Pick a name")
         expect(dialog).to_be_visible()
         dialog.get_by_label("Your name").fill(name)

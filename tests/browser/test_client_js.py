@@ -35,8 +35,8 @@ def test_reconnect_and_resume_deliver_missed_frames_once(people: People, base_ur
     ivy.call("POST", f"/api/rooms/{code}/join")
 
     assert page.evaluate(SETUP) == ["hal", "ivy"]
-    ws_url = base_url.replace("http://", "ws://") + f"/ws?token={ivy.token}"
-    with connect(ws_url) as sock:
+    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    with connect(ws_url, additional_headers={"Authorization": f"Bearer {ivy.token}"}) as sock:
 
         def say(text: str) -> None:
             sock.send(json.dumps({"type": "chat", "text": text}))

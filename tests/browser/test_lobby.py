@@ -91,6 +91,7 @@ def test_sort_filter_search_and_a_password_room(people: People, base_url: str) -
 def test_the_name_prompt_shows_the_servers_message(people: People) -> None:
     page = people.page(people.context())
     page.goto("/")
+    page.get_by_role("button", name="Pick a name").click()
     dialog = page.get_by_role("dialog", name="Welcome! Pick a name")
     dialog.get_by_label("Your name").fill("<script>")
     dialog.get_by_role("button", name="Save").click()

@@ -9,7 +9,8 @@
 //   socket.on("game_state", (frame) => draw(frame.state));
 //   socket.action({ cell: 4 });
 //
-// The socket reconnects by itself and resumes where it left off; see docs/client-js.md.
+// The socket notices a dead connection within seconds, reconnects by itself and resumes where it left
+// off; see docs/client-js.md.
 
 /** An HTTP call the server refused: `status`, the stable `code`, the human `message`, and any extra
  * fields of the error body in `details` (e.g. `details.rooms` for `room_limit`). */
@@ -49,11 +50,16 @@ export class Client {
   /**
    * @param {object} [options]
    * @param {string} [options.baseUrl] server origin, e.g. "https://games.example"; "" = this page's
-   * @param {string|null} [options.token] a session token; without one the session cookie is used
+   * @param {string|null} [options.token] a session token, sent as `Authorization: Bearer`; without one
+   * the session cookie is used
+   * @param {(() => Promise<string>)|null} [options.ticket] returns a one-time socket ticket (from the
+   * server's `POST /api/session/ticket`, e.g. through your own back end); called before every socket
+   * connection. Without it, a client with a `baseUrl` and a token fetches the ticket itself.
    */
-  constructor({ baseUrl = "", token = null } = {}) {
+  constructor({ baseUrl = "", token = null, ticket = null } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = token;
+    this.ticketSource = ticket;
     /** The last session seen: `{session_id, username, room_code?}` or null. */
     this.session = null;
   }
@@ -111,12 +117,19 @@ export class Client {
     return this.session;
   }
 
-  /** Start a guest session. Keeps its token, so later calls and the socket use it. */
+  /** Start a guest session. Keeps its token for the Bearer header of later calls (and, from another
+   * origin, to fetch the socket's tickets). */
   async createSession(username) {
     const session = await this.request("POST", "/api/session", { username });
     this.token = session.token;
     this.session = { session_id: session.session_id, username: session.username, room_code: null };
     return session;
+  }
+
+  /** A one-time socket ticket (`POST /api/session/ticket`, valid 30 s), for a socket that cannot
+   * carry the session cookie. */
+  async ticket() {
+    return (await this.request("POST", "/api/session/ticket")).ticket;
   }
 
   async rename(username) {
@@ -192,11 +205,16 @@ export class Client {
     return new Socket(this, options);
   }
 
-  socketUrl() {
+  /** The socket's URL. A long-lived token never goes into it (URLs end up in logs and histories):
+   * same-origin sockets carry the session cookie, others a one-time `?ticket=`. */
+  async socketUrl() {
     const base = this.baseUrl || globalThis.location.origin;
     const url = new URL("/ws", base);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (this.token) url.searchParams.set("token", this.token);
+    let ticket = null;
+    if (this.ticketSource) ticket = await this.ticketSource();
+    else if (this.baseUrl && this.token) ticket = await this.ticket();
+    if (ticket) url.searchParams.set("ticket", ticket);
     return url.toString();
   }
 }
@@ -225,11 +243,18 @@ const MODEL_FRAMES = new Set([
  *
  * Frames replayed by a resume that the last `room_state` already covers arrive with `replayed: true`;
  * the model skips them, listeners may too. Duplicates (a `seq` already seen) are dropped.
+ *
+ * A dead connection is noticed within seconds: at once on the browser's `offline` event, and within
+ * `pingEvery + pingTimeout` ms (9 s by default) on a socket gone silent, by a `ping` every `pingEvery`
+ * ms that drops the socket unless some frame arrives within `pingTimeout` ms of it.
  */
 export class Socket {
-  constructor(client, { reconnect = true, minDelay = 500, maxDelay = 10000, pingEvery = 25000 } = {}) {
+  constructor(
+    client,
+    { reconnect = true, minDelay = 500, maxDelay = 10000, pingEvery = 5000, pingTimeout = 4000 } = {},
+  ) {
     this.client = client;
-    this.options = { reconnect, minDelay, maxDelay, pingEvery };
+    this.options = { reconnect, minDelay, maxDelay, pingEvery, pingTimeout };
     /** "connecting" | "open" | "reconnecting" | "closed" */
     this.state = "connecting";
     /** The room as the socket knows it (the room dict, members with `online`), or null. */
@@ -248,12 +273,18 @@ export class Socket {
     this._ws = null;
     this._timer = null;
     this._pingTimer = null;
-    this._pongDue = null;
+    this._deadlines = new Set();
+    this._heard = 0; // frames received on the current socket: any of them proves it alive
+    this._opening = 0; // bumped by each attempt, so a slow ticket fetch cannot open a stale socket
     this._resumeRef = null;
     this._firstState = true;
     this._stopped = false;
-    this._onOnline = () => this.state === "reconnecting" && this.reconnectNow();
-    globalThis.addEventListener?.("online", this._onOnline);
+    // The network came back: reconnect now, or check that the open socket survived the change.
+    this._onOnline = () => (this.state === "reconnecting" ? this.reconnectNow() : this._probe());
+    this._onOffline = () => this._drop("offline");
+    // A hidden tab's timers are slowed down; coming back to it checks the socket at once.
+    this._onVisible = () => globalThis.document?.visibilityState === "visible" && this._probe();
+    this._watchNetwork(true);
     this._open(false);
   }
 
@@ -310,6 +341,8 @@ export class Socket {
     return this.send({ type: "action", payload });
   }
 
+  /** An application-level ping; the server answers `pong` with the same `ref`. The socket sends
+   * these by itself (`pingEvery`). */
   ping() {
     return this.send({ type: "ping" });
   }
@@ -317,8 +350,9 @@ export class Socket {
   /** Close for good (no reconnect). */
   close() {
     this._stopped = true;
+    this._opening += 1;
     this._clearTimers();
-    globalThis.removeEventListener?.("online", this._onOnline);
+    this._watchNetwork(false);
     if (this._ws) this._ws.close(1000, "client closed");
     else this._finish(1000, "client closed");
   }
@@ -326,7 +360,10 @@ export class Socket {
   /** Reconnect at once: after a final close (e.g. to take the session back from another tab) or
    * to skip the remaining backoff. */
   reconnectNow() {
-    this._stopped = false;
+    if (this._stopped) {
+      this._stopped = false;
+      this._watchNetwork(true);
+    }
     clearTimeout(this._timer);
     if (this._ws && this._ws.readyState <= WebSocket.OPEN) return;
     this._open(true);
@@ -334,19 +371,28 @@ export class Socket {
 
   // -- connection ---------------------------------------------------------------------------
 
-  _open(reconnecting) {
+  async _open(reconnecting) {
+    const attempt = ++this._opening;
     this.state = reconnecting ? "reconnecting" : "connecting";
     this._firstState = true;
     this._resumeRef = null;
     let ws;
     try {
-      ws = new WebSocket(this.client.socketUrl());
+      const url = await this.client.socketUrl();
+      if (attempt !== this._opening) return; // closed, or another attempt started meanwhile
+      ws = new WebSocket(url);
     } catch (err) {
-      this._closed(1006, String(err));
+      if (attempt !== this._opening) return;
+      // A ticket refused for the token is as final as a socket refused for it.
+      if (err instanceof ApiError && err.status === 401) this._closed(4001, err.code);
+      else this._closed(1006, String(err?.message || err));
       return;
     }
     this._ws = ws;
+    this._heard = 0;
+    this._openDeadline(ws);
     ws.onopen = () => {
+      if (this._ws !== ws) return;
       const reconnected = this._attempt > 0 || reconnecting;
       this._attempt = 0;
       this.state = "open";
@@ -357,6 +403,8 @@ export class Socket {
       this._emit("open", { reconnected });
     };
     ws.onmessage = (message) => {
+      if (this._ws !== ws) return; // a socket given up on may still deliver
+      this._heard += 1;
       let frame;
       try {
         frame = JSON.parse(message.data);
@@ -383,7 +431,17 @@ export class Socket {
     const delay = Math.round(base / 2 + Math.random() * (base / 2));
     this.state = "reconnecting";
     this._emit("reconnecting", { attempt: this._attempt, delay, code: closeCode, reason });
-    this._timer = setTimeout(() => this._open(true), delay);
+    this._retryAfter(delay);
+  }
+
+  /** Try again after `delay` ms; while the browser says it is offline, wait for its `online` event
+   * (which reconnects at once), checking again every `maxDelay` ms in case it never comes. */
+  _retryAfter(delay) {
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => {
+      if (globalThis.navigator?.onLine === false) this._retryAfter(this.options.maxDelay);
+      else this._open(true);
+    }, delay);
   }
 
   _finish(closeCode, reason, kind = "closed") {
@@ -391,38 +449,69 @@ export class Socket {
     this._emit("close", { code: closeCode, reason, kind });
   }
 
-  _startPing() {
-    if (!this.options.pingEvery) return;
-    // Browsers do not notice a dead network path for minutes; an unanswered ping does.
-    this._pingTimer = setInterval(() => {
-      if (this._pongDue && Date.now() > this._pongDue) {
-        this._drop();
-        return;
-      }
-      if (this.ping()) this._pongDue = Date.now() + this.options.pingEvery;
-    }, this.options.pingEvery);
+  _watchNetwork(on) {
+    const method = on ? "addEventListener" : "removeEventListener";
+    globalThis[method]?.("online", this._onOnline);
+    globalThis[method]?.("offline", this._onOffline);
+    globalThis.document?.[method]?.("visibilitychange", this._onVisible);
   }
 
-  _drop() {
+  /** A connection attempt into a dead network can hang for minutes: give up on it after
+   * `pingEvery + pingTimeout` ms, as on an open socket gone silent. */
+  _openDeadline(ws) {
+    const { pingEvery, pingTimeout } = this.options;
+    if (!pingEvery) return;
+    const deadline = setTimeout(() => {
+      this._deadlines.delete(deadline);
+      if (this._ws === ws && ws.readyState === WebSocket.CONNECTING) this._drop("open timeout");
+    }, pingEvery + pingTimeout);
+    this._deadlines.add(deadline);
+  }
+
+  _startPing() {
+    clearInterval(this._pingTimer);
+    if (this.options.pingEvery) this._pingTimer = setInterval(() => this._probe(), this.options.pingEvery);
+  }
+
+  /** Browsers do not notice a dead network path for minutes; a ping that nothing answers does. Each
+   * ping has its own deadline, and any frame received after it (its pong or another) is an answer. */
+  _probe() {
+    if (!this.options.pingEvery) return;
+    const heard = this._heard;
+    if (!this.ping()) return;
+    const deadline = setTimeout(() => {
+      this._deadlines.delete(deadline);
+      if (this._heard === heard) this._drop("no pong");
+    }, this.options.pingTimeout);
+    this._deadlines.add(deadline);
+  }
+
+  /** Give up on the current socket (the network is gone or the socket went silent) and reconnect. */
+  _drop(reason) {
     const ws = this._ws;
-    if (!ws) return;
+    if (!ws || this._stopped) return;
     ws.onclose = null; // a dead path may never finish the closing handshake
-    ws.close(4000, "no pong");
-    this._closed(1006, "no pong");
+    ws.onmessage = null;
+    try {
+      ws.close(4000, reason);
+    } catch {
+      // closing a socket still connecting can throw in some browsers; it is dropped all the same
+    }
+    this._closed(1006, reason);
   }
 
   _clearTimers() {
     clearTimeout(this._timer);
     clearInterval(this._pingTimer);
     this._pingTimer = null;
-    this._pongDue = null;
+    for (const deadline of this._deadlines) clearTimeout(deadline);
+    this._deadlines.clear();
   }
 
   // -- frames -------------------------------------------------------------------------------
 
   _receive(frame) {
     const seq = typeof frame.seq === "number" ? frame.seq : null;
-    if (frame.type === "pong") this._pongDue = null;
     if (frame.type === "room_state") {
       this._roomState(frame);
     } else if (frame.type === "game_state") {

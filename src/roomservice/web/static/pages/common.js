@@ -1,5 +1,5 @@
 // What every page shares: the client, a DOM helper that only ever makes text nodes from data, the nav
-// bar, the username prompt, dialogs, toasts and the rejoin banner.
+// bar, the username prompt (asked only when a name is needed), dialogs, toasts and the rejoin banner.
 
 import { ApiError, Client } from "/static/roomservice.js";
 
@@ -184,21 +184,67 @@ export function confirmDialog(title, message, confirmLabel = "OK") {
 
 // -- identity --------------------------------------------------------------------------------
 
-/** The session, after asking for a username on the first visit. Draws the nav bar. */
-export async function ensureSession() {
-  renderNav();
-  let session = await client.getSession();
-  if (!session) {
-    await askUsername({
-      title: "Welcome! Pick a name",
-      intro: "Other players see this name. You can change it later.",
-      required: true,
-      save: (name) => client.createSession(name),
-    });
+// The session cookie is HttpOnly and `GET /api/session` answers 401 without one, which the browser
+// logs as an error. So this browser remembers that it made a session, and a first visit asks nothing.
+const SESSION_MARK = "roomservice.session";
+
+function hasSessionMark() {
+  try {
+    return globalThis.localStorage.getItem(SESSION_MARK) === "1";
+  } catch {
+    return true; // no storage: ask the server
+  }
+}
+
+function setSessionMark(present) {
+  try {
+    if (present) globalThis.localStorage.setItem(SESSION_MARK, "1");
+    else globalThis.localStorage.removeItem(SESSION_MARK);
+  } catch {
+    // storage refused (private mode): we ask the server next time
+  }
+}
+
+/** The session if this browser has one, without asking for a name. Draws the nav bar. */
+export async function loadSession() {
+  let session = null;
+  if (hasSessionMark()) {
     session = await client.getSession();
+    setSessionMark(Boolean(session));
+  } else {
+    client.session = null;
   }
   renderNav();
   return session;
+}
+
+const WELCOME = {
+  title: "Welcome! Pick a name",
+  intro: "Other players see this name. You can change it later.",
+};
+
+async function createSession(name) {
+  const created = await client.createSession(name);
+  setSessionMark(true);
+  return created;
+}
+
+/** The session, asking for a name first when there is none: before creating or joining a room.
+ * Resolves null when the visitor cancels (unless `required`). */
+export async function needSession({ required = false } = {}) {
+  if (client.session) return client.session;
+  const created = await askUsername({ ...WELCOME, required, save: createSession });
+  if (!created) return null;
+  const session = await client.getSession();
+  renderNav($("[data-nav=lobby]")?.textContent === "Back to lobby");
+  return session;
+}
+
+/** The session, asking for a name if there is none yet: for a page that cannot show anything
+ * without one (a room's page, opened by its invite link). */
+export async function ensureSession() {
+  await loadSession();
+  return needSession({ required: true });
 }
 
 /** The nav bar: home, lobby, who you are and a rename control; `inRoom` makes "Lobby" a way back. */
@@ -221,7 +267,7 @@ export function renderNav(inRoom = false) {
           h("span", { class: "name", title: session.username }, "Playing as ", h("strong", { id: "me", text: session.username })),
           h("button", { type: "button", id: "rename", onClick: rename }, "Rename"),
         )
-      : null,
+      : h("div", { class: "who" }, h("button", { type: "button", id: "pick-name", onClick: () => needSession() }, "Pick a name")),
   );
 }
 

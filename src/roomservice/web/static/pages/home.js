@@ -1,6 +1,7 @@
-// Home: the games as cards, plus "All games"; a card opens that game's lobby.
+// Home: the games as cards, plus "All games"; a card opens that game's lobby. A first visit sees them
+// without being asked for a name.
 
-import { $, describe, ensureSession, fill, games, h, rejoinBanner } from "/static/pages/common.js";
+import { $, describe, fill, games, h, loadSession, rejoinBanner } from "/static/pages/common.js";
 
 function players(game) {
   return game.min_players === game.max_players
@@ -9,7 +10,7 @@ function players(game) {
 }
 
 async function main() {
-  const session = await ensureSession();
+  const session = await loadSession();
   const main = $("#main");
   let list;
   try {

@@ -8,12 +8,13 @@ import {
   client,
   describe,
   dialog,
-  ensureSession,
   fill,
   games,
   h,
   joinRoom,
+  loadSession,
   lockIcon,
+  needSession,
   rejoinBanner,
   showAlreadyInRoom,
   STATES,
@@ -229,6 +230,7 @@ function renderRows() {
 }
 
 async function enter(room, spectator) {
+  if (!(await needSession())) return;
   if (await joinRoom(room, { spectator })) location.assign(`/r/${encodeURIComponent(room.room_code)}`);
   else refresh();
 }
@@ -334,6 +336,11 @@ function field(id, label, input, hint) {
     hint ? h("span", { class: "hint", id: `${id}-hint`, text: hint }) : null,
     h("p", { class: "error-text", id: `${id}-error`, role: "alert" }),
   );
+}
+
+/** Create room: the name first if the visitor has none yet. */
+async function openCreate() {
+  if (await needSession()) createDialog();
 }
 
 function createDialog() {
@@ -484,7 +491,7 @@ function roomLimitDialog(err, retry) {
 // -- page --------------------------------------------------------------------------------------
 
 async function main() {
-  const session = await ensureSession();
+  const session = await loadSession();
   try {
     catalogue = await games();
   } catch (err) {
@@ -500,7 +507,7 @@ async function main() {
       "div",
       { class: "lobby-head" },
       h("h1", { id: "lobby-title", text: title }),
-      h("button", { type: "button", class: "primary", id: "create-room", onClick: createDialog }, "Create room"),
+      h("button", { type: "button", class: "primary", id: "create-room", onClick: openCreate }, "Create room"),
     ),
     h("div", { class: "toolbar" }, joinByCode()),
     toolbar(),
