@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between saves of rooms' recent chat and chat activity (what a crash may lose of chat).
 ACTIVITY_FLUSH = 1.0
+#: Seconds a room's lease lasts unless renewed (renewed every third of it).
+LEASE_TTL = 30.0
 
 
 @dataclasses.dataclass
@@ -49,9 +51,10 @@ class Services:
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
-        """Timers: idle-room expiry, and the batched save of chat and chat activity."""
+        """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal."""
         self.scheduler.every(self.settings.expiry_interval, self.rooms.expire, "room expiry")
         self.scheduler.every(ACTIVITY_FLUSH, self.chat.flush, "chat save")
+        self.scheduler.every(LEASE_TTL / 3, self.outbox.renew, "lease renewal")
 
     async def close(self) -> None:
         if self.owned_scheduler is not None:
@@ -83,7 +86,7 @@ async def build_services(
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
-    leases = LocalLeases(clock=scheduler.now)
+    leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
     broker = LocalBroker()
     outbox = Outbox(settings, broker, leases, SeqMarks(db))
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)

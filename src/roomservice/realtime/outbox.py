@@ -133,6 +133,16 @@ class Outbox:
         except Exception:
             log.exception("room %s: could not reserve frame numbers", room_log.room_code)
 
+    async def renew(self) -> None:
+        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here."""
+        for room_log in list(self.rooms.values()):
+            renewed = await self.leases.renew(room_log.lease)
+            if renewed is None:
+                log.warning("room %s: lease lost; another node owns it now", room_log.room_code)
+                self.rooms.pop(room_log.room_id, None)
+            else:
+                room_log.lease = renewed
+
     async def close_room(self, room_id: str) -> None:
         """The room is gone: drop its log, its mark and its lease."""
         room_log = self.rooms.pop(room_id, None)
