@@ -23,9 +23,11 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Envelope:
-    """One frame for a room, already encoded. ``to`` names the one session it is for, if any."""
+    """One frame for a room, already encoded. ``to`` names the one session it is for, if any. Treated
+    as immutable; not frozen only because a frozen dataclass costs several times as much to build,
+    and one is built for every frame."""
 
     room_id: str
     seq: int

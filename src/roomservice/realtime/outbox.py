@@ -158,7 +158,7 @@ class Outbox:
     def next_seq(self, room_log: RoomLog) -> int:
         room_log.seq += 1
         seq = room_log.seq
-        if not room_log.reserving and seq > room_log.reserved - SEQ_BLOCK // 2:
+        if seq > room_log.reserved - SEQ_BLOCK // 2 and not room_log.reserving:
             if seq > room_log.reserved:
                 log.warning("room %s: seq %d ran past its reserved mark", room_log.room_code, seq)
             self._reserve_soon(room_log)
@@ -174,7 +174,9 @@ class Outbox:
         """Number, encode (once), keep and fan out one frame of an owned room."""
         seq = self.next_seq(room_log)
         frame["seq"] = seq
-        self.send(room_log, Envelope(room_log.room_id, seq, encode(frame), to, kind=kind))
+        envelope = Envelope(room_log.room_id, seq, encode(frame), to, kind)
+        room_log.buffer.append(envelope)
+        self.broker.publish(envelope)
         return seq
 
     def publish_views(
