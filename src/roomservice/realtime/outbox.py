@@ -123,6 +123,7 @@ class Outbox:
             room_log.reserving = False
 
     def _reserve_soon(self, room_log: RoomLog) -> None:
+        room_log.reserving = True  # one reservation in flight per room
         task = asyncio.get_running_loop().create_task(self._reserve_logged(room_log))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
