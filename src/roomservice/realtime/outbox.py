@@ -209,8 +209,7 @@ class Outbox:
             await self.close_room(room.room_id)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        """Finish the reservations in flight (each one write), then let every room go."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for room_log in list(self.rooms.values()):
             await self.leases.release(room_log.lease)
