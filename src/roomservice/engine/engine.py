@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.config import Settings
-from roomservice.engine.machine import ACTION, LEAVE, REJOIN, GameMachine, Step
+from roomservice.engine.machine import ACTION, END, LEAVE, REJOIN, GameMachine, Step
 from roomservice.engine.runner import Job, RoomRunner
 from roomservice.errors import Invalid
-from roomservice.games.base import Event, InvalidAction
+from roomservice.games.base import LEAVE_REASONS, LEFT, Event, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.protocol import codes
 from roomservice.protocol.frames import Action, FrameError
@@ -161,6 +161,7 @@ class Engine:
             step=snapshot.step,
             ticks=snapshot.ticks,
             now=snapshot.at,
+            final=record.result,
         )
         machine.replay(Step(s.kind, s.player, s.payload, s.at, s.ticks) for s in steps)
         runner = await self._replace(room, record, machine)
@@ -204,11 +205,26 @@ class Engine:
             elif kind == "player_left":
                 session_id = event.frame["session_id"]
                 runner.members.pop(session_id, None)
-                self.on_presence(room.room_id, session_id, False)
+                closing = any(e.frame["type"] == "room_closed" for e in events)
+                if not closing and not runner.over and session_id in runner.machine.players:
+                    # The seat is gone for good: the game hears why, and the caller (kick, leave,
+                    # the end of a grace) returns once the game has dealt with it.
+                    reason = event.frame.get("reason")
+                    await runner.call(Job(LEAVE, session_id, reason if reason in LEAVE_REASONS else LEFT))
             elif kind == "room_closed":
                 del self.runners[room.room_id]
                 await runner.stop()
                 return
+
+    async def end(self, session: Session, code: str) -> Room:
+        """End the room's running game (host only): FINISHED with ``{"winners": [], "abandoned": true}``."""
+        room = await self.rooms.check_end(session, code)
+        runner = self.runners.get(room.room_id)
+        if runner is None:  # nothing runs it here (a game that was not saved, before a restart)
+            await self.rooms.finish(room.room_id)
+        elif not runner.over:
+            await runner.call(Job(END, session.session_id))  # the runner finishes the room
+        return await self.rooms.get(code)
 
     def poke(self) -> None:
         """Check every game's deadline now."""
