@@ -334,11 +334,12 @@ async def test_booleans_are_booleans(api: Api) -> None:
     code = (await alice.create_room("r", "cabo"))["room_code"]
     for flag in ("allow_spectators", "keep_when_empty"):
         for value in ("yes", 1, "true"):
-            error(
+            body = error(
                 await alice.http.patch(f"/api/rooms/{code}/config", json={flag: value}),
                 422,
                 "invalid_config",
             )
+            assert body["fields"] == [{"field": flag, "message": f"{flag} must be true or false."}]
     assert (await alice.http.get(f"/api/rooms/{code}")).json()["room"]["config"]["allow_spectators"] is False
     error(
         await bob.http.post(f"/api/rooms/{code}/join", json={"spectator": "yes"}),

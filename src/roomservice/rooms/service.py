@@ -374,9 +374,9 @@ class RoomService:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
             config = RoomConfig.build(self.games.get(room.game), room.config.to_dict(), patch)
             if config.max_players < len(room.players):
+                message = f"max_players cannot be below the {len(room.players)} players seated."
                 raise Invalid(
-                    "invalid_config",
-                    f"max_players cannot be below the {len(room.players)} players seated.",
+                    "invalid_config", message, fields=[{"field": "max_players", "message": message}]
                 )
             room = dataclasses.replace(room, config=config, last_activity=self.clock())
             await repo.save_room(conn, room)
