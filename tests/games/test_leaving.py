@@ -226,3 +226,43 @@ def test_every_deadline_is_epoch_milliseconds() -> None:
     turn = next(e for e in events if e.type == "turn")
     assert turn.data["deadline"] == 1_800_000_030_250 == t.view("bob")["deadline"]
     assert epoch_ms(None) is None and epoch_ms(1.5) == 1500
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cabo_never_waits_for_someone_who_is_gone(seed: int) -> None:
+    """Random games in which players lose their seats at random moments: whenever the game is not
+    over, someone still seated can act (or a timer is due), and it always reaches its end."""
+    from roomservice.bots import cabo as bot
+
+    rng = random.Random(seed)
+    players = ["ann", "bob", "cy", "dee"][: rng.randint(2, 4)]
+    t = Table(players, seed=seed, turn_timer=rng.choice([None, 5]))
+    for _ in range(3000):
+        if CABO.result(t.state) is not None:
+            break
+        seated = [p for p in players if p not in t.state["gone"]]
+        if len(seated) > 1 and rng.random() < 0.02:
+            leave(t, rng.choice(seated), rng.choice(["left", "kicked", "disconnected"]))
+            continue
+        phase, turn = t.phase, t.turn
+        if phase in ("turn", "drawn", "power"):
+            assert turn in seated  # never the turn of someone who is gone
+        elif phase == "setup":
+            assert any(p not in t.state["ready"] for p in seated)
+        moved = False
+        for player in rng.sample(seated, len(seated)):
+            action = bot.choose(t.view(player), player, rng)
+            if action is None:
+                continue
+            try:
+                t.act(player, action.pop("move"), **action)
+            except InvalidAction:
+                continue
+            moved = True
+            break
+        if not moved:
+            assert CABO.turn_deadline(t.state) is not None, t.state
+            t.timeout()
+    result = CABO.result(t.state)
+    assert result is not None
+    assert set(result["winners"]) <= {p for p in players if p not in t.state["gone"]}
