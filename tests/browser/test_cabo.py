@@ -9,7 +9,7 @@ from collections import Counter
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import People, shot
+from tests.browser.conftest import People, api, shot
 
 # alice gets 1 2 3 4, bob 5 6 7 8, the discard pile starts with 9; then alice draws 0, bob 7 (peek),
 # alice 9 (spy), bob 11 (swap).
@@ -121,3 +121,18 @@ def test_cabo_turns_with_powers_and_a_round_result(people: People) -> None:
     expect(bob_row.locator("td")).to_have_text(["1 11 7 8", "27", "27", "27"])
     expect(bob.get_by_role("button", name="Next round")).to_be_visible()
     shot(alice, "cabo-round-over")
+
+
+def test_the_cabo_table_counts_down_to_the_deadline(people: People) -> None:
+    alice = people.arrive("alice")
+    code = api(alice, "POST", "/api/rooms", {"name": "Clock", "game": "cabo"})["room_code"]
+    bob = people.arrive("bob")
+    api(bob, "POST", f"/api/rooms/{code}/join")
+    alice.goto(f"/r/{code}")
+    expect(alice.locator("#players li")).to_have_count(2)
+    api(alice, "POST", f"/api/rooms/{code}/start", {"options": {"peek_seconds": 30}})
+    countdown = alice.locator("#cabo-deadline")
+    expect(countdown).to_have_text(re.compile(r"^ \((30|29) s left\)$"))
+    first = int(re.findall(r"\d+", countdown.inner_text())[0])
+    # No frame arrives while everyone is choosing: the page ticks on its own, from epoch ms.
+    expect(countdown).to_have_text(f" ({first - 1} s left)", timeout=2500)

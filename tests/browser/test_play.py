@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import People, shot
+from tests.browser.conftest import People, api, shot
 
 
 def play(page: Page, cell: int) -> None:
@@ -83,3 +83,41 @@ def test_two_people_play_tictactoe_from_home_to_lobby(people: People) -> None:
     expect(bob).to_have_url(re.compile("/lobby$"))
     expect(alice.locator("#players li")).to_have_count(1)
     expect(alice.locator("#chat-log")).to_contain_text("bob left.")
+
+
+def test_the_host_ends_a_game_and_a_kicked_player_forfeits(people: People) -> None:
+    alice = people.arrive("alice")
+    code = api(alice, "POST", "/api/rooms", {"name": "Ends", "game": "tictactoe"})["room_code"]
+    bob = people.arrive("bob")
+    api(bob, "POST", f"/api/rooms/{code}/join")
+    for page in (alice, bob):
+        page.goto(f"/r/{code}")
+        expect(page.locator("#players li")).to_have_count(2)
+
+    # While a game runs the host, and only the host, has an "End game" control.
+    alice.get_by_role("button", name="Start game").click()
+    expect(alice.locator("#ttt-status")).to_have_text("Your turn: you are X.")
+    expect(bob.locator("#end-game")).to_have_count(0)
+    play(alice, 4)
+    expect(alice.locator("#game-log")).to_contain_text("You put X in cell 5.")
+    alice.get_by_role("button", name="End game").click()
+    alice.get_by_role("dialog", name="End the game").get_by_role("button", name="End game").click()
+    for page in (alice, bob):
+        expect(page.locator("#ttt-status")).to_have_text("The host ended the game.")
+        expect(page.locator("#room-state")).to_have_text("Finished")
+        expect(page.locator(".ttt button:enabled")).to_have_count(0)
+    expect(bob.locator("#game-log")).to_contain_text("The host ended the game.")
+    shot(alice, "tictactoe-ended")
+
+    # Play again: a fresh board and a fresh log.
+    alice.get_by_role("button", name="Play again").click()
+    expect(alice.locator("#ttt-status")).to_have_text("Your turn: you are X.")
+    expect(alice.locator("#game-log li")).to_have_count(0)
+    expect(alice.locator("#end-game")).to_be_visible()
+
+    # Kicking bob mid-game ends it by forfeit instead of leaving the room stuck.
+    alice.get_by_role("button", name="Kick bob").click()
+    alice.get_by_role("dialog", name="Kick a player").get_by_role("button", name="Kick").click()
+    expect(alice.locator("#ttt-status")).to_have_text("bob was removed by the host: you win!")
+    expect(alice.locator("#room-state")).to_have_text("Finished")
+    expect(alice.get_by_role("button", name="Play again")).to_be_visible()

@@ -84,7 +84,7 @@ async def test_errors_carry_status_code_message_and_extra_fields(clients: Client
     assert twice.value.extra["room"]["room_code"] == room.room_code
     with pytest.raises(ApiError) as unknown:
         await alice.configure(room.room_code, colour="red")
-    assert (unknown.value.status, unknown.value.code) == (422, "validation_error")
+    assert (unknown.value.status, unknown.value.code) == (422, "invalid_config")  # as in a create
     assert unknown.value.extra["fields"][0]["field"] == "colour"
     with pytest.raises(ApiError) as bad_game:
         await alice.leave(room.room_code)

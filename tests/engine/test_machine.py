@@ -4,10 +4,11 @@ same stream whether or not anything is drawn from it before."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from roomservice.bots import cabo
-from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step, _LazyRandom
-from roomservice.games.base import InvalidAction
+from roomservice.engine.machine import ACTION, END, LEAVE, TIMEOUT, GameMachine, Step, _LazyRandom
+from roomservice.games.base import Context, InvalidAction, Outcome
 from roomservice.games.cabo import Cabo
 
 
@@ -61,3 +62,44 @@ def test_a_game_replays_exactly_from_its_log() -> None:
     )
     again.replay(log)
     assert again.state == live.state and again.version == live.version
+
+
+def test_a_lost_seat_and_an_end_are_logged_steps_that_replay_exactly() -> None:
+    players = ["ann", "bob", "cat"]
+    live, _ = GameMachine.setup(Cabo(), seed=3, players=players, options={}, dev=False, now=0.0)
+    first = live.state
+    log = [Step(ACTION, p, {"move": "peek_initial", "cards": [0, 1]}, 1.0, 0) for p in players]
+    log += [
+        Step(LEAVE, "bob", None, 2.0, 0),
+        Step(LEAVE, "bob", "kicked", 3.0, 0),
+        Step(END, "ann", None, 4.0),
+    ]
+    changed = [live.apply(step) for step in log]
+    assert changed[3] is None  # a dropped socket changes nothing in Cabo, and is not logged
+    assert live.state["gone"] == {"bob": "kicked"}
+    assert live.result() == {"winners": [], "abandoned": True}
+    assert live.apply(Step(END, "ann", None, 5.0)) is None  # ending twice changes nothing
+
+    again = GameMachine(
+        Cabo(), seed=3, players=players, options=live.options, dev=False, state=first, started_at=0.0
+    )
+    again.replay(step for step, events in zip(log, changed, strict=True) if events is not None)
+    assert (again.state, again.step, again.result()) == (live.state, live.step, live.result())
+
+
+class _OldStyle(Cabo):
+    """A plugin written before ``on_leave`` had a reason."""
+
+    calls: list[str] = []
+
+    def on_leave(self, state: Any, player: str, ctx: Context) -> Outcome:  # type: ignore[override]
+        self.calls.append(player)
+        return Outcome(state)
+
+
+def test_an_old_style_on_leave_is_still_called_without_a_reason() -> None:
+    game = _OldStyle()
+    live, _ = GameMachine.setup(game, seed=1, players=["ann", "bob"], options={}, dev=False, now=0.0)
+    live.apply(Step(LEAVE, "bob", None, 1.0))
+    live.apply(Step(LEAVE, "bob", "left", 2.0))
+    assert game.calls == ["bob", "bob"]

@@ -179,3 +179,69 @@ async def test_a_seat_whose_player_never_returns_after_a_restart_is_given_up(pro
         after = await alice.room(room.room_code)
         assert [p.session_id for p in after.players] == [state.room.host_session_id]
         await sock.close()
+
+
+async def test_lost_seats_and_an_ended_game_replay_identically_after_sigkill(process: Process) -> None:
+    """A leave with its reason is a logged step like any action: after a SIGKILL, a Cabo game that
+    went on without a kicked player, a tic-tac-toe game won by forfeit and a game the host ended all
+    come back exactly as they were."""
+    clients = [Client(process.url) for _ in range(7)]
+    ann, bob, cy, xena, olga, hal, gus = clients
+    ids = [(await c.create_session(name)).session_id for c, name in zip(clients, "abcxohg", strict=True)]
+
+    # Cabo with three: cy is kicked during the first turn, then the round goes on.
+    cabo = await ann.create_room("cabo", "cabo")
+    for c in (bob, cy):
+        await c.join(cabo.room_code)
+    socks = [await c.connect() for c in (ann, bob, cy)]
+    await ann.start(cabo.room_code, options={"peek_seconds": 60, "deck": _deck()})
+    for sock in socks:
+        await sock.action({"move": "peek_initial", "cards": [0, 1]})
+    await socks[0].wait_for(GameState, lambda e: e.state["phase"] == "turn", timeout=10)
+    await ann.kick(cabo.room_code, ids[2])
+    await socks[0].action({"move": "draw"})
+    await socks[0].action({"move": "discard"})
+    cabo_before = await socks[1].wait_for(GameState, lambda e: e.state["turn"] == ids[1], timeout=10)
+    assert cabo_before.state["gone"] == {ids[2]: "kicked"}
+
+    # Tic-tac-toe won by forfeit.
+    ttt = await xena.create_room("ttt", "tictactoe")
+    await olga.join(ttt.room_code)
+    x_sock = await xena.connect()
+    await xena.start(ttt.room_code)
+    await olga.leave(ttt.room_code)
+    ttt_before = await x_sock.wait_for(GameState, lambda e: e.result is not None, timeout=10)
+    assert ttt_before.result["forfeit"] == {"player": ids[4], "reason": "left"}
+
+    # A game the host ended.
+    ended = await hal.create_room("end", "tictactoe")
+    await gus.join(ended.room_code)
+    h_sock = await hal.connect()
+    await hal.start(ended.room_code)
+    async with httpx.AsyncClient() as http:
+        resp = await http.post(
+            f"{process.url}/api/rooms/{ended.room_code}/end", headers={"Authorization": f"Bearer {hal.token}"}
+        )
+    assert resp.status_code == 200
+    end_before = await h_sock.wait_for(GameState, lambda e: e.result is not None, timeout=10)
+
+    process.kill()
+    await process.start()
+
+    cabo_after = await socks[1].wait_for(GameState, lambda e: e.seq > cabo_before.seq, timeout=20)
+    assert (cabo_after.version, cabo_after.state) == (cabo_before.version, cabo_before.state)
+    await socks[1].action({"move": "draw"})
+    await socks[1].wait_for(GameState, lambda e: e.version == cabo_after.version + 1, timeout=10)
+    ttt_after = await x_sock.wait_for(GameState, lambda e: e.seq > ttt_before.seq, timeout=20)
+    assert (ttt_after.version, ttt_after.state, ttt_after.result) == (
+        ttt_before.version,
+        ttt_before.state,
+        ttt_before.result,
+    )
+    end_after = await h_sock.wait_for(GameState, lambda e: e.seq > end_before.seq, timeout=20)
+    assert end_after.result == {"winners": [], "abandoned": True} == end_before.result
+    assert (await hal.room(ended.room_code)).state == "FINISHED"
+    assert (await xena.room(ttt.room_code)).state == "FINISHED"
+
+    for client in clients:
+        await client.aclose()

@@ -482,7 +482,7 @@ def test_no_result_before_the_end() -> None:
 
 def test_turn_timer_deadline_is_in_state_and_view() -> None:
     t = table(turn_timer=30)
-    assert GAME.turn_deadline(t.state) == 30.0 and t.view("bob")["deadline"] == 30.0
+    assert GAME.turn_deadline(t.state) == 30.0 and t.view("bob")["deadline"] == 30_000  # epoch ms on the wire
     assert t.view("bob")["turn_timer"] == 30.0
 
 

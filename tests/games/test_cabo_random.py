@@ -26,7 +26,7 @@ TIMEOUT = "timeout"
 VIEW_KEYS = {
     "phase", "round", "players", "you", "starter", "turn", "caller", "ready", "deadline",
     "turn_timer", "deck_count", "discard_top", "discard_count", "hands", "drawn", "power",
-    "totals", "resets_used", "last_round", "winners",
+    "totals", "resets_used", "last_round", "winners", "gone",
 }  # fmt: skip
 PRIVATE = {"initial_peek", "drew_card", "peek_result", "spy_result"}
 #: Public events that may carry ranks, because those ranks are public at that moment.

@@ -114,7 +114,7 @@ def test_deal_in_blocks_from_the_top_of_the_deck() -> None:
         "round": 1,
         "starter": "ann",
         "discard_top": 9,
-        "deadline": 10.0,
+        "deadline": 10_000,  # epoch ms on the wire
     }
 
 
@@ -123,7 +123,7 @@ def test_setup_view_hides_every_card() -> None:
     for viewer in ("ann", "bob", None, "stranger"):
         view = table.view(viewer)
         assert view["phase"] == "setup" and view["turn"] is None
-        assert view["deadline"] == 10.0 and view["discard_top"] == 9 and view["deck_count"] == 43
+        assert view["deadline"] == 10_000 and view["discard_top"] == 9 and view["deck_count"] == 43
         assert all(rank is None for p in table.players for rank in table.seen(viewer, p))
     assert table.view("stranger")["you"] is None
 

@@ -94,8 +94,9 @@ async def test_default_listing_and_bad_params(api: Api, clock: FakeClock) -> Non
     for params, code in [
         ({"sort": "password"}, "invalid_sort"),
         ({"order": "sideways"}, "invalid_order"),
-        ({"limit": 0}, "validation_error"),
-        ({"limit": 101}, "validation_error"),
+        ({"limit": 0}, "invalid_limit"),
+        ({"limit": 101}, "invalid_limit"),
+        ({"limit": "ten"}, "validation_error"),
         ({"state": "PLAYING"}, "validation_error"),
         ({"cursor": "garbage!"}, "invalid_cursor"),
     ]:

@@ -239,15 +239,16 @@ async def test_configure(api: Api) -> None:
         422,
         "invalid_config",
     )
+    # The same rules, and the same code, as a create's config.
     error(
         await alice.http.patch(f"/api/rooms/{code}/config", json={"bogus": 1}),
         422,
-        "validation_error",
+        "invalid_config",
     )
     error(
         await alice.http.patch(f"/api/rooms/{code}/config", json={"max_players": "many"}),
         422,
-        "validation_error",
+        "invalid_config",
     )
 
 
@@ -314,3 +315,78 @@ async def test_malformed_json_is_422(api: Api) -> None:
         "/api/rooms", content=b"{not json", headers={"content-type": "application/json"}
     )
     error(resp, 422, "validation_error")
+
+
+async def test_booleans_are_booleans(api: Api) -> None:
+    alice, bob = await api.user("alice"), await api.user("bob")
+    for private in ("yes", "true", 1, "1"):
+        error(
+            await alice.http.post("/api/rooms", json={"name": "x", "game": "cabo", "private": private}),
+            422,
+            "validation_error",
+        )
+    for flag in ("allow_spectators", "keep_when_empty"):
+        error(
+            await alice.http.post("/api/rooms", json={"name": "x", "game": "cabo", "config": {flag: "yes"}}),
+            422,
+            "invalid_config",
+        )
+    code = (await alice.create_room("r", "cabo"))["room_code"]
+    for flag in ("allow_spectators", "keep_when_empty"):
+        for value in ("yes", 1, "true"):
+            body = error(
+                await alice.http.patch(f"/api/rooms/{code}/config", json={flag: value}),
+                422,
+                "invalid_config",
+            )
+            assert body["fields"] == [{"field": flag, "message": f"{flag} must be true or false."}]
+    assert (await alice.http.get(f"/api/rooms/{code}")).json()["room"]["config"]["allow_spectators"] is False
+    error(
+        await bob.http.post(f"/api/rooms/{code}/join", json={"spectator": "yes"}),
+        422,
+        "validation_error",
+    )
+
+
+async def _in_game(api: Api) -> tuple[User, User, str]:
+    alice, bob = await api.user("alice"), await api.user("bob")
+    code = (await alice.create_room("t", "tictactoe"))["room_code"]
+    assert (await bob.http.post(f"/api/rooms/{code}/join")).status_code == 200
+    assert (await alice.http.post(f"/api/rooms/{code}/start")).status_code == 200
+    return alice, bob, code
+
+
+async def test_kick_during_a_game_does_not_deadlock_the_room(api: Api) -> None:
+    alice, bob, code = await _in_game(api)
+    kicked = await alice.http.post(f"/api/rooms/{code}/kick", json={"session_id": bob.session_id})
+    assert kicked.status_code == 200
+    # The game heard of it before the answer: bob forfeited, the room is FINISHED.
+    assert kicked.json()["room"]["state"] == "FINISHED"
+    assert (await alice.http.get(f"/api/rooms/{code}")).json()["room"]["state"] == "FINISHED"
+    # bob may sit down again and the host may start the next game.
+    assert (await bob.http.post(f"/api/rooms/{code}/join")).status_code == 200
+    again = await alice.http.post(f"/api/rooms/{code}/start")
+    assert again.status_code == 200 and again.json()["room"]["state"] == "IN_GAME"
+
+
+async def test_leaving_during_a_game_finishes_it(api: Api) -> None:
+    alice, bob, code = await _in_game(api)
+    left = await bob.http.post(f"/api/rooms/{code}/leave")
+    assert left.status_code == 200 and left.json()["room"]["state"] == "FINISHED"
+    assert (await bob.http.post(f"/api/rooms/{code}/join")).status_code == 200
+    assert (await alice.http.post(f"/api/rooms/{code}/start")).status_code == 200
+
+
+async def test_end_a_running_game(api: Api) -> None:
+    alice, bob = await api.user("alice"), await api.user("bob")
+    code = (await alice.create_room("t", "tictactoe"))["room_code"]
+    error(await alice.http.post(f"/api/rooms/{code}/end"), 409, "game_not_running")
+    await bob.http.post(f"/api/rooms/{code}/join")
+    assert (await alice.http.post(f"/api/rooms/{code}/start")).status_code == 200
+    error(await bob.http.post(f"/api/rooms/{code}/end"), 403, "not_host")
+    error(await api.client().post(f"/api/rooms/{code}/end"), 401, "unauthorized")
+    error(await alice.http.post("/api/rooms/ZZZZZZ/end"), 404, "room_not_found")
+    ended = await alice.http.post(f"/api/rooms/{code}/end")
+    assert ended.status_code == 200 and ended.json()["room"]["state"] == "FINISHED"
+    error(await alice.http.post(f"/api/rooms/{code}/end"), 409, "game_not_running")
+    assert (await alice.http.post(f"/api/rooms/{code}/start")).status_code == 200

@@ -42,7 +42,9 @@ def _kamikaze_hopeful(ranks: list[int | None]) -> bool:
 
 
 def _others(view: dict[str, Any], me: str) -> list[str]:
-    return [p for p in view["players"] if p != me]
+    """The other players still seated: one who is gone cannot be spied on or swapped with."""
+    gone = view.get("gone") or {}
+    return [p for p in view["players"] if p != me and p not in gone]
 
 
 def choose(

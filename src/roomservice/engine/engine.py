@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
-from roomservice.engine.machine import ACTION, LEAVE, REJOIN, GameMachine, Step
+from roomservice.engine.machine import ACTION, END, LEAVE, REJOIN, GameMachine, Step
 from roomservice.engine.ports import BuildViews, Reply
-from roomservice.engine.runner import Job, RoomRunner
+from roomservice.engine.runner import SETTLE, Job, RoomRunner
 from roomservice.errors import Invalid
-from roomservice.games.base import Event, InvalidAction
+from roomservice.games.base import LEAVE_REASONS, LEFT, Event, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
@@ -199,6 +199,7 @@ class Engine:
             step=snapshot.step,
             ticks=snapshot.ticks,
             now=snapshot.at,
+            final=record.result,
         )
         machine.replay(Step(s.kind, s.player, s.payload, s.at, s.ticks) for s in steps)
         runner = await self._replace(room, record, machine)
@@ -239,8 +240,12 @@ class Engine:
             member = msgspec.json.decode(envelope.text)["player"]
             runner.members[envelope.subject] = member["role"] == Role.PLAYER.value
         elif envelope.kind == "player_left" and envelope.subject is not None:
-            runner.members.pop(envelope.subject, None)
-            self.presence(room_id, envelope.subject, False)
+            session_id = envelope.subject
+            runner.members.pop(session_id, None)
+            if not runner.over and session_id in runner.machine.players:
+                # The seat is gone for good: the game hears why (a logged step, so replay is exact).
+                reason = msgspec.json.decode(envelope.text).get("reason")
+                runner.submit(Job(LEAVE, session_id, reason if reason in LEAVE_REASONS else LEFT))
         elif envelope.kind == "room_closed":
             self._spawn(self._drop(room_id))
 
@@ -248,6 +253,23 @@ class Engine:
         task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def settle(self, room_id: str) -> None:
+        """Return once the room's game has handled everything queued so far (a lost seat, say), so a
+        caller answers with the room as the game left it."""
+        runner = self.runners.get(room_id)
+        if runner is not None:
+            await runner.call(Job(SETTLE))
+
+    async def end(self, session: Session, code: str) -> Room:
+        """End the room's running game (host only): FINISHED with ``{"winners": [], "abandoned": true}``."""
+        room = await self.rooms.check_end(session, code)
+        runner = self.runners.get(room.room_id)
+        if runner is None:  # nothing runs it here (a game that was not saved, before a restart)
+            await self.rooms.finish(room.room_id)
+        elif not runner.over:
+            await runner.call(Job(END, session.session_id))  # the runner finishes the room
+        return await self.rooms.get(code)
 
     def poke(self) -> None:
         """Check every game's deadline now."""

@@ -8,17 +8,46 @@ from the game's seed and the step's position, and the time it happened at; nothi
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.games.base import (
+    LEAVE_REASONS,
+    Context,
+    Event,
+    Game,
+    InvalidAction,
+    Outcome,
+    PlayerId,
+    State,
+)
 
 ACTION = "action"
 TIMEOUT = "timeout"
+#: A player went away: the payload is ``None`` when only their socket dropped, else why they lost
+#: their seat (one of ``LEAVE_REASONS``). Logs written before reasons existed hold only the former.
 LEAVE = "leave"
 REJOIN = "rejoin"
-KINDS = (ACTION, TIMEOUT, LEAVE, REJOIN)
+#: The host ended the game before its end: the result is ``{"winners": [], "abandoned": true}``.
+END = "end"
+KINDS = (ACTION, TIMEOUT, LEAVE, REJOIN, END)
+
+ABANDONED: Mapping[str, Any] = {"winners": [], "abandoned": True}
+
+
+_takes_reason_of: dict[type[Game], bool] = {}
+
+
+def _takes_reason(game_type: type[Game]) -> bool:
+    """Whether a game's ``on_leave`` accepts a ``reason`` (games written before it existed do not)."""
+    known = _takes_reason_of.get(game_type)
+    if known is None:
+        params = inspect.signature(game_type.on_leave).parameters.values()
+        known = any(p.name == "reason" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        _takes_reason_of[game_type] = known
+    return known
 
 
 class _LazyRandom(random.Random):
@@ -64,6 +93,7 @@ class Checkpoint:
     step: int
     ticks: int
     now: float
+    final: Mapping[str, Any] | None = None
 
 
 class GameMachine:
@@ -80,6 +110,7 @@ class GameMachine:
         step: int = 0,
         ticks: int = 0,
         now: float | None = None,
+        final: Mapping[str, Any] | None = None,
     ) -> None:
         self.game = game
         self.seed = seed
@@ -92,6 +123,9 @@ class GameMachine:
         self.step = step
         self.ticks = ticks
         self._now = started_at if now is None else now
+        #: A result that overrides the game's own: set when the host ends the game (restored from the
+        #: saved result after a restart, since the snapshot holds only the game's state).
+        self.final: Mapping[str, Any] | None = None if final is None else dict(final)
 
     @classmethod
     def setup(
@@ -124,14 +158,15 @@ class GameMachine:
         return self.step + self.ticks
 
     def checkpoint(self) -> Checkpoint:
-        return Checkpoint(self.state, self.step, self.ticks, self._now)
+        return Checkpoint(self.state, self.step, self.ticks, self._now, self.final)
 
     def restore(self, checkpoint: Checkpoint) -> None:
-        self.state, self.step, self.ticks, self._now = (
+        self.state, self.step, self.ticks, self._now, self.final = (
             checkpoint.state,
             checkpoint.step,
             checkpoint.ticks,
             checkpoint.now,
+            checkpoint.final,
         )
 
     def _context(self, at: float) -> Context:
@@ -151,9 +186,15 @@ class GameMachine:
         elif step.kind == TIMEOUT:
             outcome = self.game.on_timeout(before, ctx)
         elif step.kind == LEAVE and step.player is not None:
-            outcome = self.game.on_leave(before, step.player, ctx)
+            outcome = self._leave(before, step.player, step.payload, ctx)
         elif step.kind == REJOIN and step.player is not None:
             outcome = self.game.on_rejoin(before, step.player, ctx)
+        elif step.kind == END:
+            if self.final is not None:
+                return None
+            self.final = dict(ABANDONED)
+            self.step += 1
+            return []
         else:
             raise ValueError(f"unknown step {step.kind!r}")
         if outcome.state is before and not outcome.events:
@@ -161,6 +202,13 @@ class GameMachine:
         self.state = outcome.state
         self.step += 1
         return list(outcome.events)
+
+    def _leave(self, state: State, player: PlayerId, reason: Any, ctx: Context) -> Outcome:
+        if reason is not None and reason not in LEAVE_REASONS:
+            raise ValueError(f"unknown leave reason {reason!r}")
+        if reason is None or not _takes_reason(type(self.game)):
+            return self.game.on_leave(state, player, ctx)
+        return self.game.on_leave(state, player, ctx, reason=reason)
 
     @property
     def tick_interval(self) -> float:
@@ -189,6 +237,8 @@ class GameMachine:
         return self.game.view(self.state, viewer)
 
     def result(self) -> Mapping[str, Any] | None:
+        if self.final is not None:
+            return self.final
         return self.game.result(self.state)
 
     def deadline(self) -> float | None:

@@ -39,9 +39,13 @@ class Job:
     payload: Any = None
     reply: Reply | None = None
     ref: str | int | None = None
+    #: Resolved once the job has been handled, for a caller that waits for it (:meth:`RoomRunner.call`).
+    done: asyncio.Future[None] | None = None
 
 
 _STOP = Job("stop")
+#: A job that changes nothing: waiting for it waits for every job queued before it.
+SETTLE = "settle"
 
 
 class RoomRunner:
@@ -88,6 +92,12 @@ class RoomRunner:
     def submit(self, job: Job) -> None:
         self.queue.put_nowait(job)
 
+    async def call(self, job: Job) -> None:
+        """Submit ``job`` and wait until it has been handled (or the runner has stopped)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.submit(dataclasses.replace(job, done=done))
+        await asyncio.wait((done, self._task), return_when=asyncio.FIRST_COMPLETED)
+
     def open(self, events: Sequence[Event]) -> None:
         """A new game: send its opening events and everyone's first view, and start its timer."""
         self._show(events, self.result)
@@ -115,12 +125,17 @@ class RoomRunner:
                 await self._handle(job)
             except Exception:
                 log.exception("room %s: step %s failed", self.room_code, job.kind)
+            finally:
+                if job.done is not None and not job.done.done():
+                    job.done.set_result(None)
 
     def _refuse(self, job: Job, code: str, message: str) -> None:
         if job.reply is not None:
             job.reply(encode(error(code, message, job.ref)))
 
     async def _handle(self, job: Job) -> None:
+        if job.kind == SETTLE:
+            return
         if self.over:
             if job.kind == ACTION:
                 self._refuse(job, "game_over", "This game is over; the host can start a new one.")

@@ -18,6 +18,13 @@ State = Any
 #: A player's id inside a game: the session id of the seat.
 PlayerId = str
 
+#: Why a player lost their seat for good (the ``reason`` of :meth:`Game.on_leave`): they left, the host
+#: kicked them, or their socket stayed away past the room's reconnect grace.
+LEFT = "left"
+KICKED = "kicked"
+DISCONNECTED = "disconnected"
+LEAVE_REASONS = (LEFT, KICKED, DISCONNECTED)
+
 
 class InvalidAction(Exception):
     """Raised by ``apply`` to refuse an action; the state is left untouched and the sender gets
@@ -31,13 +38,23 @@ class InvalidAction(Exception):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Context:
-    """What the engine lends a rule: the current time (seconds, monotonic within a game) and an RNG
-    seeded from the game's seed and the action's index."""
+    """What the engine lends a rule: the current time and an RNG seeded from the game's seed and the
+    action's index.
+
+    ``now`` is the server's wall clock in UNIX epoch seconds (UTC) as of the step, never going back
+    within a game. A game stores times from it in its state; views and events that show one to a
+    client convert it with :func:`epoch_ms`."""
 
     now: float
     rng: random.Random
     #: True when the server runs with ``--dev``: test-only options are allowed.
     dev: bool = False
+
+
+def epoch_ms(seconds: float | None) -> int | None:
+    """A game time (``Context.now`` seconds) as the wire shows every ``deadline``: integer epoch
+    milliseconds, UTC; ``None`` stays ``None``."""
+    return None if seconds is None else round(seconds * 1000)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,11 +140,19 @@ class Game:
         """The final result once the game is over, else ``None``."""
         raise NotImplementedError
 
-    def on_leave(self, state: State, player: PlayerId, ctx: Context) -> Outcome:
-        """A player's connection dropped or they left; ``state`` may carry on without them."""
+    def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
+        """A player went away. ``reason`` is ``None`` when only their socket dropped: they keep their
+        seat for the room's reconnect grace and may come back (:meth:`on_rejoin`), so a game should
+        not forfeit them for it. Otherwise they lost their seat for good and never act again:
+        ``"left"``, ``"kicked"`` or ``"disconnected"`` (the grace ran out); a game that cannot go on
+        without them ends here (its :meth:`result` is then not ``None``). Default: nothing.
+
+        A game whose ``on_leave`` takes no ``reason`` keeps being called as before this parameter
+        existed: without one, for a dropped socket and for a lost seat alike."""
         return Outcome(state)
 
     def on_rejoin(self, state: State, player: PlayerId, ctx: Context) -> Outcome:
+        """A player whose socket dropped is back (they kept their seat). Default: nothing."""
         return Outcome(state)
 
     def turn_deadline(self, state: State) -> float | None:

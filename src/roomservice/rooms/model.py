@@ -32,36 +32,41 @@ GRACE_RANGE = (0, 3600)
 
 
 def build_config(game: Game, base: dict[str, Any], patch: dict[str, Any]) -> RoomConfig:
-    """Merge ``patch`` over ``base`` and check the result against the game's limits;
-    raise ``invalid_config`` (422) naming the field."""
-    unknown = sorted(set(patch) - {f.name for f in dataclasses.fields(RoomConfig)})
+    """Merge ``patch`` over ``base`` and check the result against the game's limits; raise
+    ``invalid_config`` (422) naming the field, also in ``fields`` as a ``validation_error`` does.
+    The same rules serve a create and a PATCH."""
+    known = {f.name for f in dataclasses.fields(RoomConfig)}
+    unknown = sorted(set(map(str, patch)) - known)
     if unknown:
-        raise Invalid("invalid_config", f"Unknown config field(s): {', '.join(unknown)}.")
+        raise _invalid(f"Unknown config field(s): {', '.join(unknown)}.", *unknown)
     merged = {**base, **{k: v for k, v in patch.items() if v is not None}}
     for name in ("max_players", "min_players", "timeout_seconds", "reconnect_grace_seconds"):
         value = merged[name]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise Invalid("invalid_config", f"{name} must be a whole number.")
+            raise _invalid(f"{name} must be a whole number.", name)
     for name in ("allow_spectators", "keep_when_empty"):
         if not isinstance(merged[name], bool):
-            raise Invalid("invalid_config", f"{name} must be true or false.")
+            raise _invalid(f"{name} must be true or false.", name)
     config = RoomConfig(**merged)
     lo, hi = game.min_players, game.max_players
     if not lo <= config.max_players <= hi:
-        raise Invalid("invalid_config", f"max_players must be between {lo} and {hi} for {game.name}.")
+        raise _invalid(f"max_players must be between {lo} and {hi} for {game.name}.", "max_players")
     if not lo <= config.min_players <= config.max_players:
-        raise Invalid(
-            "invalid_config",
-            f"min_players must be between {lo} and max_players ({config.max_players}).",
+        raise _invalid(
+            f"min_players must be between {lo} and max_players ({config.max_players}).", "min_players"
         )
     if not TIMEOUT_RANGE[0] <= config.timeout_seconds <= TIMEOUT_RANGE[1]:
-        raise Invalid(
-            "invalid_config",
+        raise _invalid(
             f"timeout_seconds must be between {TIMEOUT_RANGE[0]} and {TIMEOUT_RANGE[1]}.",
+            "timeout_seconds",
         )
     if not GRACE_RANGE[0] <= config.reconnect_grace_seconds <= GRACE_RANGE[1]:
-        raise Invalid(
-            "invalid_config",
+        raise _invalid(
             f"reconnect_grace_seconds must be between {GRACE_RANGE[0]} and {GRACE_RANGE[1]}.",
+            "reconnect_grace_seconds",
         )
     return config
+
+
+def _invalid(message: str, *names: str) -> Invalid:
+    return Invalid("invalid_config", message, fields=[{"field": name, "message": message} for name in names])

@@ -287,7 +287,16 @@ class RoomService:
                 raise Conflict("not_in_room", "You are not in this room.")
             room, out = await self._remove(conn, room, member, reason)
         await self._emit(room, out)
-        return None if any(e.frame["type"] == "room_closed" for e in out) else room
+        if any(e.frame["type"] == "room_closed" for e in out):
+            return None
+        return await self._after_game_saw(room)
+
+    async def _after_game_saw(self, room: Room) -> Room:
+        """The room once its game has dealt with a lost seat: the game may have ended (FINISHED)
+        while the event was being handled."""
+        if room.state is not RoomState.IN_GAME:
+            return room
+        return await self.get_by_id(room.room_id) or room
 
     async def _remove(
         self, conn: AsyncConnection, room: Room, member: Member, reason: str
@@ -319,7 +328,7 @@ class RoomService:
                 raise NotFound("not_in_room", "That session is not in this room.")
             room, out = await self._remove(conn, room, member, "kicked")
         await self._emit(room, [events.kicked(member), *out])
-        return room
+        return await self._after_game_saw(room)
 
     async def start(self, session: Session, code: str, deal: Deal | None = None) -> Room:
         """WAITING or FINISHED → IN_GAME. ``deal`` runs inside the transaction, on the locked room as it
@@ -342,6 +351,15 @@ class RoomService:
         await self._emit(room, [events.room_updated(room)])
         return room
 
+    async def check_end(self, session: Session, code: str) -> Room:
+        """The room whose running game ``session`` may end: raises ``not_host`` (403) or
+        ``game_not_running`` (409)."""
+        room = await self.get(code)
+        _require_host(room, session)
+        if room.state is not RoomState.IN_GAME:
+            raise Conflict("game_not_running", "No game is running in this room.")
+        return room
+
     async def finish(self, room_id: str) -> Room | None:
         """Mark a room's game over (IN_GAME → FINISHED); the host may then start again."""
         async with self.db.write() as conn:
@@ -361,9 +379,9 @@ class RoomService:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
             config = build_config(self.games.get(room.game), room.config.to_dict(), patch)
             if config.max_players < len(room.players):
+                message = f"max_players cannot be below the {len(room.players)} players seated."
                 raise Invalid(
-                    "invalid_config",
-                    f"max_players cannot be below the {len(room.players)} players seated.",
+                    "invalid_config", message, fields=[{"field": "max_players", "message": message}]
                 )
             room = dataclasses.replace(room, config=config, last_activity=self.clock())
             await repo.save_room(conn, room)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import roomservice.games.cabo.scoring as scoring
-from roomservice.games.base import Context, Event
+from roomservice.games.base import Context, Event, epoch_ms
 from roomservice.games.cabo.cards import HAND_SIZE, INITIAL_PEEKS, full_deck, new_card
 
 S = dict[str, Any]
@@ -55,7 +55,31 @@ def new_state(players: list[str], options: dict[str, Any]) -> S:
         "resets_used": [],
         "last_round": None,
         "winners": None,
+        "gone": {},
     }
+
+
+def gone(s: S) -> dict[str, str]:
+    """Players who lost their seat mid-game, with why; they are dealt no more cards and skipped."""
+    out: dict[str, str] = s.get("gone") or {}
+    return out
+
+
+def active(s: S) -> list[str]:
+    """The players still seated, in seating order."""
+    out = gone(s)
+    return [p for p in s["players"] if p not in out]
+
+
+def _seat_from(s: S, index: int) -> int:
+    """``index`` if that seat is still taken, else the next taken seat to the left."""
+    players: list[str] = s["players"]
+    out = gone(s)
+    for k in range(len(players)):
+        i = (index + k) % len(players)
+        if players[i] not in out:
+            return i
+    return index
 
 
 def _after(ctx: Context, seconds: float | None) -> float | None:
@@ -71,15 +95,19 @@ def start_round(s: S, ctx: Context, events: list[Event]) -> None:
     """
     players: list[str] = s["players"]
     if s["round"] > 0:
-        s["starter"] = (s["starter"] + 1) % len(players)
+        s["starter"] = _seat_from(s, s["starter"] + 1)
     s["round"] += 1
     fixed = s["options"].get("deck")
     deck = list(fixed) if fixed is not None else full_deck()
     if fixed is None:
         ctx.rng.shuffle(deck)
-    n = len(players)
+    seated = active(s)
+    first = seated.index(players[s["starter"]])
+    for player in gone(s):
+        s["hands"][player] = []
+    n = len(seated)
     for k in range(n):
-        player = players[(s["starter"] + k) % n]
+        player = seated[(first + k) % n]
         s["hands"][player] = [new_card(rank) for rank in deck[k * HAND_SIZE : (k + 1) * HAND_SIZE]]
     deck = deck[n * HAND_SIZE :]
     s["discard"] = [deck.pop(0)]
@@ -93,7 +121,7 @@ def start_round(s: S, ctx: Context, events: list[Event]) -> None:
                 "round": s["round"],
                 "starter": players[s["starter"]],
                 "discard_top": s["discard"][-1],
-                "deadline": s["deadline"],
+                "deadline": epoch_ms(s["deadline"]),
             },
         )
     )
@@ -113,35 +141,52 @@ def initial_peek(s: S, player: str, cards: list[int], events: list[Event]) -> No
 
 def finish_setup(s: S, ctx: Context, events: list[Event]) -> None:
     """Peek the first two cards for everyone who has not chosen, then start play."""
-    for player in s["players"]:
+    for player in active(s):
         if player not in s["ready"]:
             initial_peek(s, player, list(range(INITIAL_PEEKS)), events)
-    start_turn(s, s["players"][s["starter"]], ctx, events)
+    start_play(s, ctx, events)
+
+
+def start_play(s: S, ctx: Context, events: list[Event]) -> None:
+    """Everyone has looked at their cards: the round's starter (or, if they are gone, the next
+    player still seated) takes the first turn."""
+    start_turn(s, s["players"][_seat_from(s, s["starter"])], ctx, events)
 
 
 def start_turn(s: S, player: str, ctx: Context, events: list[Event]) -> None:
     s.update(phase=TURN, turn=player, drawn=None, power=None)
     s["deadline"] = _after(ctx, s["options"]["turn_timer"])
-    events.append(Event("turn", {"player": player, "deadline": s["deadline"]}))
+    events.append(Event("turn", {"player": player, "deadline": epoch_ms(s["deadline"])}))
 
 
 def end_turn(s: S, ctx: Context, events: list[Event]) -> None:
-    """Pass the turn left, or end the round after the Cabo round or when the draw pile is empty."""
+    """Pass the turn left (skipping players who are gone), or end the round after the Cabo round
+    (reaching the caller's seat, even if the caller is gone) or when the draw pile is empty."""
     players: list[str] = s["players"]
-    nxt = players[(players.index(s["turn"]) + 1) % len(players)]
-    if s["caller"] is not None and nxt == s["caller"]:
-        end_round(s, "cabo", ctx, events)
-    elif not s["deck"]:
+    here = players.index(s["turn"])
+    out = gone(s)
+    nxt = None
+    for k in range(1, len(players) + 1):
+        candidate = players[(here + k) % len(players)]
+        if s["caller"] is not None and candidate == s["caller"]:
+            end_round(s, "cabo", ctx, events)
+            return
+        if candidate not in out:
+            nxt = candidate
+            break
+    if not s["deck"] or nxt is None:
         end_round(s, "deck_empty", ctx, events)
     else:
         start_turn(s, nxt, ctx, events)
 
 
 def end_round(s: S, reason: str, ctx: Context, events: list[Event]) -> None:
-    """Reveal every hand, score the round, carry totals over and maybe end the game."""
-    players: list[str] = s["players"]
+    """Reveal every hand, score the round, carry totals over and maybe end the game. Players who
+    are gone are not scored and cannot win."""
+    players = active(s)
     hands = {p: [card["rank"] for card in s["hands"][p]] for p in players}
-    scores, kamikaze = scoring.round_scores(hands, s["caller"])
+    caller = s["caller"] if s["caller"] in hands else None
+    scores, kamikaze = scoring.round_scores(hands, caller)
     totals, reset = scoring.add_scores(s["totals"], scores, s["resets_used"])
     s["totals"] = totals
     s["resets_used"] = [*s["resets_used"], *reset]

@@ -103,15 +103,17 @@ class Cabo(Game):
         return Outcome(state, events)
 
     def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        # The order every game follows (docs/games.md): player, game over, the move's name, then
+        # the move's own checks (turn, phase, fields).
+        if player not in flow.active(state):
+            raise InvalidAction("not_a_player", "You are not playing this game.")
+        if state["phase"] == flow.GAME_OVER:
+            raise InvalidAction("game_over", "The game is over.")
         if not isinstance(action, dict) or not isinstance(action.get("move"), str):
             raise InvalidAction("invalid_action", 'Send {"move": "<name>", ...}.')
         move = moves.MOVES.get(action["move"])
         if move is None:
             raise InvalidAction("unknown_move", f"Unknown move {action['move']!r}.")
-        if state["phase"] == flow.GAME_OVER:
-            raise InvalidAction("game_over", "The game is over.")
-        if player not in state["players"]:
-            raise InvalidAction("not_a_player", "You are not playing this game.")
         new = flow.clone(state)
         events = move(new, player, action, ctx)
         return Outcome(new, events)
@@ -131,7 +133,7 @@ class Cabo(Game):
         s = flow.clone(state)
         phase, player = s["phase"], s["turn"]
         if phase == flow.SETUP:
-            late = [p for p in s["players"] if p not in s["ready"]]
+            late = [p for p in flow.active(s) if p not in s["ready"]]
         else:
             late = [] if player is None else [player]
         events = [Event("timed_out", {"phase": phase, "players": late})]
@@ -158,11 +160,43 @@ class Cabo(Game):
     def result(self, state: State) -> Mapping[str, Any] | None:
         if state["phase"] != flow.GAME_OVER:
             return None
-        return {
+        result: dict[str, Any] = {
             "winners": list(state["winners"]),
             "totals": dict(state["totals"]),
             "rounds": state["round"],
         }
+        if state.get("forfeit") is not None:
+            result["forfeit"] = dict(state["forfeit"])
+        return result
 
-    # on_leave / on_rejoin keep the base defaults: the game goes on and waits for the player (with a
-    # ``turn_timer`` their turns are auto-played meanwhile).
+    def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
+        """A dropped socket changes nothing: the game waits (with a ``turn_timer`` their turns are
+        auto-played meanwhile). A lost seat takes the player out for good: with one player left
+        that player wins; otherwise their turns are skipped from now on, and if it is their turn it
+        ends at once (a drawn card is discarded without its power, a pending power is skipped)."""
+        if reason is None or state["phase"] == flow.GAME_OVER or player not in flow.active(state):
+            return Outcome(state)
+        s = flow.clone(state)
+        s["gone"] = {**flow.gone(s), player: reason}
+        events = [Event("player_gone", {"player": player, "reason": reason})]
+        seated = flow.active(s)
+        phase = s["phase"]
+        if len(seated) == 1:
+            forfeit = {"player": player, "reason": reason}
+            s.update(phase=flow.GAME_OVER, turn=None, drawn=None, power=None, deadline=None)
+            s.update(winners=seated, forfeit=forfeit)
+            data = {"winners": seated, "totals": dict(s["totals"]), "forfeit": forfeit}
+            events.append(Event("game_over", data))
+        elif phase == flow.SETUP:
+            if all(p in s["ready"] for p in seated):
+                flow.start_play(s, ctx, events)
+        elif phase in flow.TURN_PHASES and s["turn"] == player:
+            if phase == flow.DRAWN:
+                events += moves.discard_drawn(s, player, ctx, with_power=False)
+            else:
+                if phase == flow.POWER:
+                    events.append(Event("power_skipped", {"player": player, "power": s["power"]}))
+                flow.end_turn(s, ctx, events)
+        return Outcome(s, events)
+
+    # on_rejoin keeps the base default: the game simply carries on.

@@ -53,7 +53,7 @@ def _opponent(s: S, player: str, action: dict[str, Any]) -> str:
     target = action.get("player")
     if not isinstance(target, str):
         raise InvalidAction("invalid_action", "'player' must be a player id.")
-    if target == player or target not in s["players"]:
+    if target == player or target not in flow.active(s):
         raise InvalidAction("invalid_player", "Choose another player in this game.")
     return target
 
@@ -117,8 +117,8 @@ def peek_initial(s: S, player: str, action: dict[str, Any], ctx: Context) -> lis
     cards = _cards(action, s["hands"][player], INITIAL_PEEKS)
     events: list[Event] = []
     flow.initial_peek(s, player, cards, events)
-    if len(s["ready"]) == len(s["players"]):
-        flow.start_turn(s, s["players"][s["starter"]], ctx, events)
+    if all(p in s["ready"] for p in flow.active(s)):
+        flow.start_play(s, ctx, events)
     return events
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from roomservice.games.cabo.flow import DRAWN, GAME_OVER, ROUND_OVER, S, clone
+from roomservice.games.base import epoch_ms
+from roomservice.games.cabo.flow import DRAWN, GAME_OVER, ROUND_OVER, S, clone, gone
 
 
 def visible_rank(card: dict[str, Any], viewer: str | None, revealed: bool) -> int | None:
@@ -22,7 +23,7 @@ def view(s: S, viewer: str | None) -> dict[str, Any]:
     spied; everything once the round is over. The drawn card is shown only to its drawer and the
     draw pile only as a count.
     """
-    me = viewer if viewer in s["players"] else None
+    me = viewer if viewer in s["players"] and viewer not in gone(s) else None
     revealed = s["phase"] in (ROUND_OVER, GAME_OVER)
     hands = {
         player: [
@@ -40,7 +41,7 @@ def view(s: S, viewer: str | None) -> dict[str, Any]:
         "turn": s["turn"],
         "caller": s["caller"],
         "ready": list(s["ready"]),
-        "deadline": s["deadline"],
+        "deadline": epoch_ms(s["deadline"]),
         "turn_timer": s["options"]["turn_timer"],
         "deck_count": len(s["deck"]),
         "discard_top": s["discard"][-1] if s["discard"] else None,
@@ -52,4 +53,5 @@ def view(s: S, viewer: str | None) -> dict[str, Any]:
         "resets_used": list(s["resets_used"]),
         "last_round": clone(s["last_round"]),
         "winners": None if s["winners"] is None else list(s["winners"]),
+        "gone": dict(gone(s)),
     }

@@ -67,10 +67,11 @@ class TicTacToe(Game):
         return Outcome(state)
 
     def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
-        if state["over"]:
-            raise InvalidAction("game_over", "The game is over.")
+        # The order every game follows (docs/games.md): player, game over, turn, then the payload.
         if player not in state["marks"]:
             raise InvalidAction("not_a_player", "You are not playing this game.")
+        if state["over"]:
+            raise InvalidAction("game_over", "The game is over.")
         if player != state["turn"]:
             raise InvalidAction("not_your_turn", "It is not your turn.")
         cell = action.get("cell") if isinstance(action, dict) else None
@@ -114,6 +115,21 @@ class TicTacToe(Game):
         if not state["over"]:
             return None
         winners = [] if state["winner"] is None else [state["winner"]]
-        return {"winners": winners, "draw": state["draw"]}
+        result: dict[str, Any] = {"winners": winners, "draw": state["draw"]}
+        if state.get("forfeit") is not None:
+            result["forfeit"] = dict(state["forfeit"])
+        return result
 
-    # on_leave / on_rejoin keep the base defaults: the game waits for the player to come back.
+    def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
+        """A dropped socket changes nothing (the player may come back); a lost seat forfeits the
+        game to the player who stayed."""
+        if reason is None or state["over"] or player not in state["marks"]:
+            return Outcome(state)
+        x, o = state["players"]
+        winner = o if player == x else x
+        forfeit = {"player": player, "reason": reason}
+        new = copy.deepcopy(state)
+        new.update(winner=winner, over=True, turn=None, forfeit=forfeit)
+        return Outcome(new, [Event("game_over", {"winner": winner, "line": None, "forfeit": forfeit})])
+
+    # on_rejoin keeps the base default: the game simply carries on.

@@ -6,13 +6,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, StrictBool
 from starlette.responses import Response
 
 from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
 from roomservice.rooms.model import Room
+from roomservice.services import Services
 from roomservice.types import RoomState
 from roomservice.web.deps import ServicesDep, SessionDep, authenticate, services_of
 from roomservice.web.responses import JSON
@@ -24,13 +25,15 @@ class CreateRoom(BaseModel):
     name: Any = None
     game: str
     password: str | None = None
-    private: bool = False
+    # Strict: ``"yes"`` or ``1`` is a client bug, not ``true``.
+    private: StrictBool = False
+    #: Checked field by field by the room's config rules (``invalid_config``), as on PATCH.
     config: dict[str, Any] | None = None
 
 
 class JoinRoom(BaseModel):
     password: str | None = None
-    spectator: bool = False
+    spectator: StrictBool = False
 
 
 class StartGame(BaseModel):
@@ -42,15 +45,18 @@ class Kick(BaseModel):
     session_id: str
 
 
-class ConfigPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_players: int | None = None
-    min_players: int | None = None
-    timeout_seconds: int | None = None
-    allow_spectators: bool | None = None
-    keep_when_empty: bool | None = None
-    reconnect_grace_seconds: int | None = None
+#: How PATCH /config is documented; the body is checked by the room's config rules, so an unknown
+#: field or a wrong type is ``invalid_config`` exactly as in a create.
+_CONFIG_PATCH = Body(
+    openapi_examples={
+        "seats": {
+            "summary": "Four seats, spectators welcome",
+            "value": {"max_players": 4, "allow_spectators": True},
+        }
+    },
+    description="Any of max_players, min_players, timeout_seconds, reconnect_grace_seconds (integers), "
+    "allow_spectators, keep_when_empty (true/false); null keeps the current value.",
+)
 
 
 def room_body(room: Room) -> dict[str, Any]:
@@ -73,7 +79,7 @@ async def lobby(
     free_seats: bool | None = None,
     sort: str = "created_at",
     order: str = "desc",
-    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
+    limit: Annotated[int, Query(description=f"1..{LIMIT_MAX}; else invalid_limit")] = 20,
     cursor: str | None = None,
 ) -> Response:
     query = LobbyQuery(game, state, has_password, q, free_seats, sort, order, limit, cursor)
@@ -168,6 +174,8 @@ async def _leave(request: Request) -> Response:
     svc = services_of(request)
     session = await authenticate(request, svc)
     room = await svc.rooms.leave(session, code)
+    if room is not None:
+        room = await _as_the_game_left_it(svc, room)
     if room is None:
         return JSON({"room_code": code.upper(), "room": None, "deleted": True})
     return JSON({**room_body(room), "deleted": False})
@@ -202,14 +210,29 @@ async def start_room(
 
 
 @router.patch("/{code}/config", summary="Change the room's config (host, not during a game)")
-async def configure_room(code: str, body: ConfigPatch, session: SessionDep, svc: ServicesDep) -> Response:
-    patch = body.model_dump(exclude_unset=True)
-    return JSON(room_body(await svc.rooms.configure(session, code, patch)))
+async def configure_room(
+    code: str, body: Annotated[dict[str, Any], _CONFIG_PATCH], session: SessionDep, svc: ServicesDep
+) -> Response:
+    return JSON(room_body(await svc.rooms.configure(session, code, body)))
+
+
+@router.post("/{code}/end", summary="End the running game (host): FINISHED, result.abandoned")
+async def end_game(code: str, session: SessionDep, svc: ServicesDep) -> Response:
+    return JSON(room_body(await svc.engine.end(session, code)))
 
 
 @router.post("/{code}/kick", summary="Remove a member (host)")
 async def kick(code: str, body: Kick, session: SessionDep, svc: ServicesDep) -> Response:
-    return JSON(room_body(await svc.rooms.kick(session, code, body.session_id)))
+    room = await svc.rooms.kick(session, code, body.session_id)
+    return JSON(room_body(await _as_the_game_left_it(svc, room)))
+
+
+async def _as_the_game_left_it(svc: Services, room: Room) -> Room:
+    """A seat lost during a game goes to the game first (it may end it): answer once it has."""
+    if room.state is not RoomState.IN_GAME:
+        return room
+    await svc.engine.settle(room.room_id)
+    return await svc.rooms.get_by_id(room.room_id) or room
 
 
 @router.delete("/{code}", summary="Close the room (host)")

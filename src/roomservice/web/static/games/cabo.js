@@ -12,6 +12,9 @@ const POWER_HELP = {
   swap: "Swap: select one of your cards and one of another player's, then swap them (unseen).",
 };
 
+/** Why a player lost their seat (`gone` in the view, `player_gone` events): as a sentence, as a badge. */
+const GONE = { left: "left", kicked: "was removed by the host", disconnected: "lost their connection" };
+const GONE_BADGE = { left: "left", kicked: "removed", disconnected: "disconnected" };
 const rankText = (rank) => (rank === null || rank === undefined ? "?" : String(rank));
 const article = (rank) => (rank === 8 || rank === 11 ? "an" : "a");
 
@@ -24,10 +27,11 @@ export function mount(container, ctx) {
   const root = h("div", { class: "cabo" });
   container.append(root);
 
+  // The countdown ticks here, between frames: `deadline` is epoch milliseconds (docs/games.md).
   const timer = setInterval(() => {
     if (!root.isConnected) clearInterval(timer);
     else if (view?.deadline) updateCountdown();
-  }, 1000);
+  }, 250);
 
   const selected = () => [...mine].sort((a, b) => a - b);
   /** "You" for the viewer, else the player's name. */
@@ -43,8 +47,9 @@ export function mount(container, ctx) {
   function updateCountdown() {
     const node = root.querySelector("#cabo-deadline");
     if (!node) return;
-    const left = Math.max(0, Math.round(view.deadline - Date.now() / 1000));
-    node.textContent = left > 0 && left < 7200 ? ` (${left} s left)` : "";
+    const left = view.deadline ? Math.max(0, Math.ceil((view.deadline - Date.now()) / 1000)) : 0;
+    const text = left > 0 && left < 7200 ? ` (${left} s left)` : "";
+    if (node.textContent !== text) node.textContent = text;
   }
 
   function myTurn() {
@@ -52,6 +57,7 @@ export function mount(container, ctx) {
   }
 
   function statusText() {
+    if (view.phase === "ended") return "The host ended the game.";
     const turnName = view.turn ? (view.turn === view.you ? "your" : `${ctx.name(view.turn)}'s`) : "";
     switch (view.phase) {
       case "setup":
@@ -141,6 +147,7 @@ export function mount(container, ctx) {
     if (view.turn === player) badges.push(h("span", { class: "badge host", text: "to play" }));
     if (view.caller === player) badges.push(h("span", { class: "badge", text: "called Cabo" }));
     if (view.phase === "setup" && view.ready.includes(player)) badges.push(h("span", { class: "badge", text: "ready" }));
+    if (view.gone?.[player]) badges.push(h("span", { class: "badge", text: GONE_BADGE[view.gone[player]] || "left" }));
     return h(
       "section",
       { class: `cabo-player${view.turn === player ? " current" : ""}`, "data-player": player, "aria-label": who(player) },
@@ -237,8 +244,8 @@ export function mount(container, ctx) {
         { "data-player": p },
         h("th", { scope: "row", text: who(p) }),
         last ? h("td", { text: (last.hands[p] || []).join(" ") }) : null,
-        last ? h("td", { text: last.sums[p] }) : null,
-        last ? h("td", { text: last.scores[p] }) : null,
+        last ? h("td", { text: last.sums[p] ?? "–" }) : null, // a player who is gone was not scored
+        last ? h("td", { text: last.scores[p] ?? "–" }) : null,
         h("td", { text: view.totals[p] ?? 0 }),
       ),
     );
@@ -289,7 +296,8 @@ export function mount(container, ctx) {
 
   return {
     update(frame) {
-      view = frame.state;
+      // A game the host ended keeps its last state: shown as it was, with nothing left to play.
+      view = frame.result?.abandoned ? { ...frame.state, phase: "ended", turn: null, deadline: null } : frame.state;
       const key = `${view.round}/${view.phase}/${view.turn}`;
       if (key !== phaseKey) {
         phaseKey = key;
@@ -328,7 +336,11 @@ export function mount(container, ctx) {
         cabo: () => `${n(d.player)} called Cabo! Everyone else has one more turn.`,
         timed_out: () => (d.players.length ? `Time ran out for ${d.players.map(n).join(", ")}.` : "Time ran out."),
         round_over: () => `Round ${d.round} is over.`,
-        game_over: () => `Game over: ${d.winners.map(n).join(", ")} won.`,
+        player_gone: () => `${n(d.player)} ${GONE[d.reason] || "left"}: their turns are skipped.`,
+        game_over: () =>
+          d.forfeit
+            ? `Game over: ${n(d.forfeit.player)} ${GONE[d.forfeit.reason] || "left"}, so ${d.winners.map(n).join(", ")} won.`
+            : `Game over: ${d.winners.map(n).join(", ")} won.`,
       }[frame.event];
       const line = text ? text() : `${frame.event}`;
       if (line) ctx.log(line);

@@ -4,6 +4,7 @@ import { h } from "/static/pages/common.js";
 
 const ROW = ["top", "middle", "bottom"];
 const COL = ["left", "centre", "right"];
+const GONE = { left: "left", kicked: "was removed by the host", disconnected: "lost their connection" };
 
 /** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
 export function mount(container, ctx) {
@@ -15,8 +16,9 @@ export function mount(container, ctx) {
   return {
     update(frame) {
       const view = frame.state;
+      const result = frame.result || {};
       const mine = view.marks[ctx.me];
-      const myTurn = !view.over && view.turn === ctx.me;
+      const myTurn = !view.over && !result.abandoned && view.turn === ctx.me;
       const line = new Set(view.line || []);
       view.board.forEach((mark, i) => {
         const button = cells[i];
@@ -27,7 +29,12 @@ export function mount(container, ctx) {
         button.setAttribute("aria-label", `${where}: ${mark || "empty"}`);
       });
       const markOf = (id) => view.marks[id];
-      if (view.over) {
+      if (result.abandoned) {
+        status.textContent = "The host ended the game.";
+      } else if (view.over && result.forfeit) {
+        const gone = `${ctx.name(result.forfeit.player)} ${GONE[result.forfeit.reason] || "left"}`;
+        status.textContent = view.winner === ctx.me ? `${gone}: you win!` : `${gone}: ${ctx.name(view.winner)} wins.`;
+      } else if (view.over) {
         if (view.draw) status.textContent = "It's a draw.";
         else if (view.winner === ctx.me) status.textContent = `You win! (${mine})`;
         else status.textContent = `${ctx.name(view.winner)} wins (${markOf(view.winner)}).`;
@@ -43,7 +50,8 @@ export function mount(container, ctx) {
       const d = frame.data;
       const n = (id) => (id === ctx.me ? "You" : ctx.name(id));
       if (frame.event === "moved") ctx.log(`${n(d.player)} put ${d.mark} in cell ${d.cell + 1}.`);
-      if (frame.event === "game_over") ctx.log(d.winner ? `Game over: ${n(d.winner)} won.` : "Game over: a draw.");
+      if (frame.event === "game_over" && d.forfeit) ctx.log(`Game over: ${n(d.forfeit.player)} ${GONE[d.forfeit.reason] || "left"}, so ${n(d.winner)} won.`);
+      else if (frame.event === "game_over") ctx.log(d.winner ? `Game over: ${n(d.winner)} won.` : "Game over: a draw.");
     },
   };
 }

@@ -248,9 +248,13 @@ function renderWaiting(room) {
 
 function renderHostControls(room) {
   const box = $("#host-controls");
-  // Only the host has controls, and nothing to start or change until the game is over.
-  if (!isHost(room) || room.state === "IN_GAME") {
+  // Only the host has controls; during a game, only the one that ends it.
+  if (!isHost(room)) {
     fill(box);
+    return;
+  }
+  if (room.state === "IN_GAME") {
+    fill(box, h("button", { type: "button", id: "end-game", onClick: endGame }, "End game"));
     return;
   }
   const enough = room.players.length >= room.config.min_players;
@@ -266,6 +270,16 @@ function renderHostControls(room) {
       : null,
     h("button", { type: "button", id: "configure", onClick: configure }, "Configure"),
   );
+}
+
+/** Host: end the running game for everyone (its result says it was abandoned). */
+async function endGame() {
+  if (!(await confirmDialog("End the game", "The game stops now for everyone, with no winner.", "End game"))) return;
+  try {
+    await client.request("POST", `/api/rooms/${encodeURIComponent(code)}/end`);
+  } catch (err) {
+    toast(describe(err));
+  }
 }
 
 /** Host: start with the game's default options. */
@@ -432,7 +446,7 @@ function tableFor(game, gameNo) {
     tableKey = key; // the events that came first already mounted it
     return tableReady;
   }
-  if (tableKey) $("#game-log").append(h("li", { text: "— a new game —" }));
+  if (tableKey) fill($("#game-log")); // a new game: its log starts fresh
   tableKey = key;
   tableReady = mountTable(game);
   return tableReady;
@@ -470,8 +484,15 @@ async function mountTable(game) {
 
 async function showGame(frame) {
   table = await tableFor(frame.game, frame.game_no);
-  table.update(socket.game || frame); // the newest state, if more arrived while mounting
+  const newest = socket.game || frame; // the newest state, if more arrived while mounting
+  table.update(newest);
+  if (newest.result?.abandoned && endLogged !== tableKey) {
+    endLogged = tableKey;
+    $("#game-log").append(h("li", { text: "The host ended the game." }));
+  }
 }
+
+let endLogged = null; // the table whose end by the host is already in the game log
 
 async function gameEvent(frame) {
   const mounted = await tableFor(frame.game, undefined);
