@@ -56,3 +56,17 @@ async def test_a_game_with_a_cut_in_the_middle(clients: Clients) -> None:
     assert (await alice.start(room.room_code)).state == "IN_GAME"  # play again
     again = await b.wait_for(GameState)
     assert (again.game_no, again.version) == (2, 0)
+
+
+async def test_the_host_ends_a_game_through_the_client(clients: Clients) -> None:
+    alice, bob = await clients.new("alice"), await clients.new("bob")
+    room = await alice.create_room("t", "tictactoe")
+    await bob.join(room.room_code)
+    b = await bob.connect()
+    await alice.start(room.room_code)
+    with pytest.raises(ApiError) as refused:
+        await bob.end(room.room_code)
+    assert (refused.value.status, refused.value.code) == (403, "not_host")
+    assert (await alice.end(room.room_code)).state == "FINISHED"
+    over = await b.wait_for(GameState, lambda s: s.result is not None)
+    assert over.result is not None and over.result["abandoned"] is True

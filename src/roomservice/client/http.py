@@ -173,6 +173,10 @@ class Client:
         path = f"/api/rooms/{_code(code)}/config"
         return (await self._call("PATCH", path, _RoomBody, json=patch)).room
 
+    async def end(self, code: str) -> Room:
+        """Host: end the running game (FINISHED, ``result.abandoned``)."""
+        return (await self._call("POST", f"/api/rooms/{_code(code)}/end", _RoomBody)).room
+
     async def kick(self, code: str, session_id: str) -> Room:
         body = {"session_id": session_id}
         return (await self._call("POST", f"/api/rooms/{_code(code)}/kick", _RoomBody, json=body)).room

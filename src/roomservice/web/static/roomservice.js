@@ -190,6 +190,11 @@ export class Client {
     return this.request("PATCH", `/api/rooms/${code(roomCode)}/config`, patch);
   }
 
+  /** Host: end the running game (FINISHED, `result.abandoned`). */
+  async end(roomCode) {
+    return this.request("POST", `/api/rooms/${code(roomCode)}/end`);
+  }
+
   async kick(roomCode, sessionId) {
     return this.request("POST", `/api/rooms/${code(roomCode)}/kick`, { session_id: sessionId });
   }

@@ -276,7 +276,7 @@ function renderHostControls(room) {
 async function endGame() {
   if (!(await confirmDialog("End the game", "The game stops now for everyone, with no winner.", "End game"))) return;
   try {
-    await client.request("POST", `/api/rooms/${encodeURIComponent(code)}/end`);
+    await client.end(code);
   } catch (err) {
     toast(describe(err));
   }
