@@ -1,18 +1,31 @@
-"""Client frames: decoded and validated once, with a coded error for anything malformed."""
+"""Client frames: decoded and validated once, with a coded error for anything malformed.
+
+:func:`decode` raises nothing but :class:`FrameError`, whatever the input: text that is not JSON,
+numbers out of range, nesting deeper than :data:`MAX_DEPTH`, a top level that is not an object,
+fields of the wrong type.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
 from roomservice.protocol import codes
 
 CHAT_MAX = 500
+#: Arrays and objects nested in one frame, the frame itself counted: 32 is plenty for any game move.
+MAX_DEPTH = 32
+#: ``ref`` and ``last_seq`` stay within the integers every JSON client reads exactly (JavaScript's).
+INT_MAX = 2**53 - 1
+
+SafeInt = Annotated[int, msgspec.Meta(ge=-INT_MAX, le=INT_MAX)]
 
 
-class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=False):
-    ref: str | int | None = None
+# Unknown fields are refused by the typed pass only so that it never skips over a value unseen: a frame
+# that has some takes the slower path, which checks its nesting and then drops them (see decode).
+class _Frame(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
+    ref: str | SafeInt | None = None
 
 
 class Chat(_Frame, tag="chat"):
@@ -25,7 +38,7 @@ class Ping(_Frame, tag="ping"):
 
 class Resume(_Frame, tag="resume"):
     room_code: str = ""
-    last_seq: int = -1
+    last_seq: SafeInt = -1
 
 
 class Action(_Frame, tag="action"):
@@ -33,9 +46,16 @@ class Action(_Frame, tag="action"):
 
 
 ClientFrame = Chat | Ping | Resume | Action
-TYPES = ("chat", "ping", "resume", "action")
+_CLASSES: dict[str, type[ClientFrame]] = {"chat": Chat, "ping": Ping, "resume": Resume, "action": Action}
+TYPES = tuple(_CLASSES)
+_FIELDS = {kind: frozenset(("type", *cls.__struct_fields__)) for kind, cls in _CLASSES.items()}
 
 _decoder = msgspec.json.Decoder(ClientFrame)
+#: What msgspec raises on bad input besides its own errors: RecursionError past its own nesting limit,
+#: UnicodeError for bytes that are not UTF-8 or for a str holding a lone surrogate.
+_BAD_INPUT = (msgspec.MsgspecError, RecursionError, UnicodeError)
+#: The shortest action frame nesting deeper than MAX_DEPTH: MAX_DEPTH pairs of brackets as its payload.
+_DEEP_ACTION = len('{"type":"action","payload":}') + 2 * MAX_DEPTH
 
 
 class FrameError(Exception):
@@ -48,29 +68,77 @@ class FrameError(Exception):
         self.ref = ref
 
 
-def _ref_of(raw: Any) -> str | int | None:
-    ref = raw.get("ref") if isinstance(raw, dict) else None
-    return ref if isinstance(ref, str | int) and not isinstance(ref, bool) else None
-
-
 def decode(data: str | bytes) -> ClientFrame:
-    """Decode one client frame or raise :class:`FrameError` saying what is wrong with it."""
+    """Decode one client frame or raise :class:`FrameError` saying what is wrong with it.
+
+    A well-formed frame without unknown fields takes one typed pass: only an ``action``'s payload can
+    nest, and it is looked at only when the frame holds enough brackets to be too deep. Anything else
+    is decoded once more, generically, to check its nesting and tell the client what is wrong."""
     try:
         frame: ClientFrame = _decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        raw = msgspec.json.decode(data)  # valid JSON, since validation got that far
-        ref = _ref_of(raw)
-        kind = raw.get("type") if isinstance(raw, dict) else None
-        if not isinstance(raw, dict) or kind is None:
-            raise FrameError(codes.INVALID_FRAME, "A frame is a JSON object with a 'type'.", ref) from None
-        if kind not in TYPES:
-            raise FrameError(codes.UNKNOWN_TYPE, f"Unknown frame type {kind!r}.", ref) from None
-        raise FrameError(codes.INVALID_FRAME, f"Bad {kind} frame: {exc}", ref) from None
-    except msgspec.DecodeError:
-        raise FrameError(codes.INVALID_JSON, "The frame is not valid JSON.") from None
-    if isinstance(frame, Chat) and not 1 <= len(frame.text.strip()) <= CHAT_MAX:
+    except _BAD_INPUT:
+        frame = _lenient(data)
+    else:
+        if type(frame) is Action and len(data) >= _DEEP_ACTION and _brackets(data) > MAX_DEPTH:
+            _check_depth(frame.payload, MAX_DEPTH - 1, frame.ref)
+    if type(frame) is Chat and (len(frame.text) > CHAT_MAX or not frame.text.strip()):
         raise FrameError(codes.INVALID_CHAT, f"Chat text is 1–{CHAT_MAX} characters.", frame.ref)
     return frame
+
+
+def _lenient(data: str | bytes) -> ClientFrame:
+    """The frame the typed pass refused, if it is one with unknown fields; else why it is refused."""
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.ValidationError:  # JSON, but with a number no integer or float holds (1e400)
+        raise FrameError(codes.INVALID_FRAME, "A number in the frame is out of range.") from None
+    except RecursionError:
+        raise FrameError(codes.INVALID_FRAME, f"The frame nests deeper than {MAX_DEPTH} levels.") from None
+    except (msgspec.DecodeError, UnicodeError):
+        raise FrameError(codes.INVALID_JSON, "The frame is not valid JSON.") from None
+    ref = _ref_of(raw)
+    _check_depth(raw, MAX_DEPTH, ref)
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(kind, str):
+        raise FrameError(codes.INVALID_FRAME, "A frame is a JSON object with a string 'type'.", ref)
+    if kind not in _FIELDS:
+        raise FrameError(codes.UNKNOWN_TYPE, f"Unknown frame type {kind[:40]!r}.", ref)
+    known = _FIELDS[kind]
+    try:
+        frame: ClientFrame = msgspec.convert({k: v for k, v in raw.items() if k in known}, ClientFrame)
+    except msgspec.ValidationError as exc:
+        raise FrameError(codes.INVALID_FRAME, f"Bad {kind} frame: {exc}", ref) from None
+    return frame
+
+
+def _ref_of(raw: Any) -> str | int | None:
+    """The ``ref`` to echo in a refusal: only one the client can read back as it sent it."""
+    ref = raw.get("ref") if isinstance(raw, dict) else None
+    if isinstance(ref, str) or (isinstance(ref, int) and not isinstance(ref, bool) and abs(ref) <= INT_MAX):
+        return ref
+    return None
+
+
+def _brackets(data: str | bytes) -> int:
+    """An upper bound on the nesting of ``data``, found at C speed: its ``[`` and ``{``, strings included."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{")
+    return data.count(b"[") + data.count(b"{")
+
+
+def _check_depth(value: Any, limit: int, ref: str | int | None) -> None:
+    """Refuse ``value`` nesting arrays and objects more than ``limit`` deep; level by level, no recursion."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return
+    raise FrameError(codes.INVALID_FRAME, f"The frame nests deeper than {MAX_DEPTH} levels.", ref)
 
 
 _encoder = msgspec.json.Encoder()

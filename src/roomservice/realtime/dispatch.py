@@ -41,7 +41,7 @@ class Dispatcher:
             return
         if not conn.bucket.take():
             conn.refused_in_a_row += 1
-            if conn.refused_in_a_row > self.settings.ws_abuse_limit:
+            if conn.refused_in_a_row > self.settings.ws_abuse_limit or conn.bucket.flooding():
                 conn.close(codes.CLOSE_POLICY, "rate limit")
             elif conn.refused_in_a_row == 1 or conn.refused_in_a_row % 10 == 0:
                 conn.send(encode(error(codes.RATE_LIMITED, "Too many frames; slow down.")))
