@@ -23,9 +23,7 @@ async def quiet(sock: Sock) -> list[str]:
     return [f["type"] for f in sock.seen[start:-1]]
 
 
-async def dropped(
-    server: Server, scheduler: ManualScheduler, watcher: Sock, sock: Sock, session_id: str
-) -> None:
+async def dropped(scheduler: ManualScheduler, watcher: Sock, sock: Sock, session_id: str) -> None:
     """Cut ``sock`` and return once its grace timer is set."""
     timers = len(scheduler.pending())
     await sock.ws.close()
@@ -42,7 +40,7 @@ async def test_the_seat_is_kept_for_exactly_the_grace_period(
     a, b = await Sock.open(server, alice), await Sock.open(server, bob)
     await a.expect("room_state")
     await b.expect("room_state")
-    await dropped(server, scheduler, a, b, bob.session_id)
+    await dropped(scheduler, a, b, bob.session_id)
     await scheduler.advance(29)
     assert "player_left" not in await quiet(a)
     room = (await alice.http.get(f"/api/rooms/{code}")).json()["room"]
@@ -63,7 +61,7 @@ async def test_a_back_within_grace_keeps_the_seat_after_it(
     a, b = await Sock.open(server, alice), await Sock.open(server, bob)
     await a.expect("room_state")
     await b.expect("room_state")
-    await dropped(server, scheduler, a, b, bob.session_id)
+    await dropped(scheduler, a, b, bob.session_id)
     await scheduler.advance(20)
     b = await Sock.open(server, bob)
     await b.expect("room_state")
