@@ -18,7 +18,9 @@ import pytest
 from fastapi import FastAPI
 
 from roomservice.config import Settings
+from roomservice.scheduling import Scheduler
 from roomservice.web.app import create_app
+from tests.fakes import ManualScheduler
 
 POSTGRES_URL = os.environ.get(
     "ROOMSERVICE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -165,14 +167,14 @@ def server_settings(settings: Settings) -> Settings:
     return settings
 
 
-@pytest.fixture
-async def server(server_settings: Settings) -> AsyncIterator[Server]:
+async def serve(settings: Settings, scheduler: Scheduler | None = None) -> AsyncIterator[Server]:
+    """Run the app on uvicorn in the test's event loop until the generator is closed."""
     import uvicorn
 
     from roomservice.web.server import uvicorn_config
 
-    app = create_app(server_settings, background=True)
-    config = uvicorn_config(app, server_settings, log_level="warning")
+    app = create_app(settings, scheduler=scheduler, background=True)
+    config = uvicorn_config(app, settings, log_level="warning")
     instance = uvicorn.Server(config)
     task = asyncio.create_task(instance.serve())
     while not instance.started:
@@ -183,6 +185,26 @@ async def server(server_settings: Settings) -> AsyncIterator[Server]:
     yield Server(app, port)
     instance.should_exit = True
     await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+def scheduler() -> ManualScheduler:
+    """Time that moves only with ``await scheduler.advance(seconds)``; a ``manual_time`` test's server
+    runs every timer on it."""
+    return ManualScheduler()
+
+
+@pytest.fixture
+async def server(server_settings: Settings, request: pytest.FixtureRequest) -> AsyncIterator[Server]:
+    """Under ``@pytest.mark.manual_time`` the server's grace timers, resume windows, turn timers and
+    expiry run on the ``scheduler`` fixture instead of the loop's clock."""
+    manual: ManualScheduler | None = None
+    if request.node.get_closest_marker("manual_time") is not None:
+        manual = request.getfixturevalue("scheduler")
+    async for running in serve(server_settings, manual):
+        yield running
+    if manual is not None:
+        await manual.close()
 
 
 @pytest.fixture

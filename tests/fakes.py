@@ -41,6 +41,7 @@ class ManualScheduler:
         self._callbacks = Callbacks()
         self._closed = False
         self.settle_timeout = settle_timeout
+        self._asked = asyncio.Event()
 
     def __call__(self) -> float:
         return self._now
@@ -55,6 +56,7 @@ class ManualScheduler:
         due = _Due(when, next(self._order), callback, cancelled=self._closed)
         if not self._closed:
             heapq.heappush(self._due, due)
+            self._asked.set()
         return due
 
     def every(self, interval: float, job: Callable[[], Awaitable[object]], what: str) -> Timer:
@@ -63,6 +65,13 @@ class ManualScheduler:
     def pending(self) -> list[float]:
         """Due times of the callbacks still waiting, soonest first."""
         return sorted(d.when for d in self._due if not d.cancelled)
+
+    async def wait_pending(self, count: int) -> None:
+        """Return once at least ``count`` callbacks wait: a server may set a timer only after awaits of
+        its own (a database read), later than the frame a test saw."""
+        while len(self.pending()) < count:
+            self._asked.clear()
+            await self._asked.wait()
 
     async def advance(self, seconds: float = 0.0) -> None:
         """Move time forward by ``seconds`` (>= 0), running what falls due on the way."""

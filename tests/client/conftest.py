@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 from roomservice.client import Client
 from tests.conftest import Server
+
+
+class Gate:
+    """A socket's reconnect ``sleep`` that waits for the test instead of for time: ``asked`` holds the
+    delays the socket wanted, ``waiting`` is set once it waits, and it reconnects after ``open()``."""
+
+    def __init__(self, *, opened: bool = False) -> None:
+        self.asked: list[float] = []
+        self.waiting = asyncio.Event()
+        self._open = asyncio.Event()
+        if opened:
+            self._open.set()
+
+    async def __call__(self, delay: float) -> None:
+        self.asked.append(delay)
+        self.waiting.set()
+        await self._open.wait()
+
+    def open(self) -> None:
+        self._open.set()
 
 
 class Clients:

@@ -8,7 +8,7 @@ import pytest
 
 from roomservice.client import Chat, Event, RoomState, Socket
 from roomservice.config import Settings
-from tests.client.conftest import Clients
+from tests.client.conftest import Clients, Gate
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ async def test_cuts_mid_stream_lose_and_repeat_no_chat(clients: Clients) -> None
     room = await alice.create_room("r", "cabo")
     await bob.join(room.room_code)
     talker = await alice.connect()
-    listener = await bob.connect(reconnect_delay=0.01)
+    gate = Gate(opened=True)  # reconnects at once
+    listener = await bob.connect(sleep=gate)
     await listener.wait_for(RoomState)
     total, cut_after = 200, {20, 60, 61, 62, 110, 170}
     cuts = 0
@@ -41,11 +42,14 @@ async def test_cuts_mid_stream_lose_and_repeat_no_chat(clients: Clients) -> None
         nonlocal cuts
         for i in range(total):
             await talker.chat(f"m{i}")
-            if i in cut_after and listener.connected:
+            if i in cut_after:
+                await listener.wait_connected(timeout=5)
+                gate.waiting.clear()
                 await cut(listener)  # frames in flight to Bob are lost with the connection
+                await asyncio.wait_for(gate.waiting.wait(), 5)  # it saw the drop
                 cuts += 1
             if i % 5 == 0:
-                await asyncio.sleep(0.005)
+                await asyncio.sleep(0)
 
     talking = asyncio.create_task(talk())
     received: list[str] = []
@@ -93,14 +97,17 @@ async def test_too_far_behind_gets_a_fresh_room_state(clients: Clients, server_s
     room = await alice.create_room("r", "cabo")
     await bob.join(room.room_code)
     a = await alice.connect()
-    b = await bob.connect(reconnect_delay=0.5)  # stays away long enough to fall behind
+    gate = Gate()
+    b = await bob.connect(sleep=gate)  # stays away until the gate opens
     await b.wait_for(RoomState)
     await a.chat("before")
     before = await b.wait_for(Chat)
     await cut(b)
+    await asyncio.wait_for(gate.waiting.wait(), 5)
     for i in range(20):
         await a.chat(f"away {i}")
     await a.wait_for(Chat, lambda e: e.text == "away 19")
+    gate.open()  # well behind by now
     fresh = await b.wait_for(RoomState, timeout=10)
     assert fresh.seq > before.seq and b.reconnects == 1
     assert [c.text for c in fresh.chat][-2:] == ["away 18", "away 19"]

@@ -3,8 +3,6 @@ stop it for good, ping, and the end of the event stream."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from roomservice.client import (
@@ -19,7 +17,7 @@ from roomservice.client import (
     SocketState,
 )
 from roomservice.client import Error as ErrorEvent
-from tests.client.conftest import Clients
+from tests.client.conftest import Clients, Gate
 
 
 async def test_two_clients_see_each_other_join_and_chat(clients: Clients) -> None:
@@ -70,7 +68,8 @@ async def test_a_refused_frame_comes_back_as_an_error_with_its_ref(clients: Clie
 async def test_a_replaced_socket_stops_and_says_why_without_fighting_back(clients: Clients) -> None:
     first = await clients.new("alice")
     room = await first.create_room("r", "cabo")
-    old = await first.connect()
+    gate = Gate()
+    old = await first.connect(sleep=gate)
     await old.wait_for(RoomState)
     second = Client(clients.server.http, first.token)
     try:
@@ -83,8 +82,9 @@ async def test_a_replaced_socket_stops_and_says_why_without_fighting_back(client
         assert [e async for e in old] == []  # the stream has ended
         with pytest.raises(SocketClosed):
             await old.chat("still there?")
-        # Had the old socket reconnected, it would have replaced the new one in turn.
-        await asyncio.sleep(old.reconnect_delay * 3)
+        # Had the old socket reconnected, it would have replaced the new one in turn: it never even
+        # waited to try.
+        assert gate.asked == [] and not gate.waiting.is_set()
         assert old.reconnects == 0
         await new.chat("still here")
         line = await new.wait_for(Chat)

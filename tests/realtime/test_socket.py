@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from roomservice.config import Settings
@@ -62,7 +60,10 @@ async def test_seq_increases_in_the_same_order_for_everyone(server: Server, remo
     socks = [await Sock.open(server, u) for u in users]
     for s in socks:
         await s.expect("room_state")
-    await asyncio.sleep(0.1)
+    # Every socket has seen the others come online before the chat starts.
+    for i, s in enumerate(socks):
+        for later in users[i + 1 :]:
+            await s.expect("player_reconnected", session_id=later.session_id)
     for i in range(30):
         await socks[i % 3].send({"type": "chat", "text": f"m{i}"})
     orders = []

@@ -18,7 +18,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -72,7 +72,9 @@ class Socket:
 
     ``reconnect_delay`` is the first wait before reconnecting, doubled per failed attempt up to
     ``max_reconnect_delay`` (seconds, with jitter); ``max_reconnects`` bounds the attempts per outage
-    (None: keep trying until :meth:`close`).
+    (None: keep trying until :meth:`close`). ``sleep`` waits out each reconnect delay (default
+    :func:`asyncio.sleep`); passing another lets a program, or a test, decide when a reconnect happens
+    instead of waiting for real time.
     """
 
     def __init__(
@@ -86,12 +88,14 @@ class Socket:
         max_reconnects: int | None = None,
         open_timeout: float = 10.0,
         max_size: int = 2**22,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.url = url
         self.session_id = session_id
         self.reconnect_delay = reconnect_delay
         self.max_reconnect_delay = max_reconnect_delay
         self.max_reconnects = max_reconnects
+        self._sleep = sleep
         self._headers = {"Authorization": f"Bearer {token}"}
         self._open_timeout = open_timeout
         self._max_size = max_size
@@ -258,7 +262,7 @@ class Socket:
             if self.max_reconnects is not None and attempt >= self.max_reconnects:
                 return None
             delay = min(self.max_reconnect_delay, self.reconnect_delay * 2**attempt)
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            await self._sleep(delay * random.uniform(0.5, 1.0))
             try:
                 return await self._open()
             except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:

@@ -1,0 +1,223 @@
+"""The room runner without a server: a fake ``RunnerHost`` records what it publishes and saves.
+
+Each step's views go out as one frame, numbered once, whose text depends on the receiver; members who
+see the same view get the very same ``str`` (encoded once), and spectators share one text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from roomservice.engine.machine import ACTION, GameMachine
+from roomservice.engine.ports import BuildViews
+from roomservice.engine.runner import Job, RoomRunner
+from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.scheduling import Timer
+from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord
+from tests.fakes import ManualScheduler
+
+ANN, BOB, CAT, SPY = "ann", "bob", "cat", "spy"
+
+
+class Twins(Game):
+    """Ann and Bob hold the same secret, Cat another; a view shows the viewer's own secret only. Every
+    tap is a step with a public event and a private one for the tapper; six taps end it."""
+
+    id = "twins"
+    name = "Twins"
+    min_players = 1
+    max_players = 4
+
+    def setup(self, players: Sequence[PlayerId], options: Mapping[str, Any], ctx: Context) -> Outcome:
+        secrets = {p: (7 if p in (ANN, BOB) else 9) for p in players}
+        return Outcome({"taps": 0, "secrets": secrets, "deadline": ctx.now + 30})
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        if action != "tap":
+            raise InvalidAction("bad_move", "Send 'tap'.")
+        new = {**state, "taps": state["taps"] + 1, "deadline": ctx.now + 30}
+        return Outcome(new, [Event("tapped", {"by": player}), Event("felt", {"n": new["taps"]}, (player,))])
+
+    def view(self, state: State, viewer: PlayerId | None) -> Any:
+        return {"taps": state["taps"], "secret": state["secrets"].get(viewer) if viewer else None}
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        return {"taps": state["taps"]} if state["taps"] >= 6 else None
+
+    def turn_deadline(self, state: State) -> float | None:
+        return float(state["deadline"])
+
+    def on_timeout(self, state: State, ctx: Context) -> Outcome:
+        return Outcome({**state, "taps": 6}, [Event("timed_out")])
+
+
+class Host:
+    """A ``RunnerHost`` that numbers frames itself and keeps everything it is given."""
+
+    snapshot_every = 100
+
+    def __init__(self, scheduler: ManualScheduler) -> None:
+        self.scheduler = scheduler
+        self.seq = 0
+        #: (seq, texts by session id, text for everyone else) of every frame, in order.
+        self.frames: list[tuple[int, Mapping[str, str], str | None]] = []
+        self.saved: list[Entry] = []
+        self.finished: list[str] = []
+        self.published = asyncio.Event()
+
+    def now(self) -> float:
+        return self.scheduler.now()
+
+    def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
+        return self.scheduler.call_at(when, callback)
+
+    def publish(self, room_id: str, frame: dict[str, Any]) -> int:
+        self.seq += 1
+        frame["seq"] = self.seq
+        self.frames.append((self.seq, {}, json.dumps(frame)))
+        self.published.set()
+        return self.seq
+
+    def publish_views(self, room_id: str, build: BuildViews) -> None:
+        self.seq += 1
+        views, default = build(self.seq)
+        self.frames.append((self.seq, views, default))
+        self.published.set()
+
+    async def save(self, entries: Sequence[Entry]) -> None:
+        self.saved.extend(entries)
+
+    def save_later(self, entries: Sequence[Entry]) -> None:
+        self.saved.extend(entries)
+
+    async def finish(self, room_id: str) -> None:
+        self.finished.append(room_id)
+
+    def states(self) -> list[tuple[int, Mapping[str, str], str | None]]:
+        """The ``game_state`` frames."""
+        return [f for f in self.frames if '"game_state"' in next(iter([*f[1].values(), f[2] or ""]))]
+
+    async def quiet(self, frames: int) -> None:
+        """Wait until at least ``frames`` frames went out."""
+        while len(self.frames) < frames:
+            self.published.clear()
+            await asyncio.wait_for(self.published.wait(), 5)
+
+
+@pytest.fixture
+async def scheduler() -> AsyncIterator[ManualScheduler]:
+    scheduler = ManualScheduler()
+    yield scheduler
+    await scheduler.close()
+
+
+@pytest.fixture
+async def runner(scheduler: ManualScheduler) -> AsyncIterator[RoomRunner]:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Twins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
+    members = {ANN: True, BOB: True, CAT: True, SPY: False}
+    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, members)
+    runner.open(events)
+    yield runner
+    await runner.stop()
+
+
+def host_of(runner: RoomRunner) -> Host:
+    assert isinstance(runner.host, Host)
+    return runner.host
+
+
+def decoded(text: str | None) -> dict[str, Any]:
+    assert text is not None
+    frame: dict[str, Any] = json.loads(text)
+    return frame
+
+
+async def tap(runner: RoomRunner, player: str, ref: str | int | None = None) -> list[str]:
+    """Submit a tap and wait for its step's frames; the replies its sender got."""
+    host = host_of(runner)
+    replies: list[str] = []
+    before = len(host.frames)
+    runner.submit(Job(ACTION, player, "tap", replies.append, ref))
+    await host.quiet(before + 3)  # the public event, the private one, the views
+    return replies
+
+
+async def test_each_step_is_one_views_frame_with_a_text_per_member(runner: RoomRunner) -> None:
+    host = host_of(runner)
+    assert len(host.states()) == 1  # the opening views
+    for n in range(1, 4):
+        assert await tap(runner, CAT) == []
+        assert len(host.states()) == 1 + n
+    seqs = [seq for seq, _, _ in host.frames]
+    assert seqs == list(range(1, len(host.frames) + 1))
+    seq, views, default = host.states()[-1]
+    assert set(views) == {ANN, BOB, CAT}  # the spectator gets the text for everyone else
+    assert decoded(views[ANN])["state"] == {"taps": 3, "secret": 7}
+    assert decoded(views[CAT])["state"] == {"taps": 3, "secret": 9}
+    assert decoded(default)["state"] == {"taps": 3, "secret": None}
+    assert all(decoded(text)["seq"] == seq for text in [*views.values(), default])
+    actions = [e for e in host.saved if isinstance(e, ActionEntry)]
+    assert [e.step for e in actions] == [1, 2, 3]
+
+
+async def test_members_who_see_the_same_view_share_one_text(runner: RoomRunner) -> None:
+    host = host_of(runner)
+    _, views, default = host.states()[0]
+    assert views[ANN] is views[BOB]  # the same view: encoded once, one object
+    assert views[CAT] is not views[ANN] and views[CAT] != views[ANN]
+    assert default is not None and default != views[ANN]
+
+    await tap(runner, ANN, ref="a1")  # the actor's view acknowledges its action: a text of its own
+    _, views, _ = host.states()[-1]
+    assert decoded(views[ANN])["ref"] == "a1" and "ref" not in decoded(views[BOB])
+    assert views[ANN] is not views[BOB]
+    await tap(runner, CAT, ref="c1")
+    _, views, _ = host.states()[-1]
+    assert views[ANN] is views[BOB]
+
+
+async def test_private_events_go_only_to_their_receiver(runner: RoomRunner) -> None:
+    host = host_of(runner)
+    await tap(runner, BOB)
+    (_, public, everyone), (_, private, nobody), _ = host.frames[-3:]
+    assert public == {} and decoded(everyone)["event"] == "tapped"
+    assert set(private) == {BOB} and nobody is None and decoded(private[BOB])["event"] == "felt"
+
+
+async def test_a_refused_action_is_answered_to_its_sender_only(runner: RoomRunner) -> None:
+    host = host_of(runner)
+    replies: list[str] = []
+    answered = asyncio.Event()
+
+    def reply(text: str) -> None:
+        replies.append(text)
+        answered.set()
+
+    before = len(host.frames)
+    runner.submit(Job(ACTION, ANN, "kick", reply, "r9"))
+    await asyncio.wait_for(answered.wait(), 5)
+    assert decoded(replies[0])["code"] == "bad_move" and decoded(replies[0])["ref"] == "r9"
+    assert len(host.frames) == before and runner.machine.state["taps"] == 0
+
+
+async def test_the_turn_timer_runs_on_the_hosts_clock(runner: RoomRunner, scheduler: ManualScheduler) -> None:
+    host = host_of(runner)
+    await scheduler.advance(29)
+    assert runner.result is None and len(host.states()) == 1
+    before = len(host.frames)
+    await scheduler.advance(1)
+    await host.quiet(before + 2)  # the event and the final views
+    assert runner.result == {"taps": 6}
+    default = host.states()[-1][2]
+    assert decoded(default)["result"] == {"taps": 6}
+    assert host.finished == ["room-1"]
+    assert any(isinstance(e, FinishEntry) for e in host.saved)
