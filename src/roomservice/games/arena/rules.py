@@ -163,7 +163,7 @@ def advance(state: S) -> tuple[S, list[Event]]:
             p["queue"] = p["queue"][1:]
             p.update(ack=seq, mx=mx, my=my, aim=aim, fire=fire)
             p["rewind"] = min(max(t - tick, 0), world.MAX_REWIND_TICKS)
-        if p["alive"]:
+        if p["alive"] and (p["mx"] or p["my"]):
             dx, dy = p["mx"] * world.SPEED / world.TICK_RATE, p["my"] * world.SPEED / world.TICK_RATE
             x, y = world.move(p["x"], p["y"], dx, dy)
             p["vx"], p["vy"] = (
@@ -176,10 +176,12 @@ def advance(state: S) -> tuple[S, list[Event]]:
     history = [*state["history"], [t, _positions(s)]]
     s["history"] = history[-world.HISTORY_TICKS :]
     shots: list[list[Any]] = []
+    present = s["history"][-1][1]
     for shot in state["shots"]:
-        flying = _fly(s, list(shot), t, events)
-        if flying is not None:
-            shots.append(flying)
+        if t - shot[6] < world.SHOT_TICKS:  # else its lifetime is over
+            flying = _step(s, shot, present, events)
+            if flying is not None:
+                shots.append(flying)
     s["shots"] = shots
     for pid in order:
         p = players[pid]
@@ -232,21 +234,15 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
     return shot
 
 
-def _fly(s: S, shot: list[Any], t: int, events: list[Event]) -> list[Any] | None:
-    """One step of a projectile already in flight, against the present positions."""
-    if t - shot[6] >= world.SHOT_TICKS:
-        return None
-    return _step(s, shot, _at(s, t), events)
-
-
 def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list[Event]) -> list[Any] | None:
     """Move a projectile one tick; returns it moved, or ``None`` when it hit a wall or a player."""
     _, owner, x, y, vx, vy, _ = shot
     best = world.wall_hit(x, y, vx, vy)
     victim: int | None = None
+    reach_x, reach_y = world.HIT_RADIUS + abs(vx), world.HIT_RADIUS + abs(vy)
     for seat, pos in enumerate(targets):
-        if pos is None or seat == owner:
-            continue
+        if pos is None or seat == owner or abs(pos[0] - x) > reach_x or abs(pos[1] - y) > reach_y:
+            continue  # gone, the shooter, or out of this step's reach: most targets, most steps
         hit = world.circle_hit(x, y, vx, vy, pos[0], pos[1])
         if hit is not None and (best is None or hit < best):
             best, victim = hit, seat
@@ -255,7 +251,7 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         return None
     if best is not None:
         return None
-    return [shot[0], owner, round(x + vx, 4), round(y + vy, 4), vx, vy, shot[6]]
+    return [shot[0], owner, x + vx, y + vy, vx, vy, shot[6]]
 
 
 def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:
