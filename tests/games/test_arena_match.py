@@ -161,7 +161,7 @@ def test_a_five_player_view_stays_small() -> None:
     table.tick(5)
     per_player = math.ceil(world.SHOT_TICKS / world.COOLDOWN_TICKS)
     table.state["shots"] = [
-        [n, seat, 12.3456, 7.891, 0.7123, -0.3456, 5] for seat in range(5) for n in range(per_player)
+        [n, seat, 12.35, 7.89, 21.4, -10.4, 5] for seat in range(5) for n in range(per_player)
     ]
     view = GAME.view(table.state, ids[0])
     assert len(view["s"]) == 20

@@ -8,7 +8,7 @@ State (every number a JSON number, every entity a small dict or list):
   ``ready`` (first tick it may fire again), ``ack`` (seq of the last applied input), ``seen`` (newest
   seq accepted), ``queue`` (inputs waiting, oldest first, each ``[seq, tick, mx, my, aim, fire]``), and
   the controls in force: ``mx``, ``my``, ``fire``, ``rewind`` (ticks the player's shots are rewound).
-- ``shots``: projectiles ``[id, owner_seat, x, y, vx, vy, fired]`` (velocity in units per tick; ``fired``
+- ``shots``: projectiles ``[id, owner_seat, x, y, vx, vy, fired]`` (velocity in units per second; ``fired``
   is the tick the shooter saw when it fired, where its lifetime starts).
 - ``history``: the last :data:`~.world.HISTORY_TICKS` ticks as ``[tick, [[x, y] | None per seat]]``
   (``None``: dead or gone), newest last.
@@ -119,7 +119,7 @@ def parse_input(action: Any) -> list[Any]:
     length = math.hypot(mx, my)
     if length > 1.0:
         mx, my = mx / length, my / length
-    return [seq, tick, round(mx, 4), round(my, 4), round(aim, 4), fire]
+    return [seq, tick, round(mx, 4), round(my, 4), round(aim, 3), fire]
 
 
 def enqueue(state: S, player: str, action: Any) -> S:
@@ -167,8 +167,8 @@ def advance(state: S) -> tuple[S, list[Event]]:
             dx, dy = p["mx"] * world.SPEED / world.TICK_RATE, p["my"] * world.SPEED / world.TICK_RATE
             x, y = world.move(p["x"], p["y"], dx, dy)
             p["vx"], p["vy"] = (
-                round((x - p["x"]) * world.TICK_RATE, 3),
-                round((y - p["y"]) * world.TICK_RATE, 3),
+                round((x - p["x"]) * world.TICK_RATE, 2),
+                round((y - p["y"]) * world.TICK_RATE, 2),
             )
             p["x"], p["y"] = x, y
         else:
@@ -219,13 +219,13 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
     step against the present; it carries on live from there."""
     p = s["players"][pid]
     p["ready"] = t + world.COOLDOWN_TICKS
-    step = world.SHOT_SPEED / world.TICK_RATE
-    vx, vy = math.cos(p["aim"]) * step, math.sin(p["aim"]) * step
+    # Rounded as the view sends them (1/10 unit/s of 24, 1/100 unit for a position): the view copies them.
+    vx, vy = round(math.cos(p["aim"]) * world.SHOT_SPEED, 1), round(math.sin(p["aim"]) * world.SHOT_SPEED, 1)
     shot_id = s["next_shot"]
     s["next_shot"] = shot_id + 1
     rewind = p["rewind"]
     # The lifetime counts from the tick the shooter saw, so a rewound shot reaches no farther.
-    shot: list[Any] | None = [shot_id, p["seat"], p["x"], p["y"], round(vx, 4), round(vy, 4), t - rewind]
+    shot: list[Any] | None = [shot_id, p["seat"], p["x"], p["y"], vx, vy, t - rewind]
     for back in range(rewind, -1, -1):
         assert shot is not None
         shot = _step(s, shot, _at(s, t - back), events)
@@ -236,7 +236,8 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
 
 def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list[Event]) -> list[Any] | None:
     """Move a projectile one tick; returns it moved, or ``None`` when it hit a wall or a player."""
-    _, owner, x, y, vx, vy, _ = shot
+    _, owner, x, y, speed_x, speed_y, _ = shot
+    vx, vy = speed_x / world.TICK_RATE, speed_y / world.TICK_RATE
     best = world.wall_hit(x, y, vx, vy)
     victim: int | None = None
     reach_x, reach_y = world.HIT_RADIUS + abs(vx), world.HIT_RADIUS + abs(vy)
@@ -251,7 +252,7 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         return None
     if best is not None:
         return None
-    return [shot[0], owner, x + vx, y + vy, vx, vy, shot[6]]
+    return [shot[0], owner, round(x + vx, 2), round(y + vy, 2), speed_x, speed_y, shot[6]]
 
 
 def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:
