@@ -10,7 +10,7 @@ import math
 import random
 from typing import Any
 
-from roomservice.games.arena import world
+import roomservice.games.arena.world as world
 
 #: The distance the bot likes to fight at, and how far a shot usefully reaches.
 PREFERRED = 8.0

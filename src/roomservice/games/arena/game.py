@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from roomservice.games.arena import rules, world
+import roomservice.games.arena.rules as rules
+import roomservice.games.arena.world as world
 from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, State
 
 DEFAULT_TIME_LIMIT = 120

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from roomservice.games.arena import world
+import roomservice.games.arena.world as world
 from roomservice.games.base import Event, InvalidAction
 
 S = dict[str, Any]
