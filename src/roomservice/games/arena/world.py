@@ -38,7 +38,6 @@ SPAWN_CLEARANCE = 2.0
 #: Inputs waiting per player; one more is refused with ``input_queue_full``.
 QUEUE_LIMIT = 8
 
-MAP = "yard"
 #: Interior walls as (x0, y0, x1, y1); the arena's border is a wall too.
 WALLS: tuple[tuple[float, float, float, float], ...] = (
     (6.0, 4.0, 8.0, 10.0),
