@@ -138,6 +138,19 @@ def test_rapid_fire_is_held_to_the_cooldown() -> None:
     assert fired == math.ceil(30 / world.COOLDOWN_TICKS) == 4
 
 
+def test_toggling_the_trigger_every_tick_does_not_beat_the_cooldown() -> None:
+    table = Table()
+    table.place("a", 2.0, 12.0)
+    for i in range(30):
+        for _ in range(3):  # a burst of inputs each tick, fire on and off, until the queue is full
+            try:
+                table.send("a", aim=math.pi, fire=i % 2 == 0)
+            except InvalidAction as refused:
+                assert refused.code == "input_queue_full"
+        table.tick()
+    assert table.state["next_shot"] - 1 <= math.ceil(30 / world.COOLDOWN_TICKS)
+
+
 def test_fire_held_without_new_inputs_keeps_the_cooldown() -> None:
     table = Table()
     table.send("a", aim=math.pi, fire=True)
