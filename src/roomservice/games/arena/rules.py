@@ -1,0 +1,346 @@
+"""The arena's rules on plain JSON data: the state, inputs, one tick, shots and lag compensation.
+
+State (every number a JSON number, every entity a small dict or list):
+
+- ``tick``: ticks simulated so far; ``limit``: the tick at which the time limit ends the match.
+- ``order``: player ids in seat order; ``players[id]``: ``x``, ``y``, ``vx``, ``vy`` (units/s),
+  ``aim``, ``hp``, ``kills``, ``deaths``, ``seat``, ``alive``, ``left``, ``respawn`` (tick or None),
+  ``ready`` (first tick it may fire again), ``ack`` (seq of the last applied input), ``seen`` (newest
+  seq accepted), ``queue`` (inputs waiting, oldest first, each ``[seq, tick, mx, my, aim, fire]``), and
+  the controls in force: ``mx``, ``my``, ``fire``, ``rewind`` (ticks the player's shots are rewound).
+- ``shots``: projectiles ``[id, owner_seat, x, y, vx, vy, fired]`` (velocity in units per second; ``fired``
+  is the tick the shooter saw when it fired, where its lifetime starts).
+- ``history``: the last :data:`~.world.HISTORY_TICKS` ticks as ``[tick, [[x, y] | None per seat]]``
+  (``None``: dead or gone), newest last.
+
+Rules never mutate a state they were given: :func:`advance` builds the next one, so a snapshot the
+engine holds stays as it was.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import roomservice.games.arena.world as world
+from roomservice.games.base import Event, InvalidAction
+
+S = dict[str, Any]
+#: The keys of an input payload, all required.
+INPUT_KEYS = frozenset({"seq", "tick", "move", "aim", "fire"})
+#: Ints beyond this are refused: they must survive a JSON round trip as exact numbers.
+MAX_INT = 2**53
+TAU = 2 * math.pi
+
+
+def new_state(players: list[str], time_limit: float, kill_target: int, now: float) -> S:
+    order = list(players)
+    state: S = {
+        "tick": 0,
+        "limit": round(time_limit * world.TICK_RATE),
+        "ends_at": now + time_limit,
+        "kill_target": kill_target,
+        "order": order,
+        "players": {},
+        "shots": [],
+        "next_shot": 1,
+        "history": [],
+        "over": False,
+        "reason": None,
+    }
+    for seat, pid in enumerate(order):
+        x, y = world.SPAWNS[seat]
+        state["players"][pid] = {
+            "seat": seat,
+            "x": x,
+            "y": y,
+            "vx": 0.0,
+            "vy": 0.0,
+            "aim": 0.0,
+            "hp": world.MAX_HEALTH,
+            "kills": 0,
+            "deaths": 0,
+            "alive": True,
+            "left": False,
+            "respawn": None,
+            "ready": 0,
+            "ack": None,
+            "seen": None,
+            "queue": [],
+            "mx": 0.0,
+            "my": 0.0,
+            "fire": False,
+            "rewind": 0,
+        }
+    state["history"] = [[0, _positions(state)]]
+    return state
+
+
+# -- inputs -------------------------------------------------------------------------------------------
+
+
+def _bad(message: str) -> InvalidAction:
+    return InvalidAction("invalid_input", message)
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_INT:
+        raise _bad(f"{name!r} must be an integer from 0 to 2^53.")
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _bad(f"{name!r} must be a number.")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise _bad(f"{name!r} is out of range.") from None
+    if not math.isfinite(number):
+        raise _bad(f"{name!r} must be finite.")
+    return number
+
+
+def parse_input(action: Any) -> list[Any]:
+    """Check an input payload and return it as ``[seq, tick, mx, my, aim, fire]`` with ``move`` clamped
+    to length 1 and ``aim`` in [0, 2π)."""
+    if not isinstance(action, dict) or set(action) != INPUT_KEYS:
+        raise _bad('Send {"seq": n, "tick": t, "move": [x, y], "aim": radians, "fire": bool}.')
+    seq = _int(action["seq"], "seq")
+    tick = _int(action["tick"], "tick")
+    move = action["move"]
+    if not isinstance(move, list) or len(move) != 2:
+        raise _bad("'move' must be [x, y].")
+    mx, my = _number(move[0], "move"), _number(move[1], "move")
+    aim = _number(action["aim"], "aim") % TAU
+    fire = action["fire"]
+    if not isinstance(fire, bool):
+        raise _bad("'fire' must be true or false.")
+    length = math.hypot(mx, my)
+    if length > 1.0:
+        mx, my = mx / length, my / length
+    return [seq, tick, round(mx, 4), round(my, 4), round(aim, 3), fire]
+
+
+def enqueue(state: S, player: str, action: Any) -> S:
+    """The state with the input queued, or ``state`` itself when its ``seq`` is stale."""
+    if state["over"]:
+        raise InvalidAction("game_over", "The match is over.")
+    me = state["players"].get(player)
+    if me is None or me["left"]:
+        raise InvalidAction("not_a_player", "You are not playing this match.")
+    entry = parse_input(action)
+    if me["seen"] is not None and entry[0] <= me["seen"]:
+        return state
+    if len(me["queue"]) >= world.QUEUE_LIMIT:
+        raise InvalidAction(
+            "input_queue_full", f"At most {world.QUEUE_LIMIT} inputs wait per player; send one per tick."
+        )
+    players = dict(state["players"])
+    players[player] = {**me, "queue": [*me["queue"], entry], "seen": entry[0]}
+    return {**state, "players": players}
+
+
+# -- one tick ------------------------------------------------------------------------------------------
+
+
+def advance(state: S) -> tuple[S, list[Event]]:
+    """Simulate one tick: respawns, one queued input per player, movement, the position history,
+    projectiles in flight, new shots (lag-compensated), then the end of the match."""
+    t = state["tick"] + 1
+    players = {pid: {**p} for pid, p in state["players"].items()}
+    s: S = {**state, "tick": t, "players": players}
+    events: list[Event] = []
+    order: list[str] = s["order"]
+    for pid in order:
+        p = players[pid]
+        if p["left"]:
+            continue
+        if not p["alive"] and p["respawn"] is not None and t >= p["respawn"]:
+            _respawn(s, pid, events)
+        if p["queue"]:
+            seq, tick, mx, my, aim, fire = p["queue"][0]
+            p["queue"] = p["queue"][1:]
+            p.update(ack=seq, mx=mx, my=my, aim=aim, fire=fire)
+            p["rewind"] = min(max(t - tick, 0), world.MAX_REWIND_TICKS)
+        if p["alive"] and (p["mx"] or p["my"]):
+            dx, dy = p["mx"] * world.SPEED / world.TICK_RATE, p["my"] * world.SPEED / world.TICK_RATE
+            x, y = world.move(p["x"], p["y"], dx, dy)
+            p["vx"], p["vy"] = (
+                round((x - p["x"]) * world.TICK_RATE, 2),
+                round((y - p["y"]) * world.TICK_RATE, 2),
+            )
+            p["x"], p["y"] = x, y
+        else:
+            p["vx"] = p["vy"] = 0.0
+    history = [*state["history"], [t, _positions(s)]]
+    s["history"] = history[-world.HISTORY_TICKS :]
+    shots: list[list[Any]] = []
+    present = s["history"][-1][1]
+    for shot in state["shots"]:
+        if t - shot[6] < world.SHOT_TICKS:  # else its lifetime is over
+            flying = _step(s, shot, present, events)
+            if flying is not None:
+                shots.append(flying)
+    s["shots"] = shots
+    for pid in order:
+        p = players[pid]
+        if p["alive"] and not p["left"] and p["fire"] and t >= p["ready"]:
+            shot = _fire(s, pid, t, events)
+            if shot is not None:
+                shots.append(shot)
+    _check_end(s, events)
+    return s, events
+
+
+def _positions(state: S) -> list[list[float] | None]:
+    players = state["players"]
+    out: list[list[float] | None] = []
+    for pid in state["order"]:
+        p = players[pid]
+        out.append([p["x"], p["y"]] if p["alive"] and not p["left"] else None)
+    return out
+
+
+def _at(state: S, tick: int) -> list[list[float] | None]:
+    """Where everyone was at the end of ``tick`` (the oldest kept tick if it is older)."""
+    history: list[list[Any]] = state["history"]
+    for entry in reversed(history):
+        if entry[0] <= tick:
+            positions: list[list[float] | None] = entry[1]
+            return positions
+    oldest: list[list[float] | None] = history[0][1]
+    return oldest
+
+
+def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
+    """A new projectile from the shooter's muzzle along its aim. It was fired when the shooter saw tick
+    ``t - rewind``, so it first flies ``rewind`` steps against the positions of those past ticks, then one
+    step against the present; it carries on live from there."""
+    p = s["players"][pid]
+    p["ready"] = t + world.COOLDOWN_TICKS
+    # Rounded as the view sends them (1/10 unit/s of 24, 1/100 unit for a position): the view copies them.
+    vx, vy = round(math.cos(p["aim"]) * world.SHOT_SPEED, 1), round(math.sin(p["aim"]) * world.SHOT_SPEED, 1)
+    shot_id = s["next_shot"]
+    s["next_shot"] = shot_id + 1
+    rewind = p["rewind"]
+    # The lifetime counts from the tick the shooter saw, so a rewound shot reaches no farther.
+    shot: list[Any] | None = [shot_id, p["seat"], p["x"], p["y"], vx, vy, t - rewind]
+    for back in range(rewind, -1, -1):
+        assert shot is not None
+        shot = _step(s, shot, _at(s, t - back), events)
+        if shot is None:
+            return None
+    return shot
+
+
+def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list[Event]) -> list[Any] | None:
+    """Move a projectile one tick; returns it moved, or ``None`` when it hit a wall or a player."""
+    _, owner, x, y, speed_x, speed_y, _ = shot
+    vx, vy = speed_x / world.TICK_RATE, speed_y / world.TICK_RATE
+    best = world.wall_hit(x, y, vx, vy)
+    victim: int | None = None
+    reach_x, reach_y = world.HIT_RADIUS + abs(vx), world.HIT_RADIUS + abs(vy)
+    for seat, pos in enumerate(targets):
+        if pos is None or seat == owner or abs(pos[0] - x) > reach_x or abs(pos[1] - y) > reach_y:
+            continue  # gone, the shooter, or out of this step's reach: most targets, most steps
+        hit = world.circle_hit(x, y, vx, vy, pos[0], pos[1])
+        if hit is not None and (best is None or hit < best):
+            best, victim = hit, seat
+    if victim is not None:
+        _hurt(s, owner, victim, events)
+        return None
+    if best is not None:
+        return None
+    return [shot[0], owner, round(x + vx, 2), round(y + vy, 2), speed_x, speed_y, shot[6]]
+
+
+def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:
+    order: list[str] = s["order"]
+    shooter_id, victim_id = order[owner], order[victim]
+    target = s["players"][victim_id]
+    if not target["alive"] or target["left"]:
+        return  # already down this tick, or gone
+    target["hp"] = max(target["hp"] - world.DAMAGE, 0)
+    events.append(Event("hit", {"by": shooter_id, "player": victim_id, "hp": target["hp"]}))
+    if target["hp"] > 0:
+        return
+    target.update(alive=False, respawn=s["tick"] + world.RESPAWN_TICKS, vx=0.0, vy=0.0)
+    target["deaths"] += 1
+    shooter = s["players"][shooter_id]
+    if not shooter["left"]:
+        shooter["kills"] += 1
+    events.append(Event("killed", {"by": shooter_id, "player": victim_id}))
+
+
+def spawn_point(s: S, pid: str) -> tuple[float, float]:
+    """The free spawn point farthest from the nearest living enemy (the first such point on a tie;
+    any point when none is free)."""
+    enemies = [
+        (p["x"], p["y"]) for other, p in s["players"].items() if other != pid and p["alive"] and not p["left"]
+    ]
+
+    def nearest(point: tuple[float, float]) -> float:
+        return min((math.dist(point, e) for e in enemies), default=math.inf)
+
+    free = [pt for pt in world.SPAWNS if nearest(pt) >= world.SPAWN_CLEARANCE]
+    return max(free or world.SPAWNS, key=nearest)
+
+
+def _respawn(s: S, pid: str, events: list[Event]) -> None:
+    x, y = spawn_point(s, pid)
+    s["players"][pid].update(alive=True, respawn=None, hp=world.MAX_HEALTH, x=x, y=y, vx=0.0, vy=0.0)
+    events.append(Event("respawned", {"player": pid, "x": x, "y": y}))
+
+
+def _check_end(s: S, events: list[Event]) -> None:
+    if s["over"]:
+        return
+    if any(p["kills"] >= s["kill_target"] for p in s["players"].values()):
+        s["reason"] = "kill_target"
+    elif s["tick"] >= s["limit"]:
+        s["reason"] = "time_limit"
+    else:
+        return
+    finish(s, events)
+
+
+def finish(s: S, events: list[Event]) -> None:
+    s["over"] = True
+    s["shots"] = []
+    events.append(Event("game_over", {"reason": s["reason"], "placement": placement(s)}))
+
+
+# -- leaving and the result ----------------------------------------------------------------------------
+
+
+def remove(state: S, pid: str) -> tuple[S, list[Event]]:
+    """Take a player out of play: no position, no shots, no input; their score stays in the result.
+    With fewer than two players left in play the match ends."""
+    players = dict(state["players"])
+    players[pid] = {**players[pid], "left": True, "alive": False, "respawn": None, "queue": [], "fire": False}
+    seat = players[pid]["seat"]
+    s: S = {**state, "players": players, "shots": [sh for sh in state["shots"] if sh[1] != seat]}
+    events = [Event("player_left", {"player": pid})]
+    if sum(not p["left"] for p in players.values()) < 2:
+        s["reason"] = "players"
+        finish(s, events)
+    return s, events
+
+
+def placement(state: S) -> dict[str, int]:
+    """1 for the best: most kills, then fewest deaths; equal scores share a place. Players who left
+    are placed after everyone who stayed."""
+
+    def key(pid: str) -> tuple[bool, int, int]:
+        p = state["players"][pid]
+        return (p["left"], -p["kills"], p["deaths"])
+
+    ranked = sorted(state["order"], key=key)
+    places: dict[str, int] = {}
+    for i, pid in enumerate(ranked):
+        if i and key(pid) == key(ranked[i - 1]):
+            places[pid] = places[ranked[i - 1]]
+        else:
+            places[pid] = i + 1
+    return places
