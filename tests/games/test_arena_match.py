@@ -118,7 +118,7 @@ def test_a_player_who_leaves_is_out_and_two_are_needed() -> None:
     table.send("a", fire=True)
     table.tick()
     assert table.state["shots"]
-    table.state = GAME.on_leave(table.state, "a", ctx()).state
+    table.state = GAME.on_leave(table.state, "a", ctx(), "left").state
     a = table.p("a")
     assert (a["left"], a["alive"], table.state["shots"]) == (True, False, [])
     assert not table.state["over"]
@@ -129,8 +129,8 @@ def test_a_player_who_leaves_is_out_and_two_are_needed() -> None:
     table.tick()
     assert table.state["history"][-1][1][0] is None
     same = table.state
-    assert GAME.on_leave(same, "a", ctx()).state is same  # leaving twice changes nothing
-    table.state = GAME.on_leave(table.state, "c", ctx()).state
+    assert GAME.on_leave(same, "a", ctx(), "left").state is same  # leaving twice changes nothing
+    table.state = GAME.on_leave(table.state, "c", ctx(), "kicked").state
     result = GAME.result(table.state)
     assert result is not None
     assert result["reason"] == "players"
@@ -168,3 +168,10 @@ def test_a_five_player_view_stays_small() -> None:
     assert len(msgspec.json.encode(view)) < 1100
     quiet = {**view, "s": []}
     assert len(msgspec.json.encode(quiet)) < 550
+
+
+def test_a_dropped_connection_keeps_the_player_in_play() -> None:
+    table = Table()
+    same = table.state
+    assert GAME.on_leave(same, "a", ctx()).state is same  # no reason: the socket dropped, the seat stays
+    assert not table.p("a")["left"]

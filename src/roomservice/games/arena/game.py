@@ -141,10 +141,11 @@ class Arena(Game):
             "reason": state["reason"],
         }
 
-    def on_leave(self, state: State, player: PlayerId, ctx: Context) -> Outcome:
-        """Every leave takes the player out of play for now. Once leaves carry a reason, a dropped
-        connection will instead keep the seat for the reconnect grace and only a grace that runs out
-        (or a leave or a kick) will call :func:`rules.remove`."""
+    def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
+        """A dropped connection (no ``reason``) keeps the player in play for the reconnect grace; a seat
+        lost for good (left, kicked, or a grace that ran out) takes them out of the match."""
+        if reason is None:
+            return Outcome(state)
         if state["over"] or player not in state["players"] or state["players"][player]["left"]:
             return Outcome(state)
         new, events = rules.remove(state, player)
