@@ -27,7 +27,12 @@ async def test_deep_nesting_and_huge_numbers_are_422_everywhere(api: Api) -> Non
         ("PATCH", f"/api/rooms/{code}/config"),
         ("POST", f"/api/rooms/{code}/start"),
     ]:
-        for body in (DEEP, b'{"max_players": 1e400}', b'{"password": -1e400}', b'{"x": 1' + b"0" * 400 + b"}"):
+        for body in (
+            DEEP,
+            b'{"max_players": 1e400}',
+            b'{"password": -1e400}',
+            b'{"x": 1' + b"0" * 400 + b"}",
+        ):
             resp = await bob.http.request(method, path, content=body, headers=headers)
             error(resp, 422, "invalid_json")
     # Nesting up to the documented limit (32) is fine: it reaches the route's own validation.
@@ -55,7 +60,9 @@ async def test_lone_surrogates_are_422_not_500(api: Api) -> None:
     error(await bob.http.get("/api/rooms", params={"q": "a\x00b"}), 422, "validation_error")
     error(await bob.http.get("/api/rooms/AB%00CD"), 422, "validation_error")
     # Surrogate pairs (real characters written as escapes) are fine.
-    resp = await alice.http.patch("/api/session", content='{"username": "bob\\ud83d\\ude00"}', headers=headers)
+    resp = await alice.http.patch(
+        "/api/session", content='{"username": "bob\\ud83d\\ude00"}', headers=headers
+    )
     error(resp, 422, "invalid_username")
 
 
