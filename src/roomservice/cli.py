@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--forwarded-allow-ips",
         help="proxies trusted for X-Forwarded-For/-Proto, comma-separated, '*' for any "
-        "(default $FORWARDED_ALLOW_IPS or 127.0.0.1)",
+        "(default $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)",
     )
     serve.add_argument("--log-level", default="info")
     _server_args(serve)

@@ -77,7 +77,7 @@ class Settings:
     #: cookie-authenticated requests and open sockets with the cookie.
     allowed_origins: str = ""
     #: Proxies whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are trusted (comma-separated addresses or
-    #: networks, ``*`` for any). Empty: uvicorn's default, ``$FORWARDED_ALLOW_IPS`` or ``127.0.0.1``.
+    #: networks, ``*`` for any). Empty: uvicorn's default, ``$FORWARDED_ALLOW_IPS`` or ``127.0.0.1,::1``.
     forwarded_allow_ips: str = ""
 
     #: Write every accepted game step to the action log (off only to measure what it costs).
