@@ -25,6 +25,8 @@ test: $(STAMP)
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	ROOMSERVICE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/web/test_fuzz.py -q -p no:cacheprovider $(ARGS)
+	ROOMSERVICE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ROOMSERVICE_FUZZ_DATABASE=postgresql \
+		$(BIN)/pytest tests/web/test_fuzz.py -q -p no:cacheprovider $(ARGS)
 
 # make bench ARGS=fanout   (or idle, http, all; add --smoke for a seconds-long run)
 bench: $(STAMP)

@@ -3,11 +3,13 @@ the server's log. Quick under ``make test``; ``make fuzz`` (``ROOMSERVICE_FUZZ_E
 
 schemathesis generates requests from the app's own OpenAPI schema; the hypothesis test sends what no
 schema describes: bodies nested deep, numbers out of range, lone surrogates, NUL, wrong content types.
-Both go to a real uvicorn server (SQLite, HTTP rate limits off so that every route is reached).
+Both go to a real uvicorn server (SQLite, or PostgreSQL with ``ROOMSERVICE_FUZZ_DATABASE=postgresql``;
+HTTP rate limits off so that every route is reached).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -29,8 +31,11 @@ from schemathesis import Case
 from roomservice.config import Settings
 from roomservice.web.app import create_app
 from roomservice.web.server import uvicorn_config
+from tests.conftest import POSTGRES_URL, _reset_postgres, unavailable
 
 EXAMPLES = int(os.environ.get("ROOMSERVICE_FUZZ_EXAMPLES", "8"))
+#: ``sqlite`` (default) or ``postgresql`` (``ROOMSERVICE_TEST_POSTGRES_URL``; its tables are reset).
+DATABASE = os.environ.get("ROOMSERVICE_FUZZ_DATABASE", "sqlite")
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -68,9 +73,16 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data: Path = tmp_path_factory.mktemp("fuzz")
+    database_url = f"sqlite+aiosqlite:///{data / 'fuzz.db'}"
+    if DATABASE == "postgresql":
+        try:
+            asyncio.run(asyncio.wait_for(_reset_postgres(), 10))
+        except Exception as exc:
+            unavailable("PostgreSQL at " + POSTGRES_URL, exc)
+        database_url = POSTGRES_URL
     config = Settings(
         port=0,
-        database_url=f"sqlite+aiosqlite:///{data / 'fuzz.db'}",
+        database_url=database_url,
         data_dir=data,
         secret_key="fuzz",
         http_rate_sessions=0,
