@@ -6,6 +6,7 @@ spend N at once and then one every 60/N seconds. Time comes from the app's clock
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -67,11 +68,13 @@ class Limiter:
         self._buckets[key] = (min(self.capacity, self._level(key, now) + 1.0), now)
 
     def _sweep(self, now: float) -> None:
+        """Forget full buckets, then the oldest, down to 90% of ``KEYS_MAX`` so sweeps stay rare."""
         full = [k for k in self._buckets if self._level(k, now) >= self.capacity]
         for key in full:
             del self._buckets[key]
-        while len(self._buckets) >= KEYS_MAX:
-            del self._buckets[next(iter(self._buckets))]
+        excess = len(self._buckets) - KEYS_MAX * 9 // 10
+        for key in list(itertools.islice(self._buckets, max(0, excess))):
+            del self._buckets[key]
 
 
 class HttpLimits:
