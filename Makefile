@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format check clean bench
+.PHONY: install run test fuzz lint format check clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(ARGS)
+
+# The long run of tests/web/test_fuzz.py (make test runs a few examples per endpoint).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	ROOMSERVICE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/web/test_fuzz.py -q -p no:cacheprovider $(ARGS)
+	ROOMSERVICE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ROOMSERVICE_FUZZ_DATABASE=postgresql \
+		$(BIN)/pytest tests/web/test_fuzz.py -q -p no:cacheprovider $(ARGS)
 
 # make bench ARGS=fanout   (or idle, http, all; add --smoke for a seconds-long run)
 bench: $(STAMP)

@@ -107,6 +107,9 @@ class Server:
         if self.kind == "roomservice":
             env.update(
                 ROOMSERVICE_WS_RATE_LIMIT="0",
+                # Every load-generator client comes from 127.0.0.1: no per-address HTTP limits.
+                ROOMSERVICE_HTTP_RATE_SESSIONS="0",
+                ROOMSERVICE_HTTP_RATE_ROOMS="0",
                 ROOMSERVICE_GAMES="bench.games:Lounge,bench.games:Pulse",
                 ROOMSERVICE_SECRET_KEY="bench-secret",
                 ROOMSERVICE_EXPIRY_INTERVAL="3600",

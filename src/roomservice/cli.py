@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--dev", action="store_true", default=None, help="enable test-only options")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database on start")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies trusted for X-Forwarded-For/-Proto, comma-separated, '*' for any "
+        "(default $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)",
+    )
     serve.add_argument("--log-level", default="info")
     _server_args(serve)
 
@@ -47,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {
         key: getattr(args, key, None)
-        for key in ("host", "port", "database_url", "redis_url", "data_dir", "dev")
+        for key in ("host", "port", "database_url", "redis_url", "data_dir", "dev", "forwarded_allow_ips")
     }
     settings = Settings.from_env(**overrides)
     if getattr(args, "no_migrate", False):

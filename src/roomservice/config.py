@@ -68,6 +68,23 @@ class Settings:
     resume_buffer: int = 512
     chat_history: int = 50
 
+    #: Largest request body accepted, bytes; a larger one is answered 413 before it is read whole.
+    max_body: int = 64 * 1024
+    #: Deepest nesting of arrays and objects accepted in a JSON body (the top level is 1).
+    max_json_depth: int = 32
+    #: Per client address and minute: sessions created, rooms created, password attempts; and password
+    #: attempts per room and minute. ``0`` turns a limit off.
+    http_rate_sessions: int = 30
+    http_rate_rooms: int = 20
+    http_rate_passwords: int = 10
+    http_rate_room_passwords: int = 10
+    #: Origins (``https://host[:port]``, comma-separated) besides the server's own whose pages may send
+    #: cookie-authenticated requests and open sockets with the cookie.
+    allowed_origins: str = ""
+    #: Proxies whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are trusted (comma-separated addresses or
+    #: networks, ``*`` for any). Empty: uvicorn's default, ``$FORWARDED_ALLOW_IPS`` or ``127.0.0.1,::1``.
+    forwarded_allow_ips: str = ""
+
     #: Write every accepted game step to the action log (off only to measure what it costs).
     persist_games: bool = True
     #: Accepted steps between two snapshots of a game (one is also written when a game ends).

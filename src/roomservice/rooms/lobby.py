@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import math
 from typing import Any
 
 import msgspec
@@ -47,15 +48,45 @@ def encode_cursor(sort: str, order: str, key: tuple[Any, str]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: What a cursor's key may hold, per sort field: text, a count, or a time (epoch seconds).
+_TEXT_SORTS = frozenset({"name", "game", "state"})
+_COUNT_SORTS = frozenset({"players", "capacity"})
+#: Bounds that keep a crafted cursor from reaching the database with values it cannot compare.
+CURSOR_MAX = 512
+_TEXT_MAX = 200
+_COUNT_MAX = 2**31 - 1
+_TIME_MAX = 2**53
+
+
+def _valid_key(sort: str, value: Any, room_id: Any) -> bool:
+    if not isinstance(room_id, str) or not 0 < len(room_id) <= 64 or "\x00" in room_id:
+        return False
+    if sort in _TEXT_SORTS:
+        return isinstance(value, str) and len(value) <= _TEXT_MAX and "\x00" not in value
+    if isinstance(value, bool):
+        return False
+    if sort in _COUNT_SORTS:
+        return isinstance(value, int) and 0 <= value <= _COUNT_MAX
+    return isinstance(value, int | float) and math.isfinite(value) and abs(value) <= _TIME_MAX
+
+
 def decode_cursor(cursor: str, sort: str, order: str) -> tuple[Any, str]:
     """The key a cursor continues after; a cursor only continues the listing that made it."""
+    invalid = Invalid("invalid_cursor", "The cursor is not valid.")
+    if len(cursor) > CURSOR_MAX:
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        c_sort, c_order, value, room_id = msgspec.json.decode(raw)
+        decoded = msgspec.json.decode(raw)
     except Exception:
-        raise Invalid("invalid_cursor", "The cursor is not valid.") from None
-    if (c_sort, c_order) != (sort, order) or not isinstance(room_id, str):
+        raise invalid from None
+    if not isinstance(decoded, list) or len(decoded) != 4:
+        raise invalid
+    c_sort, c_order, value, room_id = decoded
+    if (c_sort, c_order) != (sort, order):
         raise Invalid("invalid_cursor", "The cursor belongs to a different sort or order.")
+    if not _valid_key(sort, value, room_id):
+        raise invalid
     return value, room_id
 
 

@@ -231,7 +231,8 @@ class RoomService:
                     raise already_in_room(current) from exc
                 return current
             if isinstance(result, _Password):
-                if not await verify_password(result.hash, password or ""):
+                # No password cannot match (an empty one is never hashed): refuse without hashing.
+                if not password or not await verify_password(result.hash, password):
                     raise Forbidden("wrong_password", "Wrong password for this room.")
                 verified = result.hash
                 continue

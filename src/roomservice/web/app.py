@@ -15,9 +15,14 @@ from roomservice.config import Settings
 from roomservice.games.registry import GameRegistry
 from roomservice.scheduling import Scheduler
 from roomservice.services import build_services
+from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
 from roomservice.web import errors, pages
+from roomservice.web.bodyguard import BodyGuard
 from roomservice.web.deps import ServicesDep
+from roomservice.web.headers import SecurityHeaders
+from roomservice.web.origin import OriginGuard, parse_origins
+from roomservice.web.ratelimit import HttpLimits
 from roomservice.web.responses import JSON
 from roomservice.web.routes import games, health, rooms, session
 from roomservice.web.ws import websocket_endpoint
@@ -55,7 +60,14 @@ def create_app(
         lifespan=lifespan,
         default_response_class=JSON,
     )
+    app.state.limits = HttpLimits(settings, clock)
+    app.state.tickets = TicketBook(clock)
+    app.state.allowed_origins = parse_origins(settings.allowed_origins)
     errors.install(app)
+    # Outermost last: headers on every answer, then the origin check, then the body check.
+    app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
+    app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
+    app.add_middleware(SecurityHeaders)
     for module in (health, session, games, rooms):
         app.include_router(module.router)
     app.include_router(pages.router)
@@ -67,7 +79,6 @@ def create_app(
     async def invite(code: str, request: Request, svc: ServicesDep) -> Response:
         if pages.wants_html(request):
             return pages.page("room")  # the page itself says when the room does not exist
-        room = await svc.rooms.get(code)
-        return JSON({"room": room.to_dict()})
+        return JSON(rooms.room_body(await svc.rooms.get(code)))
 
     return app

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from roomservice.errors import RoomServiceError
+from roomservice.web.ratelimit import RateLimited
 from roomservice.web.responses import error_response
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ _HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
-    413: "too_large",
+    413: "payload_too_large",
     415: "unsupported_media_type",
 }
 
@@ -34,6 +35,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RoomServiceError)
     async def coded(_: Request, exc: RoomServiceError) -> Response:
         return error_response(exc.status, exc.code, exc.message, **exc.extra)
+
+    @app.exception_handler(RateLimited)
+    async def limited(_: Request, exc: RateLimited) -> Response:
+        return error_response(exc.status, exc.code, exc.message, headers=exc.headers(), **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from urllib.parse import unquote_plus
 
 import uvicorn
 from fastapi import FastAPI
@@ -20,12 +23,52 @@ def ws_protocol(settings: Settings) -> type[asyncio.Protocol] | str:
     return DirectWebSocketProtocol
 
 
+#: A query parameter inside a logged line: separator, name, value.
+_PARAM = re.compile(r"([?&;])([^=&;\s\"'?]+)=([^&;\s\"']*)")
+_SECRET_NAMES = frozenset({"token", "ticket"})
+
+
+def _hide(match: re.Match[str]) -> str:
+    sep, name, value = match.groups()
+    if unquote_plus(name).strip().lower() in _SECRET_NAMES and value:
+        return f"{sep}{name}=[redacted]"
+    return match.group(0)
+
+
+def redact(text: str) -> str:
+    """``text`` with the values of ``token`` and ``ticket`` query parameters replaced."""
+    return _PARAM.sub(_hide, text)
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps session tokens and socket tickets out of uvicorn's logs: the access log and the socket's
+    "[accepted]" line print the path with its query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "=" in record.msg:
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) and "=" in a else a for a in record.args)
+        return True
+
+
+_REDACT = RedactSecrets()
+#: The loggers uvicorn writes request lines to.
+REQUEST_LOGGERS = ("uvicorn.access", "uvicorn.error")
+
+
+def install_redaction() -> None:
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).addFilter(_REDACT)
+
+
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
     """The sans-I/O websockets transport, frames capped at ``ws_max_frame`` (larger: close 1009),
     per-message compression off, and transport pings every ``ws_heartbeat`` seconds: a socket that does
-    not answer within another interval is closed, so a dead peer is noticed within two intervals."""
+    not answer within another interval is closed, so a dead peer is noticed within two intervals.
+    Proxy headers are honoured from ``forwarded_allow_ips``; tokens and tickets never reach the log."""
     heartbeat = settings.ws_heartbeat if settings.ws_heartbeat > 0 else None
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -36,4 +79,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") ->
         ws_ping_timeout=heartbeat,
         ws_per_message_deflate=False,
         proxy_headers=True,
+        # None: uvicorn's default, $FORWARDED_ALLOW_IPS or 127.0.0.1.
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
+    install_redaction()  # after the Config: it configures uvicorn's loggers
+    return config

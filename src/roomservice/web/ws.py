@@ -12,17 +12,53 @@ from roomservice.protocol.frames import encode, error
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.wire import EXTENSION, Wire
 from roomservice.services import Services
+from roomservice.sessions import Session
+from roomservice.tickets import TicketBook
 from roomservice.web.deps import token_of
+from roomservice.web.origin import CROSS_ORIGIN, CROSS_ORIGIN_MESSAGE, bearer, trusted
+from roomservice.web.responses import error_response
+
+_DENIAL = "websocket.http.response"
+
+
+async def _deny_cross_origin(ws: WebSocket) -> None:
+    """Refuse the handshake with 403: the page's site never gets a socket, so never a frame."""
+    if _DENIAL in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(error_response(403, CROSS_ORIGIN, CROSS_ORIGIN_MESSAGE))
+    else:
+        await ws.close(codes.CLOSE_POLICY)  # before accept: the server answers the handshake with 403
+
+
+async def _authenticate(ws: WebSocket, services: Services) -> Session | None:
+    """The session of a ticket, a bearer header, ``?token=`` (old clients) or the cookie. A socket
+    authenticated only by the cookie must come from a trusted page (see ``web.origin``)."""
+    ticket = ws.query_params.get("ticket")
+    if ticket is not None:
+        tickets: TicketBook = ws.app.state.tickets
+        token = tickets.redeem(ticket)
+        if token is None:
+            raise Unauthorized(
+                "invalid_ticket",
+                "The ticket is unknown, used or expired; get one from POST /api/session/ticket.",
+            )
+        return await services.sessions.authenticate(token)
+    cookie_only = not bearer(ws.headers) and not ws.query_params.get("token")
+    if cookie_only and not trusted(ws.headers, ws.app.state.allowed_origins):
+        await _deny_cross_origin(ws)
+        return None
+    return await services.sessions.authenticate(token_of(ws, services.settings.session_cookie))
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
     services: Services = ws.app.state.services
     try:
-        session = await services.sessions.authenticate(token_of(ws, services.settings.session_cookie))
+        session = await _authenticate(ws, services)
     except Unauthorized as exc:
         await ws.accept()
         await ws.send_text(encode(error(exc.code, exc.message)))
         await ws.close(codes.CLOSE_UNAUTHORIZED, exc.code)
+        return
+    if session is None:
         return
     await ws.accept()
 

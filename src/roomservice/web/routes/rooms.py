@@ -11,11 +11,14 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, StrictBool
 from starlette.responses import Response
 
+from roomservice.errors import RoomServiceError
+from roomservice.rooms import codes
 from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
 from roomservice.rooms.model import Room
 from roomservice.services import Services
 from roomservice.types import RoomState
 from roomservice.web.deps import ServicesDep, SessionDep, authenticate, services_of
+from roomservice.web.ratelimit import client_address, limits_of
 from roomservice.web.responses import JSON
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
@@ -89,7 +92,8 @@ async def lobby(
 
 @router.post("", status_code=201, summary="Create a room; the creator joins as host")
 @router.post("/create", status_code=201, include_in_schema=False)
-async def create_room(body: CreateRoom, session: SessionDep, svc: ServicesDep) -> Response:
+async def create_room(body: CreateRoom, request: Request, session: SessionDep, svc: ServicesDep) -> Response:
+    limits_of(request).rooms.take(client_address(request))
     room = await svc.rooms.create(
         session,
         name=body.name,
@@ -139,7 +143,30 @@ def _served_by(fast: FastPath) -> type[APIRoute]:
 async def _join(request: Request, code: str, password: str | None, spectator: bool) -> Response:
     svc = services_of(request)
     session = await authenticate(request, svc)
-    room = await svc.rooms.join(session, code, password=password, spectator=spectator)
+    if not password:
+        room = await svc.rooms.join(session, code, password=password, spectator=spectator)
+        await svc.hub.seated(session.session_id, room)
+        return JSON(room_body(room))
+    # A password attempt is counted before its hash is computed, so a loop of guesses is refused
+    # cheaply; the attempt is given back unless the password turned out wrong.
+    limits = limits_of(request)
+    address, room_key = client_address(request), codes.normalize(code)
+    limits.passwords.take(address)
+    try:
+        limits.room_passwords.take(room_key)
+    except RoomServiceError:
+        limits.passwords.give_back(address)
+        raise
+    wrong = False
+    try:
+        room = await svc.rooms.join(session, code, password=password, spectator=spectator)
+    except RoomServiceError as exc:
+        wrong = exc.code == "wrong_password"
+        raise
+    finally:
+        if not wrong:
+            limits.passwords.give_back(address)
+            limits.room_passwords.give_back(room_key)
     await svc.hub.seated(session.session_id, room)
     return JSON(room_body(room))
 

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from roomservice.web.deps import ServicesDep, SessionDep
+from roomservice.tickets import TICKET_TTL, TicketBook
+from roomservice.web.deps import ServicesDep, SessionDep, token_of
+from roomservice.web.ratelimit import client_address, limits_of
 from roomservice.web.responses import JSON
 
 router = APIRouter(prefix="/api/session", tags=["session"])
@@ -33,6 +35,7 @@ def _set_cookie(response: Response, request: Request, svc: ServicesDep, token: s
 
 @router.post("", status_code=201, summary="Start a guest session")
 async def create_session(body: UsernameBody, request: Request, svc: ServicesDep) -> Response:
+    limits_of(request).sessions.take(client_address(request))
     session, token = await svc.sessions.create(body.username)
     response = JSON({**session.to_dict(), "token": token}, 201)
     _set_cookie(response, request, svc, token)
@@ -49,3 +52,14 @@ async def get_session(session: SessionDep, svc: ServicesDep) -> Response:
 async def rename_session(body: UsernameBody, session: SessionDep, svc: ServicesDep) -> Response:
     renamed = await svc.sessions.rename(session, body.username)
     return JSON(renamed.to_dict())
+
+
+@router.post("/ticket", status_code=201, summary="A one-time ticket for the socket: /ws?ticket=")
+async def socket_ticket(request: Request, session: SessionDep, svc: ServicesDep) -> Response:
+    """Valid once, for 30 seconds, on this server: the page opens ``/ws?ticket=`` with it instead of
+    putting its long-lived token in a URL."""
+    tickets: TicketBook = request.app.state.tickets
+    token = token_of(request, svc.settings.session_cookie)
+    assert token is not None  # SessionDep authenticated it
+    ticket = tickets.issue(token)
+    return JSON({"ticket": ticket, "expires_in": TICKET_TTL}, 201, headers={"Cache-Control": "no-store"})
