@@ -41,6 +41,8 @@ def create_app(
     ``SettingsError`` for settings that cannot run (``Settings.check``)."""
     settings = settings or Settings.from_env()
     settings.check()
+    if scheduler is not None and clock is wall_clock:
+        clock = scheduler.now  # one time for everything, the scheduler's
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
