@@ -68,6 +68,13 @@ class Settings:
     resume_buffer: int = 512
     chat_history: int = 50
 
+    #: Seconds a matchmaking room counts down, once it has its minimum of players, before it starts.
+    match_countdown: float = 10.0
+    #: Seconds a matchmaking ticket may search before it expires.
+    match_timeout: float = 120.0
+    #: Prefix of every Redis key this server writes (the matchmaking queue's keys start with it).
+    redis_prefix: str = "roomservice:"
+
     #: Write every accepted game step to the action log (off only to measure what it costs).
     persist_games: bool = True
     #: Accepted steps between two snapshots of a game (one is also written when a game ends).

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from roomservice.config import Settings
 from roomservice.matchmaking.base import MatchQueue
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.redis import RedisQueue
@@ -17,7 +18,7 @@ from tests.conftest import unavailable
 from tests.fakes import ManualScheduler
 
 REDIS_URL = os.environ.get("ROOMSERVICE_TEST_MATCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PREFIX = "rs-test-mm:"
+PREFIX = "rs-test-mm:"  # each test adds a part of its own
 
 #: A new queue on the given clock, as one node would build it; the prefix keeps tests apart.
 MakeQueue = Callable[[ManualScheduler, str], Awaitable[MatchQueue]]
@@ -28,7 +29,7 @@ async def _local(clock: ManualScheduler, prefix: str) -> MatchQueue:
 
 
 async def _redis(clock: ManualScheduler, prefix: str) -> MatchQueue:
-    queue = RedisQueue.from_url(REDIS_URL, prefix=prefix)
+    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix))
     try:
         await queue.stats("ping")
     except Exception as exc:
@@ -76,7 +77,7 @@ async def make_queue(request: pytest.FixtureRequest) -> AsyncIterator[MakeOne]:
     for queue in made:
         await queue.aclose()
     if request.param == "redis":
-        await flush_prefix(prefix)
+        await flush_prefix(prefix + "mm:")
 
 
 @pytest.fixture

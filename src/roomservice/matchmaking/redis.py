@@ -7,6 +7,9 @@ last ticket), ``{p}g:<group>`` (hash) and ``{p}g:<group>:t`` (its tickets, in ar
 ``{p}opengame:<game>`` (set of the game's open groups), ``{p}searching:<game>`` (counter),
 ``{p}waits:<game>`` (the last matched waits) and ``{p}groupseq``. Tickets, sessions and groups carry a
 TTL of ``retention`` seconds, renewed on every change.
+
+``serve`` does not use this queue yet (it refuses a Redis URL until several nodes can be served); the
+contract suite runs it against a real Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from roomservice.config import Settings
 from roomservice.matchmaking.base import WAITS_KEPT, AlreadyQueued, Group, Placement, Stats, Status, Ticket
 
 _PRELUDE = """
@@ -195,8 +199,10 @@ class RedisQueue:
         }
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str, retention: float = 3600.0) -> RedisQueue:
-        return cls(Redis.from_url(url, decode_responses=True), prefix=prefix, retention=retention)
+    def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
+        """The queue on ``settings.redis_url``, its keys under ``settings.redis_prefix + "mm:"``."""
+        client = Redis.from_url(settings.redis_url, decode_responses=True)
+        return cls(client, prefix=settings.redis_prefix + "mm:", retention=retention)
 
     async def _run(self, name: str, *args: str | int) -> Any:
         return await self._scripts[name](keys=[], args=[self._prefix, self._retention, *args])

@@ -328,6 +328,11 @@ class Matchmaker:
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error("matchmaking task failed", exc_info=error)
 
+    async def idle(self) -> None:
+        """Wait until the work started by room frames (players leaving, rooms started) is done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         for timer in self._expiry.values():
             timer.cancel()

@@ -19,7 +19,7 @@ from roomservice.types import Clock, wall_clock
 from roomservice.web import errors, pages
 from roomservice.web.deps import ServicesDep
 from roomservice.web.responses import JSON
-from roomservice.web.routes import games, health, rooms, session
+from roomservice.web.routes import games, health, matchmaking, rooms, session
 from roomservice.web.ws import websocket_endpoint
 
 
@@ -56,7 +56,7 @@ def create_app(
         default_response_class=JSON,
     )
     errors.install(app)
-    for module in (health, session, games, rooms):
+    for module in (health, session, games, rooms, matchmaking):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
