@@ -115,6 +115,20 @@ async def test_match_then_cancel_is_refused_and_cancel_then_match_skips(queue: M
     assert still is not None and still.status is Status.CANCELLED
 
 
+async def test_match_needs_the_minimum_at_that_moment(queue: MatchQueue) -> None:
+    a = await file(queue, "a")
+    b = await file(queue, "b")
+    await queue.withdraw(a.ticket.ticket_id, Status.CANCELLED)
+    assert await queue.match(b.ticket.group_id, 101.0, 2) == []
+    ticket = await queue.get(b.ticket.ticket_id)
+    assert ticket is not None and ticket.status is Status.SEARCHING
+    c = await file(queue, "c")
+    assert [t.ticket_id for t in await queue.match(c.ticket.group_id, 101.0, 2)] == [
+        b.ticket.ticket_id,
+        c.ticket.ticket_id,
+    ]
+
+
 async def test_cancel_racing_a_match_ends_one_way(queue: MatchQueue) -> None:
     for i in range(20):
         a = await file(queue, f"r{i}a", pool=f"race{i}|{{}}")

@@ -8,7 +8,8 @@ Contract (every implementation, checked by ``tests/matchmaking``):
   A group leaves the open set when it holds ``max`` tickets, and is open again when one leaves.
 - ``withdraw`` ends a *searching* ticket (cancelled or expired) and frees its place; a matched ticket is
   returned unchanged, so a cancel racing a match ends one way or the other, never both.
-- ``match`` marks every searching ticket of a group ``matched`` (atomically) and returns them; ``bind``
+- ``match`` marks every searching ticket of a group ``matched`` (atomically, and only if the group still
+  holds the minimum asked for: a cancel just before cannot leave a room below it) and returns them; ``bind``
   names the group's room on the group and its matched tickets.
 - ``leave`` frees the place of a matched ticket whose player left before the start (it becomes
   cancelled); ``close`` ends a group (its room started or is gone): it leaves the open set, its
@@ -119,8 +120,9 @@ class MatchQueue(Protocol):
 
     async def group(self, group_id: str) -> Group | None: ...
 
-    async def match(self, group_id: str, now: float) -> list[Ticket]:
-        """Mark the group's searching tickets matched (waits counted to ``now``); the ones it marked."""
+    async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
+        """Mark the group's searching tickets matched (waits counted to ``now``) if the group holds at
+        least ``minimum`` tickets, all in one step; the ones it marked."""
 
     async def bind(self, group_id: str, room_code: str) -> None:
         """The group's room is ``room_code``: its matched tickets name it."""

@@ -142,9 +142,9 @@ class LocalQueue:
             return None
         return Group(g.group_id, g.game, g.pool, len(g.tickets), g.room_code, g.closed, tuple(g.tickets))
 
-    async def match(self, group_id: str, now: float) -> list[Ticket]:
+    async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
         group = self._groups.get(group_id)
-        if group is None or group.closed:
+        if group is None or group.closed or len(group.tickets) < minimum:
             return []
         matched = []
         waits = self._waits.setdefault(group.game, deque(maxlen=WAITS_KEPT))

@@ -17,10 +17,13 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from roomservice.config import Settings
 from roomservice.matchmaking.base import WAITS_KEPT, AlreadyQueued, Group, Placement, Stats, Status, Ticket
+
+#: Connections to Redis per queue.
+POOL_SIZE = 32
 
 _PRELUDE = """
 local p = ARGV[1]
@@ -91,10 +94,10 @@ return 1
 """
 
 _MATCH = f"""
-local gid, now = ARGV[3], tonumber(ARGV[4])
+local gid, now, minimum = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local gk = p .. 'g:' .. gid
 local g = redis.call('HMGET', gk, 'closed', 'room', 'game')
-if g[1] ~= '0' then return {{}} end
+if g[1] ~= '0' or redis.call('LLEN', gk .. ':t') < minimum then return {{}} end
 local out = {{}}
 for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
   local tk = p .. 't:' .. tid
@@ -201,7 +204,11 @@ class RedisQueue:
     @classmethod
     def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
         """The queue on ``settings.redis_url``, its keys under ``settings.redis_prefix + "mm:"``."""
-        client = Redis.from_url(settings.redis_url, decode_responses=True)
+        # A bounded pool that makes callers wait for a connection, rather than fail, under a burst.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=POOL_SIZE, timeout=None, decode_responses=True
+        )
+        client = Redis(connection_pool=pool)
         return cls(client, prefix=settings.redis_prefix + "mm:", retention=retention)
 
     async def _run(self, name: str, *args: str | int) -> Any:
@@ -246,8 +253,8 @@ class RedisQueue:
             group_id, h["game"], h["pool"], len(ids), h["room"] or None, h["closed"] == "1", tuple(ids)
         )
 
-    async def match(self, group_id: str, now: float) -> list[Ticket]:
-        ids: list[str] = await self._run("match", group_id, repr(now))
+    async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
+        ids: list[str] = await self._run("match", group_id, repr(now), minimum)
         if not ids:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -276,3 +283,4 @@ class RedisQueue:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+        await self._redis.connection_pool.disconnect()  # a pool passed in is not closed with the client

@@ -208,7 +208,9 @@ class Matchmaker:
         match = self.matches.get(group_id)
         if match is None and group.room_code is None and group.size < lo:
             return  # still searching
-        tickets = await self.queue.match(group_id, self.scheduler.now())
+        # A group without its room is matched only while it still holds the minimum (atomically).
+        minimum = lo if match is None and group.room_code is None else 1
+        tickets = await self.queue.match(group_id, self.scheduler.now(), minimum)
         for ticket in tickets:
             self._forget_timer(ticket.ticket_id)
         if match is None:
