@@ -87,6 +87,10 @@ class Settings:
                 "a Redis URL is set (--redis-url or ROOMSERVICE_REDIS_URL), but running several nodes "
                 "with Redis is not available yet: unset it to serve from one process"
             )
+        if not self.match_countdown >= 0:
+            raise SettingsError("ROOMSERVICE_MATCH_COUNTDOWN must be 0 seconds or more")
+        if not self.match_timeout > 0:
+            raise SettingsError("ROOMSERVICE_MATCH_TIMEOUT must be more than 0 seconds")
 
     @property
     def effective_database_url(self) -> str:

@@ -239,3 +239,32 @@ async def test_one_sessions_racing_requests_give_one_201_and_one_409(mm: Api) ->
         assert loser.json()["error"]["code"] == "already_queued"
         assert loser.json()["error"]["ticket_id"] == winner.json()["ticket_id"]
         await alice.http.delete(f"/api/matchmaking/tickets/{winner.json()['ticket_id']}")
+
+
+@pytest.fixture
+async def quick(settings: Settings, sched: ManualScheduler) -> AsyncIterator[Api]:
+    settings.games = HUDDLE
+    settings.match_countdown = 3
+    settings.match_timeout = 30
+    app = create_app(settings, clock=sched, scheduler=sched, background=False)
+    async with app.router.lifespan_context(app):
+        helper = Api(app)
+        yield helper
+        await helper.close()
+
+
+async def test_the_countdown_and_the_timeout_come_from_the_settings(
+    quick: Api, sched: ManualScheduler
+) -> None:
+    players = await users(quick, 4)
+    lonely = await queue(players[3], options={"rounds": 9})
+    tickets = [await queue(p) for p in players[:3]]
+    code = (await ticket(players[0], tickets[0]["ticket_id"]))["room_code"]
+    await sched.advance(2.9)
+    assert (await room(players[0], code))["state"] == "WAITING"
+    await sched.advance(0.1)
+    assert (await room(players[0], code))["state"] == "IN_GAME"
+    await sched.advance(26.9)
+    assert (await ticket(players[3], lonely["ticket_id"]))["status"] == "searching"
+    await sched.advance(0.1)
+    assert (await ticket(players[3], lonely["ticket_id"]))["status"] == "expired"
