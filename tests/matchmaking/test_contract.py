@@ -39,7 +39,7 @@ async def test_a_ticket_is_searching_in_a_new_group(queue: MatchQueue) -> None:
         "ticket_id": ticket.ticket_id,
         "game": "g",
         "status": "searching",
-        "queued_at": 100.0,
+        "queued_at": "1970-01-01T00:01:40Z",
     }
     assert await queue.get("nope") is None
 

@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from roomservice.config import Settings
+from roomservice.model import iso
 from roomservice.web.app import create_app
 from tests.conftest import Api, User
 from tests.fakes import ManualScheduler
@@ -63,7 +64,7 @@ async def test_two_tickets_for_tictactoe_make_a_started_match(mm: Api, sched: Ma
     alice, bob = await mm.user("alice"), await mm.user("bob")
     a = await queue(alice, "tictactoe")
     assert set(a) == {"ticket_id", "game", "status", "queued_at"}
-    assert a["game"] == "tictactoe" and a["status"] == "searching" and a["queued_at"] == sched.now()
+    assert a["game"] == "tictactoe" and a["status"] == "searching" and a["queued_at"] == iso(sched.now())
     assert (await ticket(alice, a["ticket_id"]))["status"] == "searching"
     b = await queue(bob, "tictactoe")
     assert b["status"] == "searching"  # as filed; the match follows at once

@@ -86,12 +86,12 @@ class LobbyPage(msgspec.Struct, kw_only=True):
 
 class Ticket(msgspec.Struct, kw_only=True):
     """A matchmaking ticket. ``status``: ``searching``, ``matched`` (then ``room_code`` names the room
-    the session sits in), ``cancelled`` or ``expired``. ``queued_at`` is in seconds since the epoch."""
+    the session sits in), ``cancelled`` or ``expired``."""
 
     ticket_id: str
     game: str
     status: str
-    queued_at: float
+    queued_at: datetime
     room_code: str | None = None
 
 

@@ -23,6 +23,8 @@ import dataclasses
 import enum
 from typing import Any, Protocol
 
+from roomservice.model import iso
+
 
 class Status(enum.StrEnum):
     SEARCHING = "searching"
@@ -51,7 +53,7 @@ class Ticket:
             "ticket_id": self.ticket_id,
             "game": self.game,
             "status": self.status.value,
-            "queued_at": self.queued_at,
+            "queued_at": iso(self.queued_at),
         }
         if self.room_code:
             body["room_code"] = self.room_code
