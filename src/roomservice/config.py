@@ -84,6 +84,12 @@ class Settings:
     #: Proxies whose ``X-Forwarded-For``/``X-Forwarded-Proto`` are trusted (comma-separated addresses or
     #: networks, ``*`` for any). Empty: uvicorn's default, ``$FORWARDED_ALLOW_IPS`` or ``127.0.0.1,::1``.
     forwarded_allow_ips: str = ""
+    #: Seconds a matchmaking room counts down, once it has its minimum of players, before it starts.
+    match_countdown: float = 10.0
+    #: Seconds a matchmaking ticket may search before it expires.
+    match_timeout: float = 120.0
+    #: Prefix of every Redis key this server writes (the matchmaking queue's keys start with it).
+    redis_prefix: str = "roomservice:"
 
     #: Write every accepted game step to the action log (off only to measure what it costs).
     persist_games: bool = True
@@ -97,6 +103,10 @@ class Settings:
                 "a Redis URL is set (--redis-url or ROOMSERVICE_REDIS_URL), but running several nodes "
                 "with Redis is not available yet: unset it to serve from one process"
             )
+        if not self.match_countdown >= 0:
+            raise SettingsError("ROOMSERVICE_MATCH_COUNTDOWN must be 0 seconds or more")
+        if not self.match_timeout > 0:
+            raise SettingsError("ROOMSERVICE_MATCH_TIMEOUT must be more than 0 seconds")
 
     @property
     def effective_database_url(self) -> str:

@@ -12,6 +12,8 @@ from roomservice.engine.engine import Engine
 from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
+from roomservice.matchmaking.local import LocalQueue
+from roomservice.matchmaking.service import Matchmaker
 from roomservice.realtime.hub import Hub
 from roomservice.realtime.outbox import Outbox
 from roomservice.rooms.chat import ChatLog, Line
@@ -48,6 +50,7 @@ class Services:
     journal: Journal
     engine: Engine
     hub: Hub
+    matchmaker: Matchmaker
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -59,6 +62,7 @@ class Services:
     async def close(self) -> None:
         if self.owned_scheduler is not None:
             await self.owned_scheduler.close()
+        await self.matchmaker.close()
         await self.hub.close()
         await self.engine.close()
         await self.journal.close()
@@ -99,6 +103,9 @@ async def build_services(
     journal = Journal(db)
     engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler)
     hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
+    # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
+    queue = LocalQueue(clock=scheduler.now)
+    matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
     await engine.restore()
     await hub.restore()
     return Services(
@@ -115,5 +122,6 @@ async def build_services(
         journal,
         engine,
         hub,
+        matchmaker,
         owned,
     )

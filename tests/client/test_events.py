@@ -13,6 +13,9 @@ from roomservice.client import (
     GameState,
     HostChanged,
     Kicked,
+    MatchCountdown,
+    MatchFound,
+    MatchTimeout,
     Member,
     PlayerDisconnected,
     PlayerJoined,
@@ -134,6 +137,9 @@ def test_frames_outside_a_room_have_no_seq() -> None:
         "room_closed",
         "game_state",
         "game_event",
+        "match_found",
+        "match_countdown",
+        "match_timeout",
         "pong",
         "error",
     }
@@ -145,3 +151,16 @@ async def test_a_client_as_a_context_manager_closes_its_sockets(clients: Clients
         socket = await client.connect()
         assert socket.connected
     assert socket.stopped is not None and socket.stopped.code == 1000
+
+
+def test_matchmaking_frames_decode() -> None:
+    found = decode('{"type":"match_found","ticket_id":"t1","room_code":"QWXPZR"}')
+    assert isinstance(found, MatchFound) and found.room_code == "QWXPZR" and seq_of(found) is None
+    countdown = decode('{"type":"match_countdown","seq":7,"room_code":"QWXPZR","starts_at":1795230377801}')
+    assert (
+        isinstance(countdown, MatchCountdown)
+        and countdown.starts_at == 1795230377801
+        and seq_of(countdown) == 7
+    )
+    timeout = decode('{"type":"match_timeout","ticket_id":"t1"}')
+    assert isinstance(timeout, MatchTimeout) and timeout.ticket_id == "t1" and seq_of(timeout) is None

@@ -22,6 +22,9 @@ from roomservice.client.events import (
     GameState,
     HostChanged,
     Kicked,
+    MatchCountdown,
+    MatchFound,
+    MatchTimeout,
     PlayerDisconnected,
     PlayerJoined,
     PlayerLeft,
@@ -33,7 +36,16 @@ from roomservice.client.events import (
     Unknown,
 )
 from roomservice.client.http import Client
-from roomservice.client.models import GameInfo, LobbyPage, Member, Room, RoomConfig, Session
+from roomservice.client.models import (
+    GameInfo,
+    LobbyPage,
+    MatchmakingStats,
+    Member,
+    Room,
+    RoomConfig,
+    Session,
+    Ticket,
+)
 from roomservice.client.socket import STOP_CODES, Socket, SocketState
 
 __all__ = [
@@ -49,6 +61,10 @@ __all__ = [
     "HostChanged",
     "Kicked",
     "LobbyPage",
+    "MatchCountdown",
+    "MatchFound",
+    "MatchTimeout",
+    "MatchmakingStats",
     "Member",
     "PlayerDisconnected",
     "PlayerJoined",
@@ -64,5 +80,6 @@ __all__ = [
     "Socket",
     "SocketClosed",
     "SocketState",
+    "Ticket",
     "Unknown",
 ]

@@ -104,6 +104,28 @@ class GameEvent(_RoomFrame, tag="game_event", frozen=True):
     data: Any = None
 
 
+class MatchFound(_Frame, tag="match_found", frozen=True):
+    """The session's matchmaking ticket was matched: it is seated in ``room_code`` already, and that
+    room's ``RoomState`` follows."""
+
+    ticket_id: str
+    room_code: str
+
+
+class MatchCountdown(_RoomFrame, tag="match_countdown", frozen=True):
+    """The matchmaking room starts by itself at ``starts_at`` (epoch milliseconds) unless it fills
+    first."""
+
+    room_code: str
+    starts_at: int
+
+
+class MatchTimeout(_Frame, tag="match_timeout", frozen=True):
+    """The session's ticket found no match in time and expired."""
+
+    ticket_id: str
+
+
 class Pong(_Frame, tag="pong", frozen=True):
     ref: str | int | None = None
 
@@ -137,6 +159,9 @@ Known = (
     | RoomClosed
     | GameState
     | GameEvent
+    | MatchFound
+    | MatchCountdown
+    | MatchTimeout
     | Pong
     | Error
 )
@@ -158,6 +183,9 @@ TYPES: dict[str, type[Known]] = {
         RoomClosed,
         GameState,
         GameEvent,
+        MatchFound,
+        MatchCountdown,
+        MatchTimeout,
         Pong,
         Error,
     )

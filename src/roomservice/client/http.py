@@ -1,4 +1,5 @@
-"""The HTTP half of the client: sessions, the game catalogue, the lobby and every room operation."""
+"""The HTTP half of the client: sessions, the game catalogue, the lobby, every room operation and
+matchmaking tickets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import msgspec
 
 from roomservice.client.errors import ApiError
-from roomservice.client.models import GameInfo, LobbyPage, Room, Session
+from roomservice.client.models import GameInfo, LobbyPage, MatchmakingStats, Room, Session, Ticket
 from roomservice.client.socket import Socket
 
 T = TypeVar("T")
@@ -22,6 +23,10 @@ class _RoomBody(msgspec.Struct):
 
 class _LeaveBody(msgspec.Struct):
     room: Room | None = None
+
+
+class _Cancelled(msgspec.Struct):
+    status: str
 
 
 class _Games(msgspec.Struct):
@@ -190,6 +195,27 @@ class Client:
         return (await self._call("GET", "/api/rooms/mine", _Rooms)).rooms
 
     # -- socket --------------------------------------------------------------------------------
+
+    # -- matchmaking ---------------------------------------------------------------------------
+
+    async def queue(self, game: str, options: dict[str, Any] | None = None) -> Ticket:
+        """Queue for ``game``: a searching ticket. The socket then gets ``MatchFound`` (the session is
+        seated), ``MatchCountdown`` and ``MatchTimeout``."""
+        body = {"options": options} if options is not None else None
+        return await self._call("POST", f"/api/matchmaking/{quote(game, safe='')}/tickets", Ticket, json=body)
+
+    async def ticket(self, ticket_id: str) -> Ticket:
+        return await self._call("GET", f"/api/matchmaking/tickets/{quote(ticket_id, safe='')}", Ticket)
+
+    async def cancel(self, ticket_id: str) -> str:
+        """Cancel a searching ticket; its status afterwards (``cancelled``, or ``expired``). A matched
+        ticket raises ``ApiError`` ``already_matched``: leave the room instead."""
+        path = f"/api/matchmaking/tickets/{quote(ticket_id, safe='')}"
+        return (await self._call("DELETE", path, _Cancelled)).status
+
+    async def matchmaking(self, game: str) -> MatchmakingStats:
+        """How busy ``game``'s queue is."""
+        return await self._call("GET", f"/api/matchmaking/{quote(game, safe='')}", MatchmakingStats)
 
     async def connect(self, **options: Any) -> Socket:
         """Open the session's socket (see :class:`Socket` for ``options``). A socket opened

@@ -13,7 +13,7 @@ import msgspec
 
 from roomservice.protocol.rooms import RoomConfig
 
-__all__ = ["GameInfo", "LobbyPage", "Member", "Room", "RoomConfig", "Session"]
+__all__ = ["GameInfo", "LobbyPage", "MatchmakingStats", "Member", "Room", "RoomConfig", "Session", "Ticket"]
 
 
 class Session(msgspec.Struct, kw_only=True):
@@ -82,3 +82,23 @@ class LobbyPage(msgspec.Struct, kw_only=True):
 
     rooms: list[Room]
     next_cursor: str | None = None
+
+
+class Ticket(msgspec.Struct, kw_only=True):
+    """A matchmaking ticket. ``status``: ``searching``, ``matched`` (then ``room_code`` names the room
+    the session sits in), ``cancelled`` or ``expired``."""
+
+    ticket_id: str
+    game: str
+    status: str
+    queued_at: datetime
+    room_code: str | None = None
+
+
+class MatchmakingStats(msgspec.Struct, kw_only=True):
+    """A game's queue: tickets searching, matchmaking rooms filling, and the median wait (seconds) of
+    its recently matched tickets."""
+
+    searching: int
+    open_rooms: int
+    median_wait_seconds: float

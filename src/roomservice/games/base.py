@@ -108,6 +108,16 @@ class Game:
     #: How often a real-time game's views are sent (per second); 0 sends them after every tick.
     view_rate: ClassVar[float] = 0.0
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
+    #: Players per matchmaking room (min, max), within the room limits; None: the room limits.
+    match_players: ClassVar[tuple[int, int] | None] = None
+
+    @classmethod
+    def match_sizes(cls) -> tuple[int, int]:
+        """How many players a matchmaking room of this game starts with, at least and at most."""
+        if cls.match_players is None:
+            return cls.min_players, cls.max_players
+        lo, hi = cls.match_players
+        return max(lo, cls.min_players), min(hi, cls.max_players)
 
     @classmethod
     def info(cls) -> GameInfo:

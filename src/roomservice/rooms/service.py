@@ -318,6 +318,109 @@ class RoomService:
         await repo.save_room(conn, room)
         return room, out
 
+    # -- matchmaking rooms ------------------------------------------------------------------
+
+    async def create_match(
+        self, game: str, session_ids: Sequence[str], sizes: tuple[int, int]
+    ) -> tuple[Room, list[str]]:
+        """A new unlisted room named "Match " + its code, for ``game`` with ``sizes`` (min, max
+        players), seating ``session_ids`` in order (the first is the host). A session seated in a
+        room that is not in a game leaves it; one playing in a game is not seated and is returned in
+        the second list. One transaction."""
+        game_def = self.games.get(game)
+        base = self.default_config(game)
+        config = build_config(game_def, base, {"min_players": sizes[0], "max_players": sizes[1]})
+        for _ in range(_CODE_ATTEMPTS):
+            try:
+                async with self.db.write() as conn:
+                    code = codes.new_code()
+                    while await repo.code_taken(conn, code):
+                        code = codes.new_code()
+                    now = self.clock()
+                    room = Room(
+                        room_id=str(uuid.uuid4()),
+                        room_code=code,
+                        name=f"Match {code}",
+                        game=game,
+                        has_password=False,
+                        private=True,
+                        config=config,
+                        state=RoomState.WAITING,
+                        host_session_id=None,
+                        creator_session_id=session_ids[0],
+                        created_at=now,
+                        last_activity=now,
+                        game_started_at=None,
+                        members=(),
+                    )
+                    await repo.insert_room(conn, room, None)
+                    room, left, refused, _ = await self._seat_many(conn, room, session_ids)
+                    if room.players:
+                        await repo.save_room(conn, room)
+                    else:
+                        await repo.delete_room(conn, room.room_id)  # nobody could sit down
+            except IntegrityError:
+                continue  # a code or a seat taken under us: try again from the start
+            for other, out in left:
+                await self._emit(other, out)
+            return room, refused
+        raise RoomServiceError("code_exhausted", "Could not allocate a room code; try again.", 503)
+
+    async def seat_match(self, code: str, session_ids: Sequence[str]) -> tuple[Room | None, list[str]]:
+        """Seat ``session_ids`` in the waiting matchmaking room ``code`` as ``create_match`` does; the
+        room is None when it is gone or no longer waiting (then every session is returned)."""
+        while True:
+            try:
+                async with self.db.write() as conn:
+                    found = await repo.get_room(conn, code=code, lock=True)
+                    if found is None or found[0].state is not RoomState.WAITING:
+                        return None, list(session_ids)
+                    room, left, refused, out = await self._seat_many(conn, found[0], session_ids)
+                    await repo.save_room(conn, room)
+            except IntegrityError:
+                continue  # one of them sat down elsewhere meanwhile: decide again
+            for other, other_out in left:
+                await self._emit(other, other_out)
+            await self._emit(room, out)
+            return room, refused
+
+    async def _seat_many(
+        self, conn: AsyncConnection, room: Room, session_ids: Sequence[str]
+    ) -> tuple[Room, list[tuple[Room, list[RoomEvent]]], list[str], list[RoomEvent]]:
+        left: list[tuple[Room, list[RoomEvent]]] = []
+        refused: list[str] = []
+        out: list[RoomEvent] = []
+        now = self.clock()
+        for session_id in session_ids:
+            seat = await repo.seat_of(conn, session_id)
+            if seat is None:
+                refused.append(session_id)  # the session itself is gone
+                continue
+            username, current = seat
+            if current == room.room_id:
+                continue
+            if current is not None:
+                found = await repo.get_room(conn, room_id=current, lock=True)
+                member = found[0].member(session_id) if found else None
+                if found is not None and member is not None:
+                    if found[0].state is RoomState.IN_GAME and member.role is Role.PLAYER:
+                        refused.append(session_id)
+                        continue
+                    left.append(await self._remove(conn, found[0], member, "left"))
+            if len(room.players) >= room.config.max_players:
+                refused.append(session_id)
+                continue
+            member = Member(
+                session_id, username, Role.PLAYER, max((m.seat for m in room.members), default=0) + 1, now
+            )
+            out.append(events.player_joined(member))
+            host = room.host_session_id or session_id
+            room = dataclasses.replace(
+                room, members=(*room.members, member), last_activity=now, host_session_id=host
+            )
+            await repo.add_member(conn, room.room_id, member)
+        return room, left, refused, out
+
     async def kick(self, session: Session, code: str, target: str) -> Room:
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)

@@ -40,6 +40,7 @@ class Cabo(Game):
     )
     min_players = 2
     max_players = 6
+    match_players = (2, 4)
     realtime = False
     options_schema = {
         "type": "object",

@@ -40,6 +40,7 @@ class TicTacToe(Game):
     description = "Two players, a 3x3 grid: get three of your marks in a row."
     min_players = 2
     max_players = 2
+    match_players = (2, 2)
     realtime = False
     options_schema = {"type": "object", "properties": {}, "additionalProperties": False}
 

@@ -1,0 +1,399 @@
+"""The matchmaker: files tickets, turns a group that reached its game's minimum into a room, seats later
+tickets in it until it is full, and starts it when full or when its countdown runs out.
+
+The queue backend (``base.MatchQueue``) makes each allocation step atomic. Turning a group into a
+room and seating are done by the node that sees the group grow, one group at a time on this node (a
+lock per group), with the room operations' own transactions; the countdown and ticket-expiry timers run
+on the injected scheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Protocol
+
+import msgspec
+
+from roomservice.broker.base import Broker, Envelope
+from roomservice.config import Settings
+from roomservice.errors import Conflict, Invalid, NotFound, RoomServiceError
+from roomservice.games.base import Context, InvalidAction
+from roomservice.games.registry import GameRegistry
+from roomservice.matchmaking.base import AlreadyQueued, MatchQueue, Stats, Status, Ticket
+from roomservice.model import Room, Session
+from roomservice.rooms.events import RoomEvent, RoomEventSink
+from roomservice.rooms.service import RoomService
+from roomservice.scheduling import Scheduler, Timer
+from roomservice.types import RoomState
+
+log = logging.getLogger(__name__)
+
+
+class Sockets(Protocol):
+    """The hub, as the matchmaker uses it."""
+
+    async def seated(self, session_id: str, room: Room) -> None: ...
+    def send_to(self, session_id: str, frame: dict[str, Any]) -> bool: ...
+
+
+class Starter(Protocol):
+    """The engine, as the matchmaker uses it: start a room's game as its host would."""
+
+    async def start(self, session: Session, code: str, options: Mapping[str, Any] | None) -> Room: ...
+
+
+def ticket_not_found(ticket_id: str) -> NotFound:
+    return NotFound("ticket_not_found", f"No ticket {ticket_id!r} of yours.")
+
+
+def _pool(game: str, options: Mapping[str, Any]) -> str:
+    return game + "|" + json.dumps(options, sort_keys=True, separators=(",", ":"))
+
+
+def _options(pool: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(pool.split("|", 1)[1])
+    return loaded
+
+
+@dataclasses.dataclass(slots=True)
+class MatchRoom:
+    """A matchmaking room this node made and follows until it starts."""
+
+    group_id: str
+    room_id: str
+    room_code: str
+    game: str
+    pool: str
+    #: Seated tickets: session id -> ticket id.
+    tickets: dict[str, str]
+    countdown: Timer | None = None
+    starts_at: float | None = None
+
+
+class Matchmaker:
+    def __init__(
+        self,
+        settings: Settings,
+        games: GameRegistry,
+        queue: MatchQueue,
+        rooms: RoomService,
+        sink: RoomEventSink,
+        broker: Broker,
+        sockets: Sockets,
+        starter: Starter,
+        scheduler: Scheduler,
+    ) -> None:
+        self.settings = settings
+        self.games = games
+        self.queue = queue
+        self.rooms = rooms
+        self.sink = sink
+        self.broker = broker
+        self.sockets = sockets
+        self.starter = starter
+        self.scheduler = scheduler
+        self.matches: dict[str, MatchRoom] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._expiry: dict[str, Timer] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- tickets -----------------------------------------------------------------------------
+
+    async def file(self, session: Session, game: str, options: object = None) -> Ticket:
+        """A searching ticket for ``session``, already placed in a group (and that group settled)."""
+        game_def = self.games.get(game)
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise Invalid("invalid_options", "options must be an object.")
+        ctx = Context(now=self.scheduler.now(), rng=random.Random(0), dev=self.settings.dev)
+        try:
+            checked = game_def.validate_options(options, ctx)
+        except InvalidAction as exc:
+            raise Invalid(exc.code, exc.message) from None
+        current = await self.rooms.room_of(session.session_id)
+        if current is not None and current.state is RoomState.IN_GAME:
+            raise Conflict(
+                "already_in_game",
+                f"You are playing in room {current.room_code}; finish or leave it first.",
+                room=current.summary(),
+            )
+        queued_at = self.scheduler.now()
+        try:
+            placement = await self.queue.add(
+                ticket_id=uuid.uuid4().hex,
+                session_id=session.session_id,
+                username=session.username,
+                game=game,
+                pool=_pool(game, checked),
+                queued_at=queued_at,
+                max_size=game_def.match_sizes()[1],
+            )
+        except AlreadyQueued as exc:
+            raise Conflict(
+                "already_queued", "You already have a live ticket; cancel it first.", ticket_id=exc.ticket_id
+            ) from None
+        ticket = placement.ticket
+        self._expiry[ticket.ticket_id] = self.scheduler.call_at(
+            queued_at + self.settings.match_timeout, lambda: self._expire(ticket.ticket_id)
+        )
+        await self.settle(ticket.group_id)
+        return ticket
+
+    async def ticket(self, session: Session, ticket_id: str) -> Ticket:
+        found = await self.queue.get(ticket_id)
+        if found is None or found.session_id != session.session_id:
+            raise ticket_not_found(ticket_id)
+        if (
+            found.status is Status.SEARCHING
+            and self.scheduler.now() >= found.queued_at + self.settings.match_timeout
+        ):
+            found = await self._expire(ticket_id) or found  # its timer belongs to a node that is gone
+        return found
+
+    async def cancel(self, session: Session, ticket_id: str) -> Ticket:
+        found = await self.ticket(session, ticket_id)
+        if found.status is Status.SEARCHING:
+            found = await self.queue.withdraw(ticket_id, Status.CANCELLED) or found
+        if found.status is Status.MATCHED:
+            raise Conflict(
+                "already_matched",
+                f"This ticket is matched into room {found.room_code}; leave the room instead.",
+                room_code=found.room_code,
+            )
+        self._forget_timer(ticket_id)
+        return found
+
+    async def stats(self, game: str) -> Stats:
+        self.games.get(game)
+        return await self.queue.stats(game)
+
+    async def _expire(self, ticket_id: str) -> Ticket | None:
+        self._forget_timer(ticket_id)
+        before = await self.queue.get(ticket_id)
+        if before is None or before.status is not Status.SEARCHING:
+            return before
+        after = await self.queue.withdraw(ticket_id, Status.EXPIRED)
+        if after is not None and after.status is Status.EXPIRED:
+            self.sockets.send_to(after.session_id, {"type": "match_timeout", "ticket_id": ticket_id})
+        return after
+
+    def _forget_timer(self, ticket_id: str) -> None:
+        timer = self._expiry.pop(ticket_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    # -- groups and rooms --------------------------------------------------------------------
+
+    def _lock(self, group_id: str) -> _GroupLock:
+        return _GroupLock(self._locks, group_id)
+
+    async def settle(self, group_id: str) -> None:
+        """Bring the group's room up to date with the queue: make it once the group reaches the
+        minimum, seat newly matched tickets, start the countdown, or start the game when full."""
+        async with self._lock(group_id):
+            await self._settle(group_id)
+
+    async def _settle(self, group_id: str) -> None:
+        group = await self.queue.group(group_id)
+        if group is None or group.closed:
+            return
+        lo, hi = self.games.get(group.game).match_sizes()
+        match = self.matches.get(group_id)
+        if match is None and group.room_code is None and group.size < lo:
+            return  # still searching
+        # A group without its room is matched only while it still holds the minimum (atomically).
+        minimum = lo if match is None and group.room_code is None else 1
+        tickets = await self.queue.match(group_id, self.scheduler.now(), minimum)
+        for ticket in tickets:
+            self._forget_timer(ticket.ticket_id)
+        if match is None:
+            if not tickets:
+                return
+            room, refused = await self.rooms.create_match(
+                group.game, [t.session_id for t in tickets], (lo, hi)
+            )
+            if not room.players:
+                await self._refuse(tickets)
+                await self.queue.close(group_id)
+                return
+            await self.queue.bind(group_id, room.room_code)
+            match = MatchRoom(group_id, room.room_id, room.room_code, group.game, group.pool, {})
+            self.matches[group_id] = match
+            self.broker.subscribe(room.room_id, self._follower(match))
+        elif tickets:
+            found, refused = await self.rooms.seat_match(match.room_code, [t.session_id for t in tickets])
+            if found is None:
+                await self._refuse(tickets)
+                return
+            room = found
+        else:
+            return
+        await self._refuse([t for t in tickets if t.session_id in refused])
+        seated = [t for t in tickets if t.session_id not in refused]
+        for ticket in seated:
+            match.tickets[ticket.session_id] = ticket.ticket_id
+            frame = {"type": "match_found", "ticket_id": ticket.ticket_id, "room_code": match.room_code}
+            self.sockets.send_to(ticket.session_id, frame)
+            await self.sockets.seated(ticket.session_id, room)
+        players = len(room.players)
+        if players >= hi:
+            await self._start(match)
+        elif match.countdown is None and players >= lo:
+            starts_at = self.scheduler.now() + self.settings.match_countdown
+            match.starts_at = starts_at
+            match.countdown = self.scheduler.call_at(starts_at, lambda: self._countdown_over(match))
+            await self.sink.room_events(room, [_countdown(match)])
+        elif match.countdown is not None and seated:
+            await self.sink.room_events(room, [_countdown(match, t.session_id) for t in seated])
+
+    async def _refuse(self, tickets: Sequence[Ticket]) -> None:
+        """Tickets whose sessions could not be seated (playing elsewhere, or gone) end cancelled."""
+        for ticket in tickets:
+            await self.queue.leave(ticket.ticket_id)
+
+    async def _countdown_over(self, match: MatchRoom) -> None:
+        async with self._lock(match.group_id):
+            match.countdown = None
+            if self.matches.get(match.group_id) is not match:
+                return
+            room = await self.rooms.get_by_id(match.room_id)
+            lo = self.games.get(match.game).match_sizes()[0]
+            if room is None or room.state is not RoomState.WAITING:
+                await self._done(match)
+            elif len(room.players) >= lo:
+                await self._start(match)
+            # else: too few are left; the next ticket to reach the minimum counts down again
+
+    async def _start(self, match: MatchRoom) -> None:
+        """Close the group (no ticket joins it any more), then start the game as its host would."""
+        await self._done(match)
+        room = await self.rooms.get_by_id(match.room_id)
+        if room is None or room.host_session_id is None or room.state is not RoomState.WAITING:
+            return
+        host = Session(room.host_session_id, "", 0.0)
+        try:
+            await self.starter.start(host, match.room_code, _options(match.pool))
+        except RoomServiceError as exc:
+            log.warning("match room %s did not start: %s", match.room_code, exc.message)
+
+    async def _done(self, match: MatchRoom) -> None:
+        if self.matches.pop(match.group_id, None) is None:
+            return
+        if match.countdown is not None:
+            match.countdown.cancel()
+            match.countdown = None
+        self.broker.unsubscribe(match.room_id, self._follower(match))
+        moved = await self.queue.close(match.group_id)
+        for group_id in moved:
+            self._spawn(self.settle(group_id))
+
+    # -- following a match room --------------------------------------------------------------
+
+    def _follower(self, match: MatchRoom) -> _Follower:
+        return _Follower(self, match)
+
+    def _on_frame(self, match: MatchRoom, envelope: Envelope) -> None:
+        if envelope.kind == "player_left" and envelope.subject in match.tickets:
+            self._spawn(self._left(match, envelope.subject))
+        elif envelope.kind == "room_closed":
+            self._spawn(self._gone(match))
+        elif envelope.kind == "room_updated":
+            state = msgspec.json.decode(envelope.text).get("room", {}).get("state")
+            if state != RoomState.WAITING.value:
+                self._spawn(self._gone(match))  # started by its host before the countdown ended
+
+    async def _left(self, match: MatchRoom, session_id: str) -> None:
+        """A player left during the countdown: their ticket ends cancelled and the seat is free."""
+        async with self._lock(match.group_id):
+            ticket_id = match.tickets.pop(session_id, None)
+            if ticket_id is not None and self.matches.get(match.group_id) is match:
+                await self.queue.leave(ticket_id)
+
+    async def _gone(self, match: MatchRoom) -> None:
+        async with self._lock(match.group_id):
+            await self._done(match)
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("matchmaking task failed", exc_info=error)
+
+    async def idle(self) -> None:
+        """Wait until the work started by room frames (players leaving, rooms started) is done."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for timer in self._expiry.values():
+            timer.cancel()
+        self._expiry.clear()
+        for match in list(self.matches.values()):
+            if match.countdown is not None:
+                match.countdown.cancel()
+            self.broker.unsubscribe(match.room_id, self._follower(match))
+        self.matches.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.queue.aclose()
+
+
+def _countdown(match: MatchRoom, to: str | None = None) -> RoomEvent:
+    starts_at = round((match.starts_at or 0.0) * 1000)
+    return RoomEvent({"type": "match_countdown", "room_code": match.room_code, "starts_at": starts_at}, to=to)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Follower:
+    """A match room's broker subscriber; equal for the same match, so unsubscribe finds it."""
+
+    owner: Matchmaker
+    match: MatchRoom
+
+    def __call__(self, envelope: Envelope) -> None:
+        self.owner._on_frame(self.match, envelope)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Follower) and other.owner is self.owner and other.match is self.match
+
+    def __hash__(self) -> int:
+        return hash((id(self.owner), id(self.match)))
+
+
+class _GroupLock:
+    """One group at a time on this node; the lock is dropped once nobody waits for it."""
+
+    def __init__(self, locks: dict[str, tuple[asyncio.Lock, list[int]]], group_id: str) -> None:
+        self._locks = locks
+        self._group_id = group_id
+
+    async def __aenter__(self) -> None:
+        lock, users = self._locks.setdefault(self._group_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._release_user()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._locks[self._group_id][0].release()
+        self._release_user()
+
+    def _release_user(self) -> None:
+        users = self._locks[self._group_id][1]
+        users[0] -= 1
+        if users[0] == 0:
+            del self._locks[self._group_id]

@@ -1,0 +1,52 @@
+"""What each backend does on its own beyond the contract: how long it keeps what no longer changes."""
+
+from __future__ import annotations
+
+import uuid
+
+from redis.asyncio import Redis
+
+from roomservice.config import Settings
+from roomservice.matchmaking.base import Status
+from roomservice.matchmaking.local import LocalQueue
+from roomservice.matchmaking.redis import RedisQueue
+from tests.conftest import unavailable
+from tests.fakes import ManualScheduler
+from tests.matchmaking.conftest import PREFIX, REDIS_URL, flush_prefix
+
+
+async def test_the_local_queue_forgets_old_tickets_and_groups() -> None:
+    clock = ManualScheduler()
+    queue = LocalQueue(clock=clock, retention=100.0)
+    old = await queue.add(
+        ticket_id="old", session_id="a", username="A", game="g", pool="g|{}", queued_at=clock(), max_size=3
+    )
+    await queue.withdraw("old", Status.CANCELLED)
+    await clock.advance(101)
+    await queue.add(
+        ticket_id="new", session_id="b", username="B", game="g", pool="g|{}", queued_at=clock(), max_size=3
+    )
+    assert await queue.get("old") is None and await queue.group(old.ticket.group_id) is None
+    assert await queue.get("new") is not None
+
+
+async def test_redis_keys_carry_a_ttl_under_the_configured_prefix() -> None:
+    prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}:"
+    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix), retention=50.0)
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        try:
+            await client.ping()
+        except Exception as exc:
+            unavailable("Redis at " + REDIS_URL, exc)
+        placed = await queue.add(
+            ticket_id="t1", session_id="s1", username="S", game="g", pool="g|{}", queued_at=1.0, max_size=3
+        )
+        keys = sorted([k async for k in client.scan_iter(match=prefix + "*")])
+        assert keys and all(k.startswith(prefix + "mm:") for k in keys)
+        for key in (f"{prefix}mm:t:t1", f"{prefix}mm:s:s1", f"{prefix}mm:g:{placed.ticket.group_id}"):
+            assert 0 < await client.ttl(key) <= 50
+    finally:
+        await queue.aclose()
+        await client.aclose()
+        await flush_prefix(prefix)
