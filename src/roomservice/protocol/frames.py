@@ -8,6 +8,10 @@ import msgspec
 
 from roomservice.protocol import codes
 
+# Server frames are built and encoded in ``messages``; these two stay importable from here.
+from roomservice.protocol.messages import encode as encode
+from roomservice.protocol.messages import error as error
+
 CHAT_MAX = 500
 
 
@@ -70,19 +74,4 @@ def decode(data: str | bytes) -> ClientFrame:
         raise FrameError(codes.INVALID_JSON, "The frame is not valid JSON.") from None
     if isinstance(frame, Chat) and not 1 <= len(frame.text.strip()) <= CHAT_MAX:
         raise FrameError(codes.INVALID_CHAT, f"Chat text is 1–{CHAT_MAX} characters.", frame.ref)
-    return frame
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A server frame as the text sent on the wire. Broadcasts are encoded once, not per receiver."""
-    return _encoder.encode(frame).decode()
-
-
-def error(code: str, message: str, ref: str | int | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        frame["ref"] = ref
     return frame

@@ -287,7 +287,7 @@ class RoomService:
                 raise Conflict("not_in_room", "You are not in this room.")
             room, out = await self._remove(conn, room, member, reason)
         await self._emit(room, out)
-        return None if any(e.frame["type"] == "room_closed" for e in out) else room
+        return None if events.closes_room(out) else room
 
     async def _remove(
         self, conn: AsyncConnection, room: Room, member: Member, reason: str
