@@ -104,7 +104,9 @@ class Presence:
 
     # -- attaching ---------------------------------------------------------------------------
 
-    def room_state(self, chan: RoomChannel, room: Room, seq: int) -> messages.RoomState[Any, Any, Any]:
+    def room_state(
+        self, chan: RoomChannel, room: Room, seq: int
+    ) -> messages.RoomState[dict[str, Any], dict[str, Any], messages.Chat[str]]:
         data = room.to_dict()
         online = chan.attached
         for member in (*data["players"], *data["spectators"]):
