@@ -50,7 +50,7 @@ def wire(frame: messages.ServerFrame, seq: int | None = None) -> dict[str, Any]:
         frame.seq = seq
     text = messages.encode(frame)
     parsed: dict[str, Any] = msgspec.json.decode(text)
-    assert next(iter(parsed)) == "type"
+    assert next(iter(parsed)) == "type" and parsed["type"] == frame.type
     return parsed
 
 

@@ -14,7 +14,7 @@ time as the text it formatted, while the client decodes them into its models (``
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import msgspec
 
@@ -33,10 +33,9 @@ Ref = str | int | None
 class ServerFrame(msgspec.Struct, tag_field="type", kw_only=True):
     """Any frame the server sends."""
 
-    @property
-    def type(self) -> str:
-        """The frame's ``type`` (its tag), for code that routes frames without encoding them."""
-        return str(self.__struct_config__.tag)
+    #: The frame's ``type`` (its tag), for code that routes frames without encoding them. A class
+    #: attribute, set below from each class's tag: read once per frame the outbox publishes.
+    type: ClassVar[str] = ""
 
 
 class RoomFrame(ServerFrame, kw_only=True):
@@ -161,6 +160,9 @@ FRAMES: tuple[type[ServerFrame], ...] = (
     Pong,
     Error,
 )
+
+for _cls in FRAMES:
+    _cls.type = str(_cls.__struct_config__.tag)
 
 _encoder = msgspec.json.Encoder()
 
