@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from roomservice.protocol.rooms import RoomConfig
 from roomservice.types import Role, RoomState
@@ -22,6 +22,10 @@ __all__ = ["Member", "Room", "RoomConfig", "Session", "iso"]
 _iso_second: list[Any] = [None, ""]
 
 
+@overload
+def iso(ts: float) -> str: ...
+@overload
+def iso(ts: float | None) -> str | None: ...
 def iso(ts: float | None) -> str | None:
     """``ts`` as ISO 8601 in UTC, exactly as ``datetime.isoformat`` writes it with ``Z``. Every chat
     line carries one, so the date part is formatted once per second and reused."""

@@ -17,6 +17,7 @@ from roomservice.engine.machine import ACTION, GameMachine
 from roomservice.engine.ports import BuildViews
 from roomservice.engine.runner import Job, RoomRunner
 from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.scheduling import Timer
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord
 from tests.fakes import ManualScheduler
@@ -76,10 +77,10 @@ class Host:
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
         return self.scheduler.call_at(when, callback)
 
-    def publish(self, room_id: str, frame: dict[str, Any]) -> int:
+    def publish(self, room_id: str, frame: RoomFrame) -> int:
         self.seq += 1
-        frame["seq"] = self.seq
-        self.frames.append((self.seq, {}, json.dumps(frame)))
+        frame.seq = self.seq
+        self.frames.append((self.seq, {}, encode(frame)))
         self.published.set()
         return self.seq
 

@@ -207,7 +207,7 @@ async def test_a_socket_gets_its_room_then_hears_the_others(node: Node) -> None:
     await node.say(b, {"type": "chat", "text": "hi", "ref": 1})
     heard, echo = await a.expect("chat"), await b.expect("chat")
     assert heard == echo and heard["seq"] > back["seq"] and heard["from"] == "bob"
-    assert [line["text"] for line in node.chat.recent("room-1")] == ["hi"]
+    assert [line.text for line in node.chat.recent("room-1")] == ["hi"]
     await node.chat.flush()
     assert [[line["text"] for line in lines] for lines in node.saved[0].values()] == [["hi"]]
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from roomservice.config import Settings
@@ -22,6 +23,13 @@ from roomservice.types import RoomState
 from tests.conftest import FakeClock
 
 
+def _unnumbered(frame: Any) -> dict[str, Any]:
+    """A frame as the sink got it: the outbox numbers it later."""
+    data: dict[str, Any] = msgspec.to_builtins(frame)
+    data.pop("seq", None)
+    return data
+
+
 class Sink:
     """Keeps every batch of events with the room as it stood."""
 
@@ -33,7 +41,11 @@ class Sink:
 
     def frames(self) -> list[dict[str, Any]]:
         """Every frame since the last call, with its addressee under ``to`` when it has one."""
-        out = [{**e.frame, **({"to": e.to} if e.to else {})} for _, batch in self.batches for e in batch]
+        out = [
+            {**_unnumbered(e.frame), **({"to": e.to} if e.to else {})}
+            for _, batch in self.batches
+            for e in batch
+        ]
         self.batches.clear()
         return out
 

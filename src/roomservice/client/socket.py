@@ -18,7 +18,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -40,7 +40,6 @@ from roomservice.client.events import (
     type_of,
 )
 from roomservice.protocol import codes
-from roomservice.protocol.frames import encode
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +58,13 @@ STOP_CODES = frozenset(
 E = TypeVar("E", bound=Event)
 
 _END = object()
+
+_encoder = msgspec.json.Encoder()
+
+
+def _encode(frame: Mapping[str, Any]) -> str:
+    """A client frame as the text sent on the wire."""
+    return _encoder.encode(frame).decode()
 
 
 class SocketState(enum.StrEnum):
@@ -221,7 +227,7 @@ class Socket:
                 self._quiet.add(ref)
             frame = {"type": "ping", "ref": ref}
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and acts on it
-            await ws.send(encode(frame))
+            await ws.send(_encode(frame))
         return ws
 
     def _set_connected(self) -> None:
@@ -376,7 +382,7 @@ class Socket:
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one client frame. While reconnecting it waits for the connection; a frame the
         dropped connection refused is sent on the next one. Raises :class:`SocketClosed`."""
-        text = encode(frame)
+        text = _encode(frame)
         while True:
             await self._ready.wait()
             if self._stopped is not None:

@@ -29,6 +29,7 @@ from roomservice.games.registry import GameRegistry
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import FrameError
+from roomservice.protocol.messages import RoomFrame
 from roomservice.realtime.channel import MEMBERSHIP
 from roomservice.realtime.outbox import Outbox
 from roomservice.rooms.service import RoomService
@@ -78,7 +79,7 @@ class Engine:
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
         return self.scheduler.call_at(when, callback)
 
-    def publish(self, room_id: str, frame: dict[str, Any]) -> int:
+    def publish(self, room_id: str, frame: RoomFrame) -> int:
         room_log = self.outbox.get(room_id)
         return self.outbox.publish(room_log, frame) if room_log is not None else 0
 

@@ -4,8 +4,9 @@ engine nor the socket layer."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from roomservice.protocol.messages import RoomFrame
 from roomservice.scheduling import Timer
 from roomservice.store.games import Entry
 
@@ -25,7 +26,7 @@ class RunnerHost(Protocol):
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` once ``now()`` reaches ``when`` (the turn timer)."""
 
-    def publish(self, room_id: str, frame: dict[str, Any]) -> int:
+    def publish(self, room_id: str, frame: RoomFrame) -> int:
         """Number and send a frame to every member of the room; returns its seq."""
 
     def publish_views(self, room_id: str, build: BuildViews) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
 from roomservice.engine.ports import Reply, RunnerHost
 from roomservice.games.base import Event, InvalidAction
-from roomservice.protocol import codes
+from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.scheduling import Timer
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
@@ -281,7 +281,7 @@ class RoomRunner:
         host = self.host
         game = self.machine.game.id
         for event in events:
-            frame = {"type": "game_event", "game": game, "event": event.type, "data": dict(event.data)}
+            frame = messages.GameEvent(game=game, event=event.type, data=dict(event.data))
             if event.to is None:
                 host.publish(self.room_id, frame)
             else:
@@ -295,10 +295,10 @@ class RoomRunner:
 
     @staticmethod
     def _to_some(
-        frame: dict[str, Any], to: Sequence[str]
+        frame: messages.GameEvent, to: Sequence[str]
     ) -> Callable[[int], tuple[Mapping[str, str], str | None]]:
         def build(seq: int) -> tuple[Mapping[str, str], str | None]:
-            frame["seq"] = seq
+            frame.seq = seq
             text = encode(frame)
             return dict.fromkeys(to, text), None
 
@@ -335,19 +335,16 @@ class RoomRunner:
             default = distinct.setdefault(text, text)
         return texts, default
 
-    def _state_frame(self, viewer: str | None, seq: int, ref: str | int | None = None) -> dict[str, Any]:
-        frame: dict[str, Any] = {
-            "type": "game_state",
-            "seq": seq,
-            "game": self.machine.game.id,
-            "game_no": self.record.game_no,
-            "version": self._shown_version,
-            "state": self._view(viewer),
-            "result": dict(self.result) if self.result is not None else None,
-        }
-        if ref is not None:
-            frame["ref"] = ref
-        return frame
+    def _state_frame(self, viewer: str | None, seq: int, ref: str | int | None = None) -> messages.GameState:
+        return messages.GameState(
+            seq=seq,
+            game=self.machine.game.id,
+            game_no=self.record.game_no,
+            version=self._shown_version,
+            state=self._view(viewer),
+            result=dict(self.result) if self.result is not None else None,
+            ref=ref,
+        )
 
     def send_state(self, session_id: str) -> None:
         """The member's view as last shown to the room, for a socket that (re)attached."""

@@ -27,6 +27,7 @@ from roomservice.games.base import Context, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.matchmaking.base import AlreadyQueued, MatchQueue, Stats, Status, Ticket
 from roomservice.model import Room, Session
+from roomservice.protocol.messages import MatchCountdown, MatchFound, MatchTimeout, ServerFrame
 from roomservice.rooms.events import RoomEvent, RoomEventSink
 from roomservice.rooms.service import RoomService
 from roomservice.scheduling import Scheduler, Timer
@@ -39,7 +40,7 @@ class Sockets(Protocol):
     """The hub, as the matchmaker uses it."""
 
     async def seated(self, session_id: str, room: Room) -> None: ...
-    def send_to(self, session_id: str, frame: dict[str, Any]) -> bool: ...
+    def send_to(self, session_id: str, frame: ServerFrame) -> bool: ...
 
 
 class Starter(Protocol):
@@ -181,7 +182,7 @@ class Matchmaker:
             return before
         after = await self.queue.withdraw(ticket_id, Status.EXPIRED)
         if after is not None and after.status is Status.EXPIRED:
-            self.sockets.send_to(after.session_id, {"type": "match_timeout", "ticket_id": ticket_id})
+            self.sockets.send_to(after.session_id, MatchTimeout(ticket_id=ticket_id))
         return after
 
     def _forget_timer(self, ticket_id: str) -> None:
@@ -239,8 +240,8 @@ class Matchmaker:
         seated = [t for t in tickets if t.session_id not in refused]
         for ticket in seated:
             match.tickets[ticket.session_id] = ticket.ticket_id
-            frame = {"type": "match_found", "ticket_id": ticket.ticket_id, "room_code": match.room_code}
-            self.sockets.send_to(ticket.session_id, frame)
+            notice = MatchFound(ticket_id=ticket.ticket_id, room_code=match.room_code)
+            self.sockets.send_to(ticket.session_id, notice)
             await self.sockets.seated(ticket.session_id, room)
         players = len(room.players)
         if players >= hi:
@@ -352,7 +353,7 @@ class Matchmaker:
 
 def _countdown(match: MatchRoom, to: str | None = None) -> RoomEvent:
     starts_at = round((match.starts_at or 0.0) * 1000)
-    return RoomEvent({"type": "match_countdown", "room_code": match.room_code, "starts_at": starts_at}, to=to)
+    return RoomEvent(MatchCountdown(room_code=match.room_code, starts_at=starts_at), to=to)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,6 +13,10 @@ import msgspec
 
 from roomservice.protocol import codes
 
+# Server frames are built and encoded in ``messages``; these two stay importable from here.
+from roomservice.protocol.messages import encode as encode
+from roomservice.protocol.messages import error as error
+
 CHAT_MAX = 500
 #: Arrays and objects nested in one frame, the frame itself counted: 32 is plenty for any game move.
 MAX_DEPTH = 32
@@ -139,18 +143,3 @@ def _check_depth(value: Any, limit: int, ref: str | int | None) -> None:
         if not level:
             return
     raise FrameError(codes.INVALID_FRAME, f"The frame nests deeper than {MAX_DEPTH} levels.", ref)
-
-
-_encoder = msgspec.json.Encoder()
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A server frame as the text sent on the wire. Broadcasts are encoded once, not per receiver."""
-    return _encoder.encode(frame).decode()
-
-
-def error(code: str, message: str, ref: str | int | None = None) -> dict[str, Any]:
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        frame["ref"] = ref
-    return frame

@@ -7,7 +7,7 @@ from typing import Any
 
 from roomservice.config import Settings
 from roomservice.model import iso
-from roomservice.protocol import codes
+from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, decode, encode, error
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
@@ -65,10 +65,7 @@ class Dispatcher:
         if isinstance(frame, Chat):
             self._chat(conn, frame)
         elif isinstance(frame, Ping):
-            pong: dict[str, Any] = {"type": "pong"}
-            if frame.ref is not None:
-                pong["ref"] = frame.ref
-            conn.send(encode(pong))
+            conn.send(encode(messages.Pong(ref=frame.ref)))
         elif isinstance(frame, Resume):
             self._resume(conn, frame)
         elif isinstance(frame, Action):
@@ -80,14 +77,13 @@ class Dispatcher:
         room_log = self.outbox.get(chan.room_id)
         if room_log is None:
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
-        message = {
-            "type": "chat",
-            "from": conn.session.username,
-            "session_id": conn.session_id,
-            "text": frame.text,
-            "at": iso(self.scheduler.now()),
-        }
-        self.outbox.publish(room_log, message, kind="chat")  # numbers it: the history keeps its seq
+        message = messages.Chat(
+            sender=conn.session.username,
+            session_id=conn.session_id,
+            text=frame.text,
+            at=iso(self.scheduler.now()),
+        )
+        self.outbox.publish(room_log, message)  # numbers it: the history keeps its seq
         self.chat.add(chan.room_id, message)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:

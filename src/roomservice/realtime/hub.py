@@ -8,12 +8,12 @@ rooms and the games (numbering, the resume buffer, fan-out through the broker).
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
 from roomservice.model import Room, Session
 from roomservice.protocol.frames import encode
+from roomservice.protocol.messages import ServerFrame
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
@@ -64,7 +64,7 @@ class Hub:
         """A room operation seated ``session_id`` in ``room``: its socket follows."""
         await self.presence.seated(session_id, room)
 
-    def send_to(self, session_id: str, frame: dict[str, Any]) -> bool:
+    def send_to(self, session_id: str, frame: ServerFrame) -> bool:
         """Send one frame to a session's socket on this node, outside any room (not numbered, not
         kept for resume); False when it has none here."""
         conn = self.presence.connections.get(session_id)

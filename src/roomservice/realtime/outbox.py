@@ -18,8 +18,8 @@ from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.leases.base import Lease, Leases
 from roomservice.model import Room
-from roomservice.protocol.frames import encode
-from roomservice.rooms.events import RoomEvent
+from roomservice.protocol.messages import RoomFrame, encode
+from roomservice.rooms.events import RoomEvent, closes_room
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +169,11 @@ class Outbox:
         room_log.buffer.append(envelope)
         self.broker.publish(envelope)
 
-    def publish(
-        self, room_log: RoomLog, frame: dict[str, Any], to: str | None = None, *, kind: str = ""
-    ) -> int:
+    def publish(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> int:
         """Number, encode (once), keep and fan out one frame of an owned room."""
         seq = self.next_seq(room_log)
-        frame["seq"] = seq
-        envelope = Envelope(room_log.room_id, seq, encode(frame), to, kind)
+        frame.seq = seq
+        envelope = Envelope(room_log.room_id, seq, encode(frame), to, frame.type)
         room_log.buffer.append(envelope)
         self.broker.publish(envelope)
         return seq
@@ -196,16 +194,14 @@ class Outbox:
             return
         room_log = await self.open(room.room_id, room.room_code)
         for event in events:
-            frame = dict(event.frame)
-            kind = frame["type"]
-            subject = event.subject
+            frame = event.frame
             seq = self.next_seq(room_log)
-            frame["seq"] = seq
+            frame.seq = seq
             self.send(
                 room_log,
-                Envelope(room.room_id, seq, encode(frame), event.to, kind=kind, subject=subject),
+                Envelope(room.room_id, seq, encode(frame), event.to, kind=frame.type, subject=event.subject),
             )
-        if any(e.frame["type"] == "room_closed" for e in events):
+        if closes_room(events):
             await self.close_room(room.room_id)
 
     async def close(self) -> None:

@@ -19,8 +19,8 @@ from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.errors import RoomServiceError
 from roomservice.model import Room, Session
-from roomservice.protocol import codes
-from roomservice.protocol.frames import encode, error
+from roomservice.protocol import codes, messages
+from roomservice.protocol.messages import encode, error
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
@@ -104,18 +104,16 @@ class Presence:
 
     # -- attaching ---------------------------------------------------------------------------
 
-    def room_state(self, chan: RoomChannel, room: Room, seq: int) -> dict[str, Any]:
+    def room_state(
+        self, chan: RoomChannel, room: Room, seq: int
+    ) -> messages.RoomState[dict[str, Any], dict[str, Any], messages.Chat[str]]:
         data = room.to_dict()
         online = chan.attached
         for member in (*data["players"], *data["spectators"]):
             member["online"] = member["session_id"] in online
-        return {
-            "type": "room_state",
-            "seq": seq,
-            "room": data,
-            "players": data["players"],
-            "chat": self.chat.recent(room.room_id),
-        }
+        return messages.RoomState(
+            seq=seq, room=data, players=data["players"], chat=self.chat.recent(room.room_id)
+        )
 
     async def prepare(self, room: Room) -> RoomChannel:
         """Everything attaching needs that takes I/O: the room's log and its saved chat."""
@@ -180,7 +178,7 @@ class Presence:
             timer.cancel()
         chan.offline.discard(session_id)
 
-    def _publish(self, chan: RoomChannel, frame: dict[str, Any]) -> None:
+    def _publish(self, chan: RoomChannel, frame: messages.RoomFrame) -> None:
         room_log = self.outbox.get(chan.room_id)
         if room_log is not None:
             self.outbox.publish(room_log, frame)
@@ -210,11 +208,7 @@ class Presence:
         if old_room != room.room_id:  # a replaced socket hands over without the room noticing
             self._publish(
                 chan,
-                {
-                    "type": "player_reconnected",
-                    "session_id": conn.session_id,
-                    "username": conn.session.username,
-                },
+                messages.PlayerReconnected(session_id=conn.session_id, username=conn.session.username),
             )
             self.desk.presence(room.room_id, conn.session_id, True)
         return True
@@ -231,8 +225,7 @@ class Presence:
         # Marked offline before any await, so a socket that comes straight back is seen as returning.
         chan.offline.add(conn.session_id)
         self._publish(
-            chan,
-            {"type": "player_disconnected", "session_id": conn.session_id, "username": conn.session.username},
+            chan, messages.PlayerDisconnected(session_id=conn.session_id, username=conn.session.username)
         )
         self.desk.presence(chan.room_id, conn.session_id, False)
         room = await self.rooms.room_of(conn.session_id)

@@ -1,7 +1,10 @@
 """Rooms' recent chat: the last lines of each room in memory, read from the database the first time a
 room's history is asked for, and saved (with the room's last activity) about once a second in one
 transaction, so the cost does not grow with the chat rate. A crash loses at most the lines since the
-last save."""
+last save.
+
+In memory a line is the ``chat`` frame that was sent (with its ``seq``), so ``room_state`` carries
+the very frames; saved, it is that frame's JSON object."""
 
 from __future__ import annotations
 
@@ -10,7 +13,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
+from roomservice.protocol import messages
+
+#: A line as saved: the chat frame's JSON object.
 Line = dict[str, Any]
+#: A line in memory: the chat frame itself.
+ChatLine = messages.Chat[str]
 #: Reads a room's saved lines, oldest first.
 LoadLines = Callable[[str], Awaitable[list[Line]]]
 #: Saves rooms' recent lines and marks them active (``RoomService.touch``).
@@ -22,7 +32,7 @@ class ChatLog:
         self._load = load
         self._save = save
         self.size = size
-        self._lines: dict[str, deque[Line]] = {}
+        self._lines: dict[str, deque[ChatLine]] = {}
         self._loaded: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         #: Rooms that chatted since the last save.
@@ -30,7 +40,7 @@ class ChatLog:
         #: Rooms to drop from memory once their lines are saved.
         self._released: set[str] = set()
 
-    def _room(self, room_id: str) -> deque[Line]:
+    def _room(self, room_id: str) -> deque[ChatLine]:
         lines = self._lines.get(room_id)
         if lines is None:
             lines = self._lines[room_id] = deque(maxlen=self.size)
@@ -39,27 +49,27 @@ class ChatLog:
     def loaded(self, room_id: str) -> bool:
         return room_id in self._loaded
 
-    async def lines(self, room_id: str) -> list[Line]:
+    async def lines(self, room_id: str) -> list[ChatLine]:
         """The room's recent lines, oldest first: what was saved, merged with what was said since."""
         if room_id not in self._loaded:
             lock = self._locks.setdefault(room_id, asyncio.Lock())
             async with lock:
                 if room_id not in self._loaded:
-                    saved = await self._load(room_id)
+                    saved = _typed(await self._load(room_id))
                     current = self._room(room_id)
-                    merged = {line["seq"]: line for line in (*saved, *current)}
+                    merged = {line.seq: line for line in (*saved, *current)}
                     current.clear()
                     current.extend(merged[seq] for seq in sorted(merged))
                     self._loaded.add(room_id)
             self._locks.pop(room_id, None)
         return list(self._room(room_id))
 
-    def recent(self, room_id: str) -> list[Line]:
+    def recent(self, room_id: str) -> list[ChatLine]:
         """The lines in memory now (complete once :meth:`lines` has run for the room)."""
         lines = self._lines.get(room_id)
         return list(lines) if lines else []
 
-    def add(self, room_id: str, line: Line) -> None:
+    def add(self, room_id: str, line: ChatLine) -> None:
         self._room(room_id).append(line)
         self._touched.add(room_id)
         self._released.discard(room_id)
@@ -82,8 +92,19 @@ class ChatLog:
     async def flush(self) -> None:
         touched, self._touched = self._touched, set()
         if touched:
-            await self._save({room_id: list(self._room(room_id)) for room_id in touched})
+            await self._save({room_id: msgspec.to_builtins(list(self._room(room_id))) for room_id in touched})
         released, self._released = self._released, set()
         for room_id in released:
             if room_id not in self._touched:
                 self.release(room_id)
+
+
+def _typed(saved: list[Line]) -> list[ChatLine]:
+    """Saved lines as chat frames; a line that is not one (hand-edited, say) is left out."""
+    lines: list[ChatLine] = []
+    for raw in saved:
+        try:
+            lines.append(msgspec.convert(raw, ChatLine))
+        except msgspec.ValidationError:
+            continue
+    return lines

@@ -1,12 +1,13 @@
-"""What room operations tell the real-time layer. Frames are plain dicts with a ``type``; the
-real-time hub numbers them per room and fans them out."""
+"""What room operations tell the real-time layer: typed frames (``protocol.messages``) that the
+room's owner numbers and fans out."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from roomservice.protocol import messages
 from roomservice.rooms.model import Member, Room
 
 
@@ -14,7 +15,7 @@ from roomservice.rooms.model import Member, Room
 class RoomEvent:
     """One frame for a room's members; ``to`` sends it to that session only."""
 
-    frame: dict[str, Any]
+    frame: messages.RoomFrame
     to: str | None = None
     #: The session a membership frame is about, for receivers that react without decoding it.
     subject: str | None = None
@@ -27,41 +28,37 @@ class RoomEventSink(Protocol):
 
 
 def player_joined(member: Member) -> RoomEvent:
-    return RoomEvent({"type": "player_joined", "player": member.to_dict()}, subject=member.session_id)
+    return RoomEvent(messages.PlayerJoined(player=member.to_dict()), subject=member.session_id)
 
 
 def player_left(member: Member, reason: str) -> RoomEvent:
-    return RoomEvent(
-        {
-            "type": "player_left",
-            "session_id": member.session_id,
-            "username": member.username,
-            "role": member.role.value,
-            "reason": reason,
-        },
-        subject=member.session_id,
+    frame = messages.PlayerLeft(
+        session_id=member.session_id, username=member.username, role=member.role.value, reason=reason
     )
+    return RoomEvent(frame, subject=member.session_id)
 
 
 def host_changed(host: Member | None) -> RoomEvent:
     return RoomEvent(
-        {
-            "type": "host_changed",
-            "host_session_id": host.session_id if host else None,
-            "username": host.username if host else None,
-        }
+        messages.HostChanged(
+            host_session_id=host.session_id if host else None, username=host.username if host else None
+        )
     )
 
 
 def room_updated(room: Room) -> RoomEvent:
-    return RoomEvent({"type": "room_updated", "room": room.to_dict()})
+    return RoomEvent(messages.RoomUpdated(room=room.to_dict()))
 
 
 def kicked(member: Member) -> RoomEvent:
-    return RoomEvent(
-        {"type": "kicked", "session_id": member.session_id}, to=member.session_id, subject=member.session_id
-    )
+    frame = messages.Kicked(session_id=member.session_id)
+    return RoomEvent(frame, to=member.session_id, subject=member.session_id)
 
 
 def room_closed(reason: str) -> RoomEvent:
-    return RoomEvent({"type": "room_closed", "reason": reason})
+    return RoomEvent(messages.RoomClosed(reason=reason))
+
+
+def closes_room(events: Sequence[RoomEvent]) -> bool:
+    """Whether ``events`` end with the room gone."""
+    return any(isinstance(e.frame, messages.RoomClosed) for e in events)

@@ -288,16 +288,7 @@ class RoomService:
                 raise Conflict("not_in_room", "You are not in this room.")
             room, out = await self._remove(conn, room, member, reason)
         await self._emit(room, out)
-        if any(e.frame["type"] == "room_closed" for e in out):
-            return None
-        return await self._after_game_saw(room)
-
-    async def _after_game_saw(self, room: Room) -> Room:
-        """The room once its game has dealt with a lost seat: the game may have ended (FINISHED)
-        while the event was being handled."""
-        if room.state is not RoomState.IN_GAME:
-            return room
-        return await self.get_by_id(room.room_id) or room
+        return None if events.closes_room(out) else room
 
     async def _remove(
         self, conn: AsyncConnection, room: Room, member: Member, reason: str
@@ -432,7 +423,7 @@ class RoomService:
                 raise NotFound("not_in_room", "That session is not in this room.")
             room, out = await self._remove(conn, room, member, "kicked")
         await self._emit(room, [events.kicked(member), *out])
-        return await self._after_game_saw(room)
+        return room
 
     async def start(self, session: Session, code: str, deal: Deal | None = None) -> Room:
         """WAITING or FINISHED → IN_GAME. ``deal`` runs inside the transaction, on the locked room as it

@@ -8,7 +8,7 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from roomservice.errors import Unauthorized
 from roomservice.protocol import codes
-from roomservice.protocol.frames import encode, error
+from roomservice.protocol.messages import encode, error
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.wire import EXTENSION, Wire
 from roomservice.services import Services

@@ -1,0 +1,201 @@
+"""Server frames, defined once: the server builds and encodes these Structs, ``roomservice.client``
+decodes into the same classes. docs/protocol.md describes every one.
+
+Each class is the only place its frame's wire shape is written: the ``type`` tag, the field names
+(``Chat.sender`` travels as ``from``) and which fields are left out when empty (``ref``). Room frames
+carry ``seq``, which the room's owner sets when it numbers the frame (``realtime.outbox``), so it is
+a plain mutable field: a frame is built, numbered and encoded once.
+
+Nested bodies are type parameters, because the two sides hold them differently: the server passes
+the room and its members as the plain dicts it already has (``Room.to_dict()``) and a chat line's
+time as the text it formatted, while the client decodes them into its models (``client.models.Room``,
+``Member``, a ``datetime``). Game-defined payloads (views, event data, results) stay ``Any``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+import msgspec
+
+#: The room body: ``dict[str, Any]`` on the server, ``client.models.Room`` in the client.
+RoomT = TypeVar("RoomT")
+#: A member: ``dict[str, Any]`` on the server, ``client.models.Member`` in the client.
+MemberT = TypeVar("MemberT")
+#: A chat line in ``room_state``: a server ``Chat[str]`` there, a ``Chat[datetime]`` in the client.
+LineT = TypeVar("LineT")
+#: A chat line's time: ISO 8601 text on the server, a ``datetime`` in the client.
+TimeT = TypeVar("TimeT")
+
+Ref = str | int | None
+
+
+class ServerFrame(msgspec.Struct, tag_field="type", kw_only=True):
+    """Any frame the server sends."""
+
+    #: The frame's ``type`` (its tag), for code that routes frames without encoding them. A class
+    #: attribute, set below from each class's tag: read once per frame the outbox publishes.
+    type: ClassVar[str] = ""
+
+
+class RoomFrame(ServerFrame, kw_only=True):
+    """A frame about one room: it carries the room's ``seq``."""
+
+    #: The room's sequence number: increasing, one per frame published in the room. Set by the
+    #: room's owner when it numbers the frame; 0 until then.
+    seq: int = 0
+
+
+class Chat(RoomFrame, Generic[TimeT], tag="chat", kw_only=True):
+    """A chat line. ``sender`` is the ``from`` field of the frame: the sender's username."""
+
+    sender: str = msgspec.field(name="from")
+    session_id: str
+    text: str
+    #: When it was said, ISO 8601 in UTC.
+    at: TimeT
+
+
+class RoomState(RoomFrame, Generic[RoomT, MemberT, LineT], tag="room_state", kw_only=True):
+    """The whole room as of ``seq``: sent when a socket attaches to a room (on connect or join) and
+    when a ``resume`` reaches back further than the server keeps frames."""
+
+    room: RoomT
+    #: ``room.players`` repeated; every member here and in ``room`` carries ``online``.
+    players: list[MemberT]
+    #: Recent chat lines, oldest first.
+    chat: list[LineT] = []
+
+
+class PlayerJoined(RoomFrame, Generic[MemberT], tag="player_joined", kw_only=True):
+    player: MemberT
+
+
+class PlayerLeft(RoomFrame, tag="player_left", kw_only=True):
+    session_id: str
+    username: str
+    role: str
+    #: ``left``, ``kicked``, ``disconnected`` (grace ran out) or another reason the server names.
+    reason: str
+
+
+class PlayerDisconnected(RoomFrame, tag="player_disconnected", kw_only=True):
+    session_id: str
+    username: str
+
+
+class PlayerReconnected(RoomFrame, tag="player_reconnected", kw_only=True):
+    session_id: str
+    username: str
+
+
+class HostChanged(RoomFrame, tag="host_changed", kw_only=True):
+    #: Both None when no player is left in a room kept with ``keep_when_empty``.
+    host_session_id: str | None
+    username: str | None
+
+
+class RoomUpdated(RoomFrame, Generic[RoomT], tag="room_updated", kw_only=True):
+    room: RoomT
+
+
+class Kicked(RoomFrame, tag="kicked", kw_only=True):
+    session_id: str
+
+
+class RoomClosed(RoomFrame, tag="room_closed", kw_only=True):
+    #: ``deleted``, ``empty`` or ``expired``.
+    reason: str
+
+
+class GameState(RoomFrame, tag="game_state", kw_only=True, omit_defaults=True):
+    """The receiver's own view of the game (the spectator view for spectators). Only ``ref`` has a
+    default, so it alone is left out when None."""
+
+    game: str
+    #: Counts games played in the room: 1, 2, … (play again starts the next).
+    game_no: int
+    #: Counts state changes within the game.
+    version: int
+    #: The game's view, as documented per game in docs/games.md.
+    state: Any
+    #: None while the game runs; the game's result once it is over.
+    result: Any
+    #: In the actor's own frame after an accepted action: the ``ref`` that action carried.
+    ref: Ref = None
+
+
+class GameEvent(RoomFrame, tag="game_event", kw_only=True):
+    game: str
+    event: str
+    data: Any = None
+
+
+class MatchFound(ServerFrame, tag="match_found", kw_only=True):
+    """The session's matchmaking ticket was matched: it is seated in ``room_code`` already, and that
+    room's ``room_state`` follows. Sent to the session's socket, outside any room (no ``seq``)."""
+
+    ticket_id: str
+    room_code: str
+
+
+class MatchCountdown(RoomFrame, tag="match_countdown", kw_only=True):
+    """The matchmaking room starts by itself at ``starts_at`` (epoch milliseconds) unless it fills
+    first."""
+
+    room_code: str
+    starts_at: int
+
+
+class MatchTimeout(ServerFrame, tag="match_timeout", kw_only=True):
+    """The session's ticket found no match in time and expired (no ``seq``)."""
+
+    ticket_id: str
+
+
+class Pong(ServerFrame, tag="pong", kw_only=True, omit_defaults=True):
+    ref: Ref = None
+
+
+class Error(ServerFrame, tag="error", kw_only=True, omit_defaults=True):
+    """A refused frame. ``ref`` echoes the ``ref`` of the frame it answers, when it had one."""
+
+    code: str
+    message: str
+    ref: Ref = None
+
+
+#: Every server frame class, in the order docs/protocol.md lists them.
+FRAMES: tuple[type[ServerFrame], ...] = (
+    RoomState,
+    PlayerJoined,
+    PlayerLeft,
+    PlayerDisconnected,
+    PlayerReconnected,
+    HostChanged,
+    RoomUpdated,
+    Chat,
+    Kicked,
+    RoomClosed,
+    GameState,
+    GameEvent,
+    MatchFound,
+    MatchCountdown,
+    MatchTimeout,
+    Pong,
+    Error,
+)
+
+for _cls in FRAMES:
+    _cls.type = str(_cls.__struct_config__.tag)
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode(frame: ServerFrame) -> str:
+    """A server frame as the text sent on the wire. Broadcasts are encoded once, not per receiver."""
+    return _encoder.encode(frame).decode()
+
+
+def error(code: str, message: str, ref: Ref = None) -> Error:
+    return Error(code=code, message=message, ref=ref)

@@ -1,0 +1,54 @@
+"""The chat log keeps the chat frames that were sent and saves them as the JSON objects on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from roomservice.protocol import messages
+from roomservice.rooms.chat import ChatLog
+
+
+def line(seq: int, text: str) -> messages.Chat[str]:
+    frame = messages.Chat(sender="alice", session_id="s-alice", text=text, at="2026-11-21T03:06:07.782988Z")
+    frame.seq = seq
+    return frame
+
+
+async def test_saved_lines_come_back_as_chat_frames_merged_by_seq() -> None:
+    saved_rows: dict[str, list[dict[str, Any]]] = {
+        # As an earlier server wrote them: its dict frames, seq last.
+        "r-1": [
+            {
+                "type": "chat",
+                "from": "bob",
+                "session_id": "s-bob",
+                "text": "first",
+                "at": "2026-11-21T03:06:07Z",
+                "seq": 5,
+            },
+            {"type": "chat", "text": 7, "seq": 6},  # not a chat line: left out, not fatal
+        ]
+    }
+    written: list[Mapping[str, Sequence[dict[str, Any]]]] = []
+
+    async def load(room_id: str) -> list[dict[str, Any]]:
+        return saved_rows.get(room_id, [])
+
+    async def save(lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+        written.append(lines)
+
+    log = ChatLog(load, save, size=50)
+    said = line(9, "since")
+    log.add("r-1", said)
+    lines = await log.lines("r-1")
+    assert [(x.seq, x.sender, x.text) for x in lines] == [(5, "bob", "first"), (9, "alice", "since")]
+    assert lines[1] is said and log.recent("r-1") == lines
+
+    await log.flush()
+    (saved,) = written
+    assert saved["r-1"][0] == msgspec.json.decode(messages.encode(lines[0]))
+    assert saved["r-1"][1] == msgspec.json.decode(messages.encode(said))
+    assert saved["r-1"][1]["from"] == "alice" and saved["r-1"][1]["type"] == "chat"
