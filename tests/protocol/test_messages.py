@@ -207,6 +207,9 @@ def _round_trip_cases() -> list[tuple[messages.ServerFrame, type[messages.Server
         events.room_closed("expired").frame,
         messages.GameState(seq=11, game="cabo", game_no=2, version=3, state={"a": [1]}, result=None, ref="r"),
         messages.GameEvent(seq=12, game="cabo", event="drawn", data={"n": 1}),
+        messages.MatchFound(ticket_id="t-1", room_code="QWXPZR"),
+        messages.MatchCountdown(seq=13, room_code="QWXPZR", starts_at=1_800_000_010_000),
+        messages.MatchTimeout(ticket_id="t-2"),
         messages.Pong(ref="p"),
         messages.error("internal", "Nothing changed.", 9),
     ]

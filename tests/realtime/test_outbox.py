@@ -12,6 +12,7 @@ from roomservice.broker.base import Envelope
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.leases.local import LocalLeases
+from roomservice.protocol.messages import Chat
 from roomservice.realtime import outbox as outbox_module
 from roomservice.realtime.outbox import Outbox
 from roomservice.store.database import Database
@@ -27,6 +28,10 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.close()
 
 
+def _chat(text: str) -> Chat[str]:
+    return Chat(sender="alice", session_id="s-alice", text=text, at="2026-11-26T12:00:00Z")
+
+
 def _outbox(db: Database, received: list[Envelope] | None = None) -> Outbox:
     broker = LocalBroker()
     if received is not None:
@@ -39,7 +44,7 @@ async def test_a_restarted_owner_numbers_above_everything_sent_before(db: Databa
     first = _outbox(db, received)
     room = await first.open("room-1", "ABCDEF")
     for n in range(5):
-        first.publish(room, {"type": "chat", "text": f"m{n}"}, kind="chat")
+        first.publish(room, _chat(f"m{n}"))
     sent = [e.seq for e in received]
     assert sent == sorted(set(sent)) and len(sent) == 5
     assert [msgspec.json.decode(e.text)["seq"] for e in received] == sent
@@ -67,7 +72,7 @@ async def test_numbers_are_reserved_in_blocks_ahead_of_use(
 async def test_resume_replays_only_what_the_buffer_still_holds(db: Database) -> None:
     box = _outbox(db)
     room = await box.open("room-1", "ABCDEF")
-    seqs = [box.publish(room, {"type": "chat", "text": str(n)}) for n in range(12)]
+    seqs = [box.publish(room, _chat(str(n))) for n in range(12)]
     missed = room.missed("s", seqs[5], seqs[-1])
     assert missed is not None and [msgspec.json.decode(t)["text"] for t in missed] == [
         str(n) for n in range(6, 12)
