@@ -161,7 +161,11 @@ async def test_cancel_stops_every_also_from_inside_the_job(driver: Driver) -> No
     seen = len(outside)
     assert seen >= 1
     await driver.wait(0.1)
-    assert len(outside) == seen
+    # A run already under way when cancel() was called may still finish; none starts after it.
+    settled = len(outside)
+    assert settled <= seen + 1
+    await driver.wait(0.1)
+    assert len(outside) == settled
     assert inside == [1]
 
 
