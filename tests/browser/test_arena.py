@@ -1,0 +1,105 @@
+"""The arena in three browsers: each sees the others move, the mover's own prediction runs ahead
+without ever stepping back, settles where the server put it, and the table is drawn mid-match."""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import People, api, shot
+
+#: Samples the mover's predicted x on every animation frame, to show it never steps back.
+SAMPLER = """() => {
+  const root = document.querySelector('.arena');
+  window.__xs = [];
+  const sample = () => {
+    if (!window.__xs) return;
+    window.__xs.push(Number(root.dataset.meX));
+    requestAnimationFrame(sample);
+  };
+  requestAnimationFrame(sample);
+}"""
+
+
+def drawn_at(page: Page, player: str) -> tuple[float, float]:
+    """Where ``page`` draws ``player`` (their scoreboard row carries it)."""
+    row = page.locator(f"#arena-scores tr[data-player='{player}']")
+    return float(row.get_attribute("data-x") or "nan"), float(row.get_attribute("data-y") or "nan")
+
+
+def predicted(page: Page) -> tuple[float, float]:
+    root = page.locator(".arena")
+    return float(root.get_attribute("data-me-x") or "nan"), float(root.get_attribute("data-me-y") or "nan")
+
+
+def settled(watcher: Page, mover: Page, player: str) -> None:
+    """Once the mover stands still, the watcher draws it exactly where it predicts itself: its
+    prediction was reconciled onto the server's position (to the attributes' 1/1000)."""
+    for _ in range(60):
+        (mx, my), (wx, wy) = predicted(mover), drawn_at(watcher, player)
+        if abs(wx - mx) < 0.0015 and abs(wy - my) < 0.0015:
+            return
+        watcher.wait_for_timeout(50)
+    raise AssertionError(f"{player} predicted at {(mx, my)} but drawn at {(wx, wy)}")
+
+
+def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> None:
+    alice = people.arrive("alice")
+    room = api(alice, "POST", "/api/rooms", {"name": "Arena", "game": "arena"})
+    code = room["room_code"]
+    bob = people.arrive("bob")
+    carol = people.arrive("carol")
+    for page in (bob, carol):
+        api(page, "POST", f"/api/rooms/{code}/join")
+    pages = {"alice": alice, "bob": bob, "carol": carol}
+    ids = {name: api(page, "GET", "/api/session")["session_id"] for name, page in pages.items()}
+    for page in pages.values():
+        page.goto(f"/r/{code}")
+        expect(page.locator("#players li")).to_have_count(3)
+    api(alice, "POST", f"/api/rooms/{code}/start", {"options": {"time_limit": 15}})
+
+    for page in pages.values():
+        expect(page.locator("#arena-canvas")).to_be_visible()
+        expect(page.locator("#arena-scores tbody tr")).to_have_count(3)
+        expect(page.locator("#arena-timer")).to_have_text(re.compile(r"^0:1[0-5]$"))
+        expect(page.locator(".arena")).to_have_attribute("data-me-x", re.compile(r"\d"))
+    # Seats start on the first spawn points: alice top left, bob bottom right.
+    assert predicted(alice) == (2.0, 2.0)
+    assert predicted(bob) == (30.0, 22.0)
+    assert drawn_at(bob, ids["alice"]) == (2.0, 2.0)
+
+    # Alice walks right for a second: her own position moves at once and never steps back (each view
+    # reconciles onto the path already drawn), then bob and carol see her where she predicted herself.
+    alice.evaluate(SAMPLER)
+    alice.keyboard.down("d")
+    alice.wait_for_timeout(1000)
+    alice.keyboard.up("d")
+    alice.wait_for_timeout(300)
+    xs = alice.evaluate("() => { const xs = window.__xs; window.__xs = null; return xs; }")
+    assert xs[0] < 3 and xs[-1] > 4, xs
+    assert all(b >= a for a, b in pairwise(xs)), xs
+    x, y = predicted(alice)
+    assert y == 2.0 and x > 4.0
+    settled(bob, alice, ids["alice"])
+    settled(carol, alice, ids["alice"])
+
+    # Bob walks up with the arrow key and aims at alice with the mouse; alice sees him go.
+    box = bob.locator("#arena-canvas").bounding_box()
+    assert box is not None
+    bob.mouse.move(box["x"] + box["width"] * x / 32, box["y"] + box["height"] * y / 24)
+    bob.keyboard.down("ArrowUp")
+    bob.wait_for_timeout(600)
+    shot(bob, "arena-mid-match")
+    bob.keyboard.up("ArrowUp")
+    bob.wait_for_timeout(300)
+    bx, by = predicted(bob)
+    assert bx == 30.0 and by < 20.0
+    settled(alice, bob, ids["bob"])
+
+    # Space fires along the aim: a projectile crosses the field (drawn from the views on every page).
+    bob.keyboard.down("Space")
+    expect(alice.locator(".arena")).to_have_attribute("data-shots", re.compile(r"^[1-9]"))
+    bob.keyboard.up("Space")
+    expect(alice.locator("#arena-status")).to_have_text("Fight!")
