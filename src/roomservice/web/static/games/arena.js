@@ -107,7 +107,7 @@ export function mount(container, ctx) {
         "table",
         { class: "arena-scores", id: "arena-scores" },
         h("caption", { text: "" }),
-        h("thead", {}, h("tr", {}, h("th", { text: "Player" }), h("th", { text: "Kills" }), h("th", { text: "Deaths" }), h("th", { text: "Health" }))),
+        h("thead", {}, h("tr", {}, h("th", { text: "Player" }), ...[["Kills", "K"], ["Deaths", "D"], ["Health", "HP"]].map(([long, short]) => h("th", {}, h("abbr", { title: long, text: short }))))),
         board,
       ),
     ),
@@ -387,12 +387,13 @@ export function mount(container, ctx) {
     const trs = order.map((p) => {
       const tr = rows.get(p[0]) || h("tr", { "data-player": p[0] }, h("td"), h("td"), h("td"), h("td"));
       const [nameCell, kills, deaths, hp] = tr.children;
-      const label = `${p[0] === ctx.me ? "you" : ctx.name(p[0])}${p[9] === LEFT ? " (left)" : p[9] === DEAD ? " (down)" : ""}`;
-      if (nameCell.dataset.label !== label) {
-        nameCell.dataset.label = label;
+      const label = `${p[0] === ctx.me ? "you" : ctx.name(p[0])}${p[9] === LEFT ? " (left)" : p[9] === DEAD && !ended ? " (down)" : ""}`;
+      const text = `${places ? `${places[p[0]]}. ` : ""}${label}`;
+      if (nameCell.dataset.text !== text) {
+        nameCell.dataset.text = text;
         const swatch = h("span", { class: "swatch", "aria-hidden": "true" });
         swatch.style.background = p[10]; // CSSOM, which the page's style-src policy allows
-        nameCell.replaceChildren(swatch, `${places ? `${places[p[0]]}. ` : ""}${label}`);
+        nameCell.replaceChildren(swatch, text);
       }
       kills.textContent = p[7];
       deaths.textContent = p[8];
@@ -551,6 +552,10 @@ export function mount(container, ctx) {
         const why = { kill_target: "the kill target was reached", time_limit: "time is up", players: "too few players are left" }[d.reason] || "it ended";
         ctx.log(`Match over: ${why}.`);
       }
+    },
+    error(frame) {
+      // Inputs still in flight when the match ends are refused: the status already says it is over.
+      return frame.code === "game_over";
     },
   };
 }
