@@ -4,11 +4,13 @@ player shot four times drops into the kill feed and ends a match played to one k
 
 from __future__ import annotations
 
+import random
 import re
 from itertools import pairwise
 
 from playwright.sync_api import Page, expect
 
+import roomservice.games.arena.world as world
 from tests.browser.conftest import People, api, shot
 
 #: Samples a number attribute on every animation frame (``[selector, attribute]``), to show a drawn
@@ -121,3 +123,53 @@ def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> 
     alice.wait_for_timeout(300)
     for page in pages.values():
         expect(page.locator("#game-error")).to_have_text("")
+
+
+def test_the_table_predicts_with_the_servers_world_and_movement_rule(people: People) -> None:
+    """The page mirrors the world's numbers and walls and moves a player exactly as the rules do, wall
+    sliding and rounding included: random walks with the page's own directions end on the same spots."""
+    page = people.page(people.context())
+    page.goto("/")
+    directions: list[tuple[float, float]] = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
+    directions += [(sx * 0.7071, sy * 0.7071) for sx in (1, -1) for sy in (1, -1)]
+    rng = random.Random(13)
+    starts = [world.SPAWNS[i % len(world.SPAWNS)] for i in range(40)]
+    moves = [[rng.choice(directions) for _ in range(150)] for _ in starts]
+    walks = [[list(start), [list(m) for m in walk]] for start, walk in zip(starts, moves, strict=True)]
+    expected: list[list[list[float]]] = []
+    for (x, y), walk in zip(starts, moves, strict=True):
+        path = []
+        for mx, my in walk:
+            if mx or my:
+                x, y = world.move(
+                    x, y, mx * world.SPEED / world.TICK_RATE, my * world.SPEED / world.TICK_RATE
+                )
+            path.append([x, y])
+        expected.append(path)
+    mirrored, paths = page.evaluate(
+        """async (walks) => {
+          const arena = await import('/static/games/arena.js');
+          const paths = walks.map(([start, moves]) => {
+            let pos = start;
+            return moves.map(([mx, my]) => (pos = arena.step(pos, mx, my)));
+          });
+          return [arena.WORLD, paths];
+        }""",
+        walks,
+    )
+    assert mirrored == {
+        "TICK_RATE": world.TICK_RATE,
+        "WIDTH": world.WIDTH,
+        "HEIGHT": world.HEIGHT,
+        "RADIUS": world.RADIUS,
+        "SPEED": world.SPEED,
+        "MAX_HEALTH": world.MAX_HEALTH,
+        "WALLS": [list(wall) for wall in world.WALLS],
+    }
+    assert paths == expected
+    # The walks did run into walls: some steps moved along an axis without getting anywhere on it.
+    assert any(
+        (mx and b[0] == a[0]) or (my and b[1] == a[1])
+        for walk, path in zip(moves, expected, strict=True)
+        for (mx, my), a, b in zip(walk[1:], path, path[1:], strict=True)
+    )

@@ -20,7 +20,6 @@ const TICK_MS = 1000 / TICK_RATE;
 const WIDTH = 32;
 const HEIGHT = 24;
 const RADIUS = 0.5;
-const HIT_RADIUS = 0.6;
 const SPEED = 6;
 const MAX_HEALTH = 100;
 const WALLS = [
@@ -44,6 +43,9 @@ const MAX_PENDING = 8;
 /** Ticks the input clock may catch up at once after a stall (a background tab, a slow frame). */
 const MAX_CATCH_UP = 3;
 const FEED_MS = 6000;
+
+/** The mirrored numbers, for the test that holds them to the server's. */
+export const WORLD = { TICK_RATE, WIDTH, HEIGHT, RADIUS, SPEED, MAX_HEALTH, WALLS };
 
 const round = (value, places) => {
   const f = 10 ** places;
@@ -70,7 +72,7 @@ export function move(x, y, dx, dy) {
 }
 
 /** One tick of an input's movement, as rules.advance applies it (the `move` clamped to length 1). */
-function step(pos, mx, my) {
+export function step(pos, mx, my) {
   if (!mx && !my) return pos;
   return move(pos[0], pos[1], (mx * SPEED) / TICK_RATE, (my * SPEED) / TICK_RATE);
 }
@@ -135,7 +137,10 @@ export function mount(container, ctx) {
   let shown = new Map(); // player id → [x, y] drawn this frame
   let ended = false;
 
-  const seat = (view, id) => view.p.findIndex((p) => p[0] === id);
+  /** Set a text only when it changes: views come 20 times a second, and a live region re-announces. */
+  const setText = (el, text) => {
+    if (el.textContent !== String(text)) el.textContent = String(text);
+  };
   const mineIn = (view) => view?.p.find((p) => p[0] === ctx.me) || null;
   const playing = () => latest && !ended && mineIn(latest) && mineIn(latest)[9] !== LEFT;
   const who = (id) => (id === ctx.me ? "You" : ctx.name(id));
@@ -395,34 +400,36 @@ export function mount(container, ctx) {
         swatch.style.background = p[10]; // CSSOM, which the page's style-src policy allows
         nameCell.replaceChildren(swatch, text);
       }
-      kills.textContent = p[7];
-      deaths.textContent = p[8];
-      hp.textContent = p[9] === ALIVE ? p[6] : "–";
+      setText(kills, p[7]);
+      setText(deaths, p[8]);
+      setText(hp, p[9] === ALIVE ? p[6] : "–");
       tr.classList.toggle("me", p[0] === ctx.me);
       next.set(p[0], tr);
       return tr;
     });
     if (trs.some((tr, i) => board.children[i] !== tr) || board.children.length !== trs.length) board.replaceChildren(...trs);
     rows = next;
-    scoreCaption.textContent = `First to ${view.kt} kills`;
+    setText(scoreCaption, `First to ${view.kt} kill${view.kt === 1 ? "" : "s"}`);
   }
 
   function renderStatus(view) {
     const me = mineIn(view);
-    if (result?.abandoned) status.textContent = "The host ended the game.";
+    let text;
+    if (result?.abandoned) text = "The host ended the game.";
     else if (ended) {
       const winners = result?.winners || [];
       const why = { kill_target: "kill target reached", time_limit: "time is up", players: "too few players left" }[result?.reason] || "match over";
-      status.textContent = winners.includes(ctx.me)
+      text = winners.includes(ctx.me)
         ? `You win! (${why})`
         : winners.length
           ? `${winners.map(who).join(" and ")} ${winners.length > 1 ? "win" : "wins"} (${why}).`
           : `Match over (${why}).`;
-    } else if (!me) status.textContent = "Watching the match.";
-    else if (me[9] === DEAD) status.textContent = "You are down: back in 2 seconds.";
-    else if (me[9] === LEFT) status.textContent = "You are out of this match.";
-    else status.textContent = "Fight!";
-    health.textContent = me && !ended ? `Health ${me[9] === ALIVE ? me[6] : 0}` : "";
+    } else if (!me) text = "Watching the match.";
+    else if (me[9] === DEAD) text = "You are down: back in 2 seconds.";
+    else if (me[9] === LEFT) text = "You are out of this match.";
+    else text = "Fight!";
+    setText(status, text);
+    setText(health, me && !ended ? `Health ${me[9] === ALIVE ? me[6] : 0}` : "");
     health.classList.toggle("low", !!me && me[6] <= 25);
   }
 
