@@ -43,6 +43,7 @@ const MAX_PENDING = 8;
 /** Ticks the input clock may catch up at once after a stall (a background tab, a slow frame). */
 const MAX_CATCH_UP = 3;
 const FEED_MS = 6000;
+const FLASH_MS = 300;
 
 /** The mirrored numbers, for the test that holds them to the server's. */
 export const WORLD = { TICK_RATE, WIDTH, HEIGHT, RADIUS, SPEED, MAX_HEALTH, WALLS };
@@ -136,6 +137,7 @@ export function mount(container, ctx) {
   let rows = new Map(); // player id → scoreboard row
   let shown = new Map(); // player id → [x, y] drawn this frame
   let ended = false;
+  const flashes = new Map(); // player id → local time from which a hit on them shows
 
   /** Set a text only when it changes: views come 20 times a second, and a live region re-announces. */
   const setText = (el, text) => {
@@ -352,6 +354,14 @@ export function mount(container, ctx) {
         g.lineWidth = mine ? 0.16 : 0.08;
         g.strokeStyle = mine ? "#111" : "rgba(0,0,0,0.45)";
         g.stroke();
+        const since = now - (flashes.get(id) ?? -Infinity);
+        if (since >= 0 && since < FLASH_MS) {
+          g.beginPath(); // just hit: a ring that fades
+          g.arc(p.x, p.y, RADIUS + 0.15 + since / FLASH_MS / 2, 0, 2 * Math.PI);
+          g.strokeStyle = `rgba(208, 52, 44, ${1 - since / FLASH_MS})`;
+          g.lineWidth = 0.14;
+          g.stroke();
+        }
         g.beginPath(); // the barrel
         g.moveTo(p.x + Math.cos(p.aim) * 0.3, p.y + Math.sin(p.aim) * 0.3);
         g.lineTo(p.x + Math.cos(p.aim) * 0.95, p.y + Math.sin(p.aim) * 0.95);
@@ -549,7 +559,10 @@ export function mount(container, ctx) {
     },
     event(frame) {
       const d = frame.data || {};
-      if (frame.event === "killed") {
+      if (frame.event === "hit") {
+        // The others are drawn INTERP_MS in the past: their flash waits until the shot reaches them there.
+        flashes.set(d.player, performance.now() + (d.player === ctx.me ? 0 : INTERP_MS));
+      } else if (frame.event === "killed") {
         const text = `${who(d.by)} eliminated ${d.player === ctx.me ? "you" : ctx.name(d.player)}`;
         feedLine(text);
         ctx.log(`${text}.`);
