@@ -149,12 +149,15 @@ export function mount(container, ctx) {
 
   // -- time: the server's tick clock as seen here --------------------------------------------------
 
+  let observed = null; // local time of the last view
   function observe(t, now) {
     const sample = t * TICK_MS - now;
     // Views that arrive early say the link is quick: follow them at once; late ones only slowly, so
-    // one delayed view does not push everyone back in time.
+    // one delayed view does not push everyone back in time, and never by more than a tenth of the time
+    // since the last view, so the picture never runs backwards.
     if (offset === null || sample > offset) offset = sample;
-    else offset += (sample - offset) * 0.02;
+    else offset += Math.max((sample - offset) * 0.05, -(now - (observed ?? now)) * 0.1);
+    observed = now;
   }
   const serverTick = (now) => (offset === null ? 0 : (now + offset) / TICK_MS);
   const renderTick = (now) => serverTick(now) - INTERP_MS / TICK_MS;
