@@ -90,7 +90,8 @@ const KEYS = {
   KeyA: "left", ArrowLeft: "left", KeyD: "right", ArrowRight: "right", Space: "fire",
 };
 
-/** Mount the table in `container`; `ctx` = {me, send(payload), name(id), log(text)}. */
+/** Mount the table in `container`; `ctx` = {me, send(payload) → false when not connected, name(id),
+ * log(text)}. */
 export function mount(container, ctx) {
   const canvas = h("canvas", { class: "arena-canvas", id: "arena-canvas", tabindex: "0", "aria-label": "The arena: move with WASD or the arrows, aim with the mouse, click or press space to fire" });
   const timer = h("span", { class: "arena-timer", id: "arena-timer" });
@@ -181,9 +182,10 @@ export function mount(container, ctx) {
     const [mx, my] = direction();
     const alive = me[9] === ALIVE;
     if (mouse && predicted) aim = Math.atan2(mouse[1] - predicted[1], mouse[0] - predicted[0]);
-    seq += 1;
     const tick = Math.max(0, Math.floor(renderTick(now)));
-    ctx.send({ seq, tick, move: [mx, my], aim: round(aim, 4), fire: alive && (mouseFire || held.has("fire")) });
+    const input = { seq: seq + 1, tick, move: [mx, my], aim: round(aim, 4), fire: alive && (mouseFire || held.has("fire")) };
+    if (ctx.send(input) === false) return; // not connected: nothing to predict
+    seq += 1;
     pending.push([seq, mx, my]);
     before = predicted;
     if (alive && predicted) predicted = step(predicted, mx, my);

@@ -470,7 +470,9 @@ async function mountTable(game) {
     me,
     send: (payload) => {
       $("#game-error").textContent = "";
-      if (!socket.action(payload)) $("#game-error").textContent = "Not connected; try again in a moment.";
+      const sent = socket.action(payload);
+      if (!sent) $("#game-error").textContent = "Not connected; try again in a moment.";
+      return sent;
     },
     name: (id) => (id === me ? "you" : nameOf(id)),
     log: (text) => {
