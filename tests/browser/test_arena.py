@@ -1,4 +1,4 @@
-"""The arena in three browsers: each sees the others move, the mover's own prediction runs ahead
+"""The arena in the browser: three players and a spectator each see the others move, the mover's own
 without ever stepping back and settles where the server put it, the others glide 100 ms behind, and a
 player shot four times drops into the kill feed and ends a match played to one kill."""
 
@@ -52,13 +52,18 @@ def settled(watcher: Page, mover: Page, player: str) -> None:
 
 def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> None:
     alice = people.arrive("alice")
-    room = api(alice, "POST", "/api/rooms", {"name": "Arena", "game": "arena"})
+    room = api(
+        alice, "POST", "/api/rooms", {"name": "Arena", "game": "arena", "config": {"allow_spectators": True}}
+    )
     code = room["room_code"]
     bob = people.arrive("bob")
     carol = people.arrive("carol")
     for page in (bob, carol):
         api(page, "POST", f"/api/rooms/{code}/join")
-    pages = {"alice": alice, "bob": bob, "carol": carol}
+    # Dave only watches: his table draws everyone and sends nothing.
+    dave = people.arrive("dave")
+    api(dave, "POST", f"/api/rooms/{code}/join", {"spectator": True})
+    pages = {"alice": alice, "bob": bob, "carol": carol, "dave": dave}
     ids = {name: api(page, "GET", "/api/session")["session_id"] for name, page in pages.items()}
     for page in pages.values():
         page.goto(f"/r/{code}")
@@ -69,7 +74,9 @@ def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> 
         expect(page.locator("#arena-canvas")).to_be_visible()
         expect(page.locator("#arena-scores tbody tr")).to_have_count(3)
         expect(page.locator("#arena-timer")).to_have_text(re.compile(r"^0:(2\d|30)$"))
+    for page in (alice, bob, carol):
         expect(page.locator(".arena")).to_have_attribute("data-me-x", re.compile(r"\d"))
+    expect(dave.locator("#arena-status")).to_have_text("Watching the match.")
     # Seats start on the first spawn points: alice top left, bob bottom right.
     assert predicted(alice) == (2.0, 2.0)
     assert predicted(bob) == (30.0, 22.0)
@@ -92,6 +99,7 @@ def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> 
     assert y == 2.0 and x > 4.0
     settled(bob, alice, ids["alice"])
     settled(carol, alice, ids["alice"])
+    settled(dave, alice, ids["alice"])
 
     # Bob walks up with the arrow key; alice sees him go.
     bob.keyboard.down("ArrowUp")
@@ -116,10 +124,12 @@ def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> 
     expect(carol.locator("#arena-feed")).to_contain_text("bob eliminated you")
     expect(bob.locator("#arena-status")).to_have_text("You win! (kill target reached)")
     expect(alice.locator("#arena-status")).to_have_text("bob wins (kill target reached).")
+    expect(dave.locator("#arena-status")).to_have_text("bob wins (kill target reached).")
     carol_row = alice.locator(f"#arena-scores tr[data-player='{ids['carol']}'] td")
     expect(carol_row).to_have_text(["3. carol", "0", "1", "–"])
     shot(alice, "arena-over")
-    # Inputs in flight when the match ended were refused; that is no error to show anyone.
+    # Inputs in flight when the match ended were refused; that is no error to show anyone (and the
+    # spectator sent none to be refused).
     alice.wait_for_timeout(300)
     for page in pages.values():
         expect(page.locator("#game-error")).to_have_text("")
