@@ -1,6 +1,6 @@
-"""The arena in the browser: three players and a spectator each see the others move, the mover's own
-without ever stepping back and settles where the server put it, the others glide 100 ms behind, and a
-player shot four times drops into the kill feed and ends a match played to one kill."""
+"""The arena in the browser: three players and a spectator each see the others move; the mover's own
+prediction runs ahead without ever stepping back and settles where the server put it, the others glide
+100 ms behind, and a player shot four times drops into the kill feed and ends a match played to one kill."""
 
 from __future__ import annotations
 
