@@ -101,6 +101,17 @@ def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> 
     settled(carol, alice, ids["alice"])
     settled(dave, alice, ids["alice"])
 
+    # Alice reloads the page mid-match: her new table's inputs still count, so she walks down.
+    alice.reload()
+    expect(alice.locator(".arena")).to_have_attribute("data-me-x", f"{x:.3f}")
+    alice.keyboard.down("s")
+    alice.wait_for_timeout(300)
+    alice.keyboard.up("s")
+    expect(alice.locator(".arena")).not_to_have_attribute("data-me-y", "2.000")
+    settled(bob, alice, ids["alice"])
+    x, y = predicted(alice)
+    assert y > 2.5
+
     # Bob walks up with the arrow key; alice sees him go.
     bob.keyboard.down("ArrowUp")
     bob.wait_for_timeout(800)

@@ -125,7 +125,9 @@ export function mount(container, ctx) {
   let latest = null; // the newest view
   let result = null;
   let offset = null; // server tick time minus local time, ms (smoothed)
-  let seq = 0;
+  // A page reloaded mid-match must send newer seqs than it did before (older ones are ignored): from
+  // the clock in milliseconds they are, since 30 inputs a second never catch up with it.
+  let seq = Date.now();
   let pending = []; // inputs sent and not yet acknowledged: [seq, mx, my]
   let predicted = null; // [x, y] after every input sent
   let before = null; // predicted position one input earlier, to draw between the two
@@ -215,6 +217,9 @@ export function mount(container, ctx) {
       return;
     }
     if (view.ack !== null) pending = pending.filter((input) => input[0] > view.ack);
+    // Should this clock be behind the one that sent the inputs the server holds, start past them
+    // (past the most that can still wait in its queue too).
+    if (view.ack !== null && seq < view.ack) seq = view.ack + MAX_PENDING;
     if (me[9] !== ALIVE) {
       predicted = before = [me[1], me[2]];
       return;
