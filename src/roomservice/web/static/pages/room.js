@@ -24,7 +24,7 @@ const main = $("#main");
 
 let socket = null;
 let me = null;
-let table = null; // the mounted game table: {update, event, error}
+let table = null; // the mounted game table: {update, event, error} (error returns true when it expected it)
 const names = new Map(); // session id → last known username (outlives a member leaving)
 const away = new Set(); // members seen going offline, so "is back" is said only after "is offline"
 let gameInfo = null; // the room's game, with its options schema
@@ -470,7 +470,9 @@ async function mountTable(game) {
     me,
     send: (payload) => {
       $("#game-error").textContent = "";
-      if (!socket.action(payload)) $("#game-error").textContent = "Not connected; try again in a moment.";
+      const sent = socket.action(payload);
+      if (!sent) $("#game-error").textContent = "Not connected; try again in a moment.";
+      return sent;
     },
     name: (id) => (id === me ? "you" : nameOf(id)),
     log: (text) => {
@@ -548,8 +550,8 @@ function connect() {
     } else if (frame.code === "session_replaced" || frame.code === "already_connected") {
       // The close that follows says what to do.
     } else if (table && frame.code !== "rate_limited") {
-      $("#game-error").textContent = frame.message;
-      table.error?.(frame);
+      // A table may take an error as expected (it returns true): nothing to show then.
+      if (table.error?.(frame) !== true) $("#game-error").textContent = frame.message;
     } else {
       toast(frame.message);
     }
