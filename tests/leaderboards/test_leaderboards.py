@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi import FastAPI
 
 from roomservice.config import Settings
 from roomservice.games.arena.game import Arena
+from roomservice.games.base import Standing
 from roomservice.games.cabo.game import Cabo
 from roomservice.games.registry import GameRegistry
 from roomservice.games.tictactoe.game import TicTacToe
@@ -19,8 +21,18 @@ from tests.conftest import Api, User
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    settings.games = "roomservice.games.arena.game:Arena"  # served alongside the built-in games
+    # Served alongside the built-in games.
+    settings.games = "roomservice.games.arena.game:Arena,tests.leaderboards.test_leaderboards:Broken"
     return settings
+
+
+class Broken(TicTacToe):
+    """Tic-tac-toe whose leaderboard lines fail."""
+
+    id = "broken_board"
+
+    def standings(self, result: Mapping[str, Any], players: Sequence[str]) -> dict[str, Standing]:
+        raise RuntimeError("a bug")
 
 
 def _services(app: FastAPI) -> Services:
@@ -76,6 +88,16 @@ async def test_a_finished_game_is_on_the_leaderboard(api: Api) -> None:
         ("carol", 1, 1, 1),
         ("bob", 3, 0, 1),
     ]
+
+
+async def test_a_game_whose_standings_fail_still_finishes_its_room(api: Api) -> None:
+    alice, bob = await api.user("alice"), await api.user("bob")
+    code = (await alice.create_room("t", "broken_board"))["room_code"]
+    await bob.http.post(f"/api/rooms/{code}/join")
+    await alice.http.post(f"/api/rooms/{code}/start")
+    await bob.http.post(f"/api/rooms/{code}/leave")
+    assert (await alice.http.get(f"/api/rooms/{code}")).json()["room"]["state"] == "FINISHED"
+    assert (await _board(alice, "broken_board"))["total"] == 0
 
 
 async def test_a_game_ended_by_its_host_counts_for_nobody(api: Api) -> None:
@@ -161,6 +183,8 @@ async def test_pages_and_around_me(app: FastAPI, api: Api) -> None:
         ("/api/leaderboards/arena?limit=0", 422, "invalid_limit"),
         ("/api/leaderboards/arena?limit=101", 422, "invalid_limit"),
         ("/api/leaderboards/arena?offset=-1", 422, "invalid_offset"),
+        ("/api/leaderboards/arena?offset=100000000000000000000", 422, "invalid_offset"),
+        ("/api/leaderboards/arena?limit=ten", 422, "validation_error"),
         ("/api/leaderboards/arena?around=you", 422, "invalid_around"),
     ],
 )

@@ -8,6 +8,7 @@ and nothing else changes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -21,7 +22,11 @@ from roomservice.store.database import Database
 from roomservice.store.games import GameRecord
 from roomservice.types import Clock
 
+log = logging.getLogger(__name__)
+
 LIMIT_MAX = 100
+#: The furthest a page may start: beyond any leaderboard, within every database's integers.
+OFFSET_MAX = 1_000_000_000
 #: What ``around`` accepts: the caller.
 AROUND_ME = "me"
 
@@ -50,7 +55,11 @@ class Leaderboards:
     async def record(self, conn: AsyncConnection, record: GameRecord, result: Mapping[str, Any]) -> bool:
         """Add one finished game to its leaderboard (once: False if it was counted already)."""
         game = self.games.get(record.game)
-        standings = game.standings(result, record.players)
+        try:
+            standings = game.standings(result, record.players)
+        except Exception:  # a bug in a game's standings must not keep its room from finishing
+            log.exception("game %s failed in standings(); game %s is not counted", game.id, record.game_id)
+            return False
         names = await repo.usernames(conn, list(standings))
         # Bots are left out here, once seats can be bots: a bot's seat gets no line.
         lines = [
@@ -76,8 +85,8 @@ class Leaderboards:
         game = self.games.get(game_id)
         if not 1 <= limit <= LIMIT_MAX:
             raise Invalid("invalid_limit", f"limit is between 1 and {LIMIT_MAX}.")
-        if offset < 0:
-            raise Invalid("invalid_offset", "offset is 0 or more.")
+        if not 0 <= offset <= OFFSET_MAX:
+            raise Invalid("invalid_offset", f"offset is between 0 and {OFFSET_MAX}.")
         if around is not None and around != AROUND_ME:
             raise Invalid("invalid_around", "around is 'me' (the caller's own entry), or left out.")
         async with self.db.read() as conn:

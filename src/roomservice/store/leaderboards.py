@@ -12,7 +12,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, select, update
+from sqlalchemy import Table, case, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.store.models import LeaderboardResultRow, LeaderboardRow, SessionRow
@@ -20,6 +21,11 @@ from roomservice.store.models import LeaderboardResultRow, LeaderboardRow, Sessi
 results = cast(Table, LeaderboardResultRow.__table__)
 board = cast(Table, LeaderboardRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
+
+
+def _insert_for(dialect: str) -> Any:
+    """The dialect's INSERT that takes ``ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL both do)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,38 +95,40 @@ async def record(
             for line in lines
         ],
     )
-    ids = [line.player_id for line in lines]
-    rows = await conn.execute(
-        select(board.c.player_id, board.c.score).where(and_(board.c.game == game, board.c.player_id.in_(ids)))
+    # One upsert per player: two games finishing at once for one player (who left the first for the
+    # second) add up instead of racing to insert the same row.
+    upsert = _insert_for(conn.dialect.name)(board)
+    new = upsert.excluded
+    if total == "sum":
+        score: Any = board.c.score + new.score
+    else:
+        better = new.score < board.c.score if total == "min" else new.score > board.c.score
+        score = case((better, new.score), else_=board.c.score)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[board.c.game, board.c.player_id],
+        set_={
+            "username": new.username,
+            "wins": board.c.wins + new.wins,
+            "played": board.c.played + 1,
+            "score": score,
+            "updated_at": new.updated_at,
+        },
     )
-    known: dict[str, float] = {row[0]: row[1] for row in rows}
-    for line in lines:
-        if line.player_id not in known:
-            await conn.execute(
-                insert(board).values(
-                    game=game,
-                    player_id=line.player_id,
-                    username=line.username,
-                    wins=int(line.win),
-                    played=1,
-                    score=line.score,
-                    updated_at=at,
-                )
-            )
-            continue
-        old = known[line.player_id]
-        score = old + line.score if total == "sum" else (min if total == "min" else max)(old, line.score)
-        await conn.execute(
-            update(board)
-            .where(and_(board.c.game == game, board.c.player_id == line.player_id))
-            .values(
-                username=line.username,
-                wins=board.c.wins + int(line.win),
-                played=board.c.played + 1,
-                score=score,
-                updated_at=at,
-            )
-        )
+    await conn.execute(
+        statement,
+        [
+            {
+                "game": game,
+                "player_id": line.player_id,
+                "username": line.username,
+                "wins": int(line.win),
+                "played": 1,
+                "score": line.score,
+                "updated_at": at,
+            }
+            for line in lines
+        ],
+    )
     return True
 
 
