@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import delete, update
 
 from roomservice.config import Settings
 from roomservice.games.arena.game import Arena
@@ -16,7 +17,9 @@ from roomservice.games.registry import GameRegistry
 from roomservice.games.tictactoe.game import TicTacToe
 from roomservice.services import Services
 from roomservice.store.games import GameRecord
-from tests.conftest import Api, User
+from roomservice.store.models import LeaderboardResultRow, LeaderboardRow, RoomRow
+from roomservice.web.app import create_app
+from tests.conftest import Api, FakeClock, User
 
 
 @pytest.fixture
@@ -210,3 +213,34 @@ def test_games_declare_how_they_rank() -> None:
 
     with pytest.raises(ValueError, match="score_order"):
         GameRegistry([Upside()])
+
+
+async def test_a_game_over_whose_room_was_not_finished_is_counted_after_a_restart(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """The result was saved but the server stopped before the room finished: on restart the room
+    finishes and the game is counted then, once."""
+    app = create_app(settings, clock=clock, background=False)
+    async with app.router.lifespan_context(app):
+        api = Api(app)
+        alice, bob = await api.user("alice"), await api.user("bob")
+        code = (await alice.create_room("t", "tictactoe"))["room_code"]
+        await bob.http.post(f"/api/rooms/{code}/join")
+        await alice.http.post(f"/api/rooms/{code}/start")
+        await bob.http.post(f"/api/rooms/{code}/leave")
+        assert (await _board(alice, "tictactoe"))["total"] == 2
+        # As if the server had stopped between saving the result and finishing the room.
+        svc = _services(app)
+        async with svc.db.write() as conn:
+            await conn.execute(update(RoomRow).where(RoomRow.code == code).values(state="IN_GAME"))
+            await conn.execute(delete(LeaderboardRow))
+            await conn.execute(delete(LeaderboardResultRow))
+        await api.close()
+    again = create_app(settings, clock=clock, background=False)
+    async with again.router.lifespan_context(again):
+        api = Api(again)
+        viewer = await api.user("viewer")
+        assert (await viewer.http.get(f"/api/rooms/{code}")).json()["room"]["state"] == "FINISHED"
+        entries = (await _board(viewer, "tictactoe"))["entries"]
+        assert [(e["username"], e["wins"], e["played"]) for e in entries] == [("alice", 1, 1), ("bob", 0, 1)]
+        await api.close()
