@@ -26,6 +26,7 @@ WORKLOADS = {
     "http": "concurrent join + leave cycles: requests/s and p99, on SQLite and PostgreSQL",
     "turns": "bot games of tic-tac-toe and Cabo: accepted actions/s and p99, game store on and off",
     "ticks": "real-time rooms at 30 ticks/s, 20 views/s: view jitter, the most rooms a process holds",
+    "matchmaking": "N tickets by concurrent clients: time until all are placed, in-process and on Redis",
 }
 
 
@@ -77,18 +78,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("ROOMSERVICE_BENCH_POSTGRES_URL", ""),
         help="database for the PostgreSQL rows (its tables are dropped); env ROOMSERVICE_BENCH_POSTGRES_URL",
     )
+    parser.add_argument("--tickets", type=int, help="matchmaking: tickets to file (default 10000)")
+    parser.add_argument(
+        "--match-clients", type=int, dest="match_clients", help="matchmaking: concurrent clients (default 64)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("ROOMSERVICE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        help="matchmaking: Redis for the Redis rows, '' skips them; env ROOMSERVICE_BENCH_REDIS_URL",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
     names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps")
-    for name in (*names, "tictactoe_rooms", "cabo"):
+    for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.servers:
         overrides["servers"] = tuple(s.strip() for s in args.servers.split(",") if s.strip())
     overrides["postgres_url"] = args.postgres_url
+    overrides["redis_url"] = args.redis_url
     overrides["quiet"] = args.quiet
     if args.smoke:
         return Options.for_smoke(**overrides)

@@ -29,6 +29,11 @@ class Options:
     #: turns: rooms of tic-tac-toe (2 players each), and (rooms, players per room) of Cabo.
     tictactoe_rooms: int = 50
     cabo: tuple[int, int] = (25, 4)
+    #: matchmaking: tickets filed, by this many concurrent clients; the Redis of the Redis rows
+    #: (empty skips them), used under a key prefix of the run's own, deleted afterwards.
+    tickets: int = 10_000
+    match_clients: int = 64
+    redis_url: str = ""
     quiet: bool = False
 
     @classmethod
@@ -45,5 +50,7 @@ class Options:
             rooms=2,
             tictactoe_rooms=2,
             cabo=(1, 4),
+            tickets=200,
+            match_clients=8,
         )
         return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]

@@ -141,6 +141,12 @@ def test_matchmaking_reaches_the_hub_and_the_engine_only_through_its_protocols()
     assert not found, _report("matchmaking/ imports the socket layer, the engine or the web", found)
 
 
+def test_leaderboards_know_neither_sockets_nor_the_engine() -> None:
+    above = [f"{PACKAGE}.{p}" for p in ("realtime", "engine", "web")]
+    found = _violations(_under("leaderboards"), above)
+    assert not found, _report("leaderboards/ imports the socket layer, the engine or the web", found)
+
+
 def test_only_web_and_the_cli_import_web_frameworks() -> None:
     allowed = {*_under("web"), f"{PACKAGE}.cli"}
     found = _violations([m for m in MODULES if m not in allowed], WEB_FRAMEWORKS)

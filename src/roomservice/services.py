@@ -10,6 +10,7 @@ from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.games.registry import GameRegistry, default_registry
+from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
 from roomservice.matchmaking.local import LocalQueue
@@ -51,6 +52,7 @@ class Services:
     engine: Engine
     hub: Hub
     matchmaker: Matchmaker
+    leaderboards: Leaderboards
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -101,7 +103,8 @@ async def build_services(
 
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
     journal = Journal(db)
-    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler)
+    leaderboards = Leaderboards(db, games, scheduler.now)
+    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards)
     hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
     # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
     queue = LocalQueue(clock=scheduler.now)
@@ -123,5 +126,6 @@ async def build_services(
         engine,
         hub,
         matchmaker,
+        leaderboards,
         owned,
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, _pg_state, unavailable
+from tests.conftest import POSTGRES_URL, REDIS_URL, _pg_state, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,3 +114,38 @@ async def test_turns_on_postgresql_counts_actions_per_transaction(tmp_path: Path
     rows = {r["mode"]: r for r in result["rows"]}
     assert list(rows) == ["sqlite", "postgresql", "memory"]
     measured(rows["postgresql"], "actions_per_s", "p99_ms", "actions_logged", "actions_per_transaction")
+
+
+async def test_matchmaking_places_every_ticket_in_process_and_on_redis(tmp_path: Path) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        await client.ping()
+    except Exception as exc:
+        unavailable("Redis at " + REDIS_URL, exc)
+    finally:
+        await client.aclose()
+    out = tmp_path / "matchmaking.json"
+    result = await asyncio.to_thread(run_bench, "matchmaking", out, "--redis-url", REDIS_URL)
+    assert result["redis_skipped"] is None
+    rows = {r["row"]: r for r in result["rows"]}
+    assert list(rows) == [
+        "in-process queue",
+        "Redis queue",
+        "in-process queue, allocation only",
+        "Redis queue, allocation only",
+        "ceiling: bare Redis round trips",
+    ]
+    for row in rows.values():
+        assert row["placed"] == row["tickets"] == 200 and row["errors"] == []
+        measured(row, "seconds", "placed_per_s", "vs_ceiling")
+    for name in list(rows)[:4]:
+        assert rows[name]["rooms_full"] == 40  # 200 tickets, 5 seats a room, every room full
+    leftovers = Redis.from_url(REDIS_URL)
+    try:
+        for row in rows.values():  # the run deleted its keys
+            if row.get("key_prefix"):
+                assert [k async for k in leftovers.scan_iter(match=row["key_prefix"] + "*")] == []
+    finally:
+        await leftovers.aclose()

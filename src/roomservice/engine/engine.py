@@ -26,6 +26,7 @@ from roomservice.engine.runner import SETTLE, Job, RoomRunner
 from roomservice.errors import Invalid
 from roomservice.games.base import LEAVE_REASONS, LEFT, Event, InvalidAction
 from roomservice.games.registry import GameRegistry
+from roomservice.leaderboards.service import Leaderboards
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import FrameError
@@ -57,6 +58,7 @@ class Engine:
         broker: Broker,
         journal: Journal,
         scheduler: Scheduler,
+        leaderboards: Leaderboards | None = None,
     ) -> None:
         self.settings = settings
         self.games = games
@@ -65,6 +67,7 @@ class Engine:
         self.outbox = outbox
         self.broker = broker
         self.scheduler = scheduler
+        self.leaderboards = leaderboards
         self.snapshot_every = settings.snapshot_every
         self.journal = journal if settings.persist_games else None
         self.runners: dict[str, RoomRunner] = {}
@@ -91,7 +94,12 @@ class Engine:
             self.outbox.publish_views(room_log, views, default, "game_state")
 
     async def finish(self, room_id: str) -> None:
-        await self.rooms.finish(room_id)
+        """The room's game is over: the room finishes, its result counted in the leaderboards."""
+        runner = self.runners.get(room_id)
+        record = None
+        if self.leaderboards is not None and runner is not None and runner.result is not None:
+            record = self.leaderboards.recorder(runner.record, runner.result)
+        await self.rooms.finish(room_id, record)
 
     async def save(self, entries: Sequence[repo.Entry]) -> None:
         if self.journal is not None:
@@ -205,7 +213,7 @@ class Engine:
         machine.replay(Step(s.kind, s.player, s.payload, s.at, s.ticks) for s in steps)
         runner = await self._replace(room, record, machine)
         if runner.over and room.state is RoomState.IN_GAME:
-            await self.rooms.finish(room.room_id)  # the result was saved, the room's state was not
+            await self.finish(room.room_id)  # the result was saved, the room's state was not
         runner.arm_timer()
         return 1
 

@@ -76,6 +76,22 @@ class Outcome:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Standing:
+    """One player's line of a finished game, as the leaderboard records it: where they placed (1 is
+    first), whether they won, and the game's own score for that game."""
+
+    placement: int
+    win: bool
+    score: float
+
+
+#: How a player's scores add up over the games they played (:attr:`Game.score_total`).
+SCORE_TOTALS = ("sum", "min", "max")
+#: Which way the leaderboard ranks (:attr:`Game.score_order`): higher first, or lower first.
+SCORE_ORDERS = ("desc", "asc")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class GameInfo:
     """What the catalogue shows about a game."""
 
@@ -110,6 +126,11 @@ class Game:
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     #: Players per matchmaking room (min, max), within the room limits; None: the room limits.
     match_players: ClassVar[tuple[int, int] | None] = None
+    #: How the leaderboard adds a player's game scores up: ``"sum"`` (a running total), ``"min"`` or
+    #: ``"max"`` (their best game). The default score is 1 per win, summed: the number of wins.
+    score_total: ClassVar[str] = "sum"
+    #: Which way the leaderboard ranks the totals: ``"desc"`` (higher first) or ``"asc"`` (lower first).
+    score_order: ClassVar[str] = "desc"
 
     @classmethod
     def match_sizes(cls) -> tuple[int, int]:
@@ -149,6 +170,21 @@ class Game:
     def result(self, state: State) -> Mapping[str, Any] | None:
         """The final result once the game is over, else ``None``."""
         raise NotImplementedError
+
+    def standings(self, result: Mapping[str, Any], players: Sequence[PlayerId]) -> dict[PlayerId, Standing]:
+        """Each player's line of a finished game (``result`` is :meth:`result`'s), for the
+        leaderboard. A player left out is not recorded for this game; an abandoned game (ended by its
+        host) records nobody. The default reads ``winners``: a winner places first and scores 1, the
+        others place second and score 0 (a game without winners, a draw, places everyone first)."""
+        if result.get("abandoned"):
+            return {}
+        winners = set(result.get("winners") or ())
+        return {
+            p: Standing(
+                placement=1 if p in winners or not winners else 2, win=p in winners, score=float(p in winners)
+            )
+            for p in players
+        }
 
     def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
         """A player went away. ``reason`` is ``None`` when only their socket dropped: they keep their

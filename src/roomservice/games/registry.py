@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 
 from roomservice.errors import NotFound
-from roomservice.games.base import Game
+from roomservice.games.base import SCORE_ORDERS, SCORE_TOTALS, Game
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ class GameRegistry:
             raise ValueError(f"a game with id {game.id!r} is already registered")
         if not 1 <= game.min_players <= game.max_players:
             raise ValueError(f"game {game.id!r}: need 1 <= min_players <= max_players")
+        if game.score_total not in SCORE_TOTALS or game.score_order not in SCORE_ORDERS:
+            raise ValueError(
+                f"game {game.id!r}: score_total is one of {SCORE_TOTALS}, score_order one of {SCORE_ORDERS}"
+            )
         self._games[game.id] = game
 
     def get(self, game_id: str) -> Game:

@@ -455,14 +455,19 @@ class RoomService:
             raise Conflict("game_not_running", "No game is running in this room.")
         return room
 
-    async def finish(self, room_id: str) -> Room | None:
-        """Mark a room's game over (IN_GAME → FINISHED); the host may then start again."""
+    async def finish(
+        self, room_id: str, record: Callable[[AsyncConnection, Room], Awaitable[None]] | None = None
+    ) -> Room | None:
+        """Mark a room's game over (IN_GAME → FINISHED); the host may then start again. ``record``
+        runs in the same transaction (the leaderboards count the game), once, as the room finishes."""
         async with self.db.write() as conn:
             found = await repo.get_room(conn, room_id=room_id, lock=True)
             if found is None or found[0].state is not RoomState.IN_GAME:
                 return None
             room = dataclasses.replace(found[0], state=RoomState.FINISHED, last_activity=self.clock())
             await repo.save_room(conn, room)
+            if record is not None:
+                await record(conn, room)
         await self._emit(room, [events.room_updated(room)])
         return room
 

@@ -162,3 +162,36 @@ class RoomSeqRow(Base):
 
     room_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hwm: Mapped[int] = mapped_column(BigInteger)
+
+
+class LeaderboardResultRow(Base):
+    """One player's line of one finished game: what the leaderboard adds up, kept so the totals can be
+    rebuilt and a game is never counted twice. ``player_id`` is who the leaderboard ranks: the session
+    id today, the account id once accounts exist."""
+
+    __tablename__ = "leaderboard_results"
+
+    game_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    player_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    game: Mapped[str] = mapped_column(String(64))
+    placement: Mapped[int] = mapped_column(Integer)
+    win: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float] = mapped_column(Float)
+
+
+class LeaderboardRow(Base):
+    """A player's standing in one game's leaderboard: the sum of their results, written in the same
+    transaction as those results; ``score`` adds up as the game declares (``Game.score_total``)."""
+
+    __tablename__ = "leaderboard"
+
+    game: Mapped[str] = mapped_column(String(64), primary_key=True)
+    player_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(24))
+    wins: Mapped[int] = mapped_column(Integer)
+    played: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_leaderboard_game_score", "game", "score"),)

@@ -29,7 +29,7 @@ def _shell(name: str) -> str:
 
 
 def page(name: str) -> HTMLResponse:
-    """One of the HTML shells (``home``, ``lobby``, ``room``)."""
+    """One of the HTML shells (``home``, ``lobby``, ``leaderboard``, ``room``)."""
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "Referrer-Policy": "same-origin"}
     return HTMLResponse(_shell(name), headers=headers)
 
@@ -48,3 +48,9 @@ async def home() -> HTMLResponse:
 @router.get("/lobby")
 async def lobby() -> HTMLResponse:
     return page("lobby")
+
+
+@router.get("/leaderboard")
+async def leaderboard() -> HTMLResponse:
+    """A game's leaderboard, ``?game=<id>``."""
+    return page("leaderboard")

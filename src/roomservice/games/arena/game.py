@@ -13,7 +13,7 @@ from typing import Any
 
 import roomservice.games.arena.rules as rules
 import roomservice.games.arena.world as world
-from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, Standing, State
 
 DEFAULT_TIME_LIMIT = 120
 DEFAULT_KILL_TARGET = 10
@@ -35,6 +35,9 @@ class Arena(Game):
     min_players = 3
     max_players = 5
     realtime = True
+    #: The leaderboard: total kills over every match, higher first (see :meth:`standings`).
+    score_total = "sum"
+    score_order = "desc"
     tick_rate = float(world.TICK_RATE)
     view_rate = float(world.VIEW_RATE)
     options_schema = {
@@ -139,6 +142,17 @@ class Arena(Game):
             "kills": {pid: players[pid]["kills"] for pid in state["order"]},
             "deaths": {pid: players[pid]["deaths"] for pid in state["order"]},
             "reason": state["reason"],
+        }
+
+    def standings(self, result: Mapping[str, Any], players: Sequence[PlayerId]) -> dict[PlayerId, Standing]:
+        """Each player's placement as the match ended, and their kills as the score."""
+        placement = result.get("placement") or {}
+        kills = result.get("kills") or {}
+        winners = set(result.get("winners") or ())
+        return {
+            p: Standing(placement=int(placement[p]), win=p in winners, score=float(kills.get(p, 0)))
+            for p in players
+            if p in placement
         }
 
     def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:

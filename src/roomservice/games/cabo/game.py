@@ -11,7 +11,16 @@ from typing import Any
 
 import roomservice.games.cabo.flow as flow
 import roomservice.games.cabo.moves as moves
-from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.games.base import (
+    Context,
+    Event,
+    Game,
+    InvalidAction,
+    Outcome,
+    PlayerId,
+    Standing,
+    State,
+)
 from roomservice.games.cabo.cards import DECK_SIZE, is_full_deck
 from roomservice.games.cabo.view import view as cabo_view
 
@@ -42,6 +51,9 @@ class Cabo(Game):
     max_players = 6
     match_players = (2, 4)
     realtime = False
+    #: The leaderboard: a player's best (lowest) final total, lower first (see :meth:`standings`).
+    score_total = "min"
+    score_order = "asc"
     options_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -169,6 +181,27 @@ class Cabo(Game):
         if state.get("forfeit") is not None:
             result["forfeit"] = dict(state["forfeit"])
         return result
+
+    def standings(self, result: Mapping[str, Any], players: Sequence[PlayerId]) -> dict[PlayerId, Standing]:
+        """The final total is the score; placement ranks the totals, lowest first (equal totals share
+        a place), with the winners first whatever their total (a forfeit wins on the spot)."""
+        if result.get("abandoned"):
+            return {}
+        totals = result.get("totals") or {}
+        winners = set(result.get("winners") or ())
+        scored = [p for p in players if p in totals]
+
+        def key(p: PlayerId) -> tuple[int, float]:
+            return (0 if p in winners else 1, float(totals[p]))
+
+        return {
+            p: Standing(
+                placement=1 + sum(1 for q in scored if key(q) < key(p)),
+                win=p in winners,
+                score=float(totals[p]),
+            )
+            for p in scored
+        }
 
     def on_leave(self, state: State, player: PlayerId, ctx: Context, reason: str | None = None) -> Outcome:
         """A dropped socket changes nothing: the game waits (with a ``turn_timer`` their turns are

@@ -42,6 +42,7 @@ class TicTacToe(Game):
     max_players = 2
     match_players = (2, 2)
     realtime = False
+    # The leaderboard keeps the defaults: the score is the number of wins, higher first.
     options_schema = {"type": "object", "properties": {}, "additionalProperties": False}
 
     def validate_options(self, options: Mapping[str, Any], ctx: Context) -> dict[str, Any]:

@@ -203,6 +203,38 @@ export class Client {
     return this.request("DELETE", `/api/rooms/${code(roomCode)}`);
   }
 
+  // -- matchmaking --------------------------------------------------------------------------
+
+  /** Queue for a game: `{ticket_id, game, status: "searching", queued_at}`. The socket then gets
+   * `match_found` `{ticket_id, room_code}` (already seated; `room_state` follows), `match_countdown`
+   * `{room_code, starts_at}` and `match_timeout` `{ticket_id}`. */
+  async queue(game, options) {
+    const body = options && Object.keys(options).length ? { options } : undefined;
+    return this.request("POST", `/api/matchmaking/${encodeURIComponent(game)}/tickets`, body);
+  }
+
+  /** One of your tickets: `{ticket_id, game, status, queued_at, room_code?}`. */
+  async ticket(ticketId) {
+    return this.request("GET", `/api/matchmaking/tickets/${encodeURIComponent(ticketId)}`);
+  }
+
+  /** Cancel a searching ticket; its status afterwards (`"cancelled"`, or `"expired"`). A matched one
+   * throws `ApiError` `already_matched` (its `details.room_code` is the room). */
+  async cancel(ticketId) {
+    return (await this.request("DELETE", `/api/matchmaking/tickets/${encodeURIComponent(ticketId)}`)).status;
+  }
+
+  /** How busy a game's queue is: `{searching, open_rooms, median_wait_seconds}`. */
+  async matchmaking(game) {
+    return this.request("GET", `/api/matchmaking/${encodeURIComponent(game)}`);
+  }
+
+  /** A game's leaderboard: `{entries: [{rank, username, player_id, wins, played, score}], total}`.
+   * Query keys: limit, offset, around (`"me"`). */
+  async leaderboard(game, query = {}) {
+    return this.request("GET", `/api/leaderboards/${encodeURIComponent(game)}${encodeQuery(query)}`);
+  }
+
   // -- socket -------------------------------------------------------------------------------
 
   /** Open the session's socket (see {@link Socket}). */

@@ -42,6 +42,12 @@ async function main() {
     rejoinBanner(session),
     h("h1", { text: "Pick a game" }),
     h("div", { class: "cards" }, cards),
+    h("h2", { text: "Leaderboards" }),
+    h(
+      "ul",
+      { class: "plain leaderboards", id: "leaderboards" },
+      list.map((game) => h("li", {}, h("a", { href: `/leaderboard?game=${encodeURIComponent(game.id)}`, text: game.name }))),
+    ),
   );
   document.addEventListener("left-room", () => $("#rejoin")?.remove());
 }

@@ -21,6 +21,7 @@ import {
   stateLabel,
   toast,
 } from "/static/pages/common.js";
+import { quickMatch } from "/static/pages/quickmatch.js";
 
 const POLL_MS = 3000;
 const PAGE_SIZE = 100;
@@ -507,7 +508,17 @@ async function main() {
       "div",
       { class: "lobby-head" },
       h("h1", { id: "lobby-title", text: title }),
-      h("button", { type: "button", class: "primary", id: "create-room", onClick: openCreate }, "Create room"),
+      h(
+        "div",
+        { class: "lobby-actions" },
+        view.filters.game && catalogue.some((g) => g.id === view.filters.game)
+          ? [
+              h("a", { href: `/leaderboard?game=${encodeURIComponent(view.filters.game)}`, id: "leaderboard-link" }, "Leaderboard"),
+              quickMatch(view.filters.game),
+            ]
+          : null,
+        h("button", { type: "button", class: "primary", id: "create-room", onClick: openCreate }, "Create room"),
+      ),
     ),
     h("div", { class: "toolbar" }, joinByCode()),
     toolbar(),

@@ -1,0 +1,328 @@
+"""``matchmaking``: N tickets (default 10,000) filed at once by C concurrent clients for a 3–5 seat game;
+the time until every ticket is placed (its player seated in a room, ``match_found`` sent) and tickets
+placed per second, with the in-process queue and with the Redis queue, in one run.
+
+Both rows run the real matchmaker in this process over the real room service (rooms on a fresh SQLite
+file per row, sessions made beforehand): it files each ticket through the queue's atomic allocation
+step, makes a room when a group reaches 3, seats later tickets in it, and would start it when full.
+Nothing is served over HTTP: ``serve`` runs the in-process queue only, so the Redis row drives the Redis
+queue backend directly. Starting the full rooms' games is left out (a starter that only counts), so the
+figure is placement alone.
+
+Then the allocation step alone, on each queue: the same tickets filed straight into the queue (``add``,
+one Lua script on Redis), no rooms: what the queue itself costs. Beside them, the ceiling of the Redis
+rows: the same number of bare round trips by the same C clients, each an ``EVALSHA`` of a script that
+returns at once, sent the allocation script's arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from sqlalchemy import insert
+
+from bench.options import Options
+from bench.report import Progress, ratio, table
+from roomservice.config import Settings
+from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, State
+from roomservice.games.registry import GameRegistry
+from roomservice.matchmaking.base import MatchQueue
+from roomservice.matchmaking.local import LocalQueue
+from roomservice.matchmaking.redis import POOL_SIZE, RedisQueue
+from roomservice.matchmaking.service import Matchmaker
+from roomservice.model import Room, Session
+from roomservice.services import build_services
+from roomservice.store.models import SessionRow
+
+
+class Quintet(Game):
+    """Seats 3 to 5, the arena's sizes: a room counts down at 3 and is full at 5. No rules are played."""
+
+    id = "bench_quintet"
+    name = "Quintet"
+    description = "Matchmaking load: 3 to 5 seats."
+    min_players = 3
+    max_players = 5
+    match_players = (3, 5)
+
+    def setup(self, players: Sequence[PlayerId], options: Mapping[str, Any], ctx: Context) -> Outcome:
+        return Outcome({"players": list(players)})
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        raise InvalidAction("no_actions", "Nothing to play.")
+
+    def view(self, state: State, viewer: PlayerId | None) -> Any:
+        return state
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        return None
+
+
+class Placed:
+    """The matchmaker's sockets: counts ``match_found`` and says when every ticket has one."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.count = 0
+        self.last = 0.0
+        self.all = asyncio.Event()
+
+    async def seated(self, session_id: str, room: Room) -> None:
+        return None
+
+    def send_to(self, session_id: str, frame: dict[str, Any]) -> bool:
+        if frame.get("type") == "match_found":
+            self.count += 1
+            self.last = time.perf_counter()
+            if self.count >= self.expected:
+                self.all.set()
+        return True
+
+
+class Started:
+    """The matchmaker's starter: counts the rooms that filled instead of running their games."""
+
+    def __init__(self) -> None:
+        self.rooms = 0
+
+    async def start(self, session: Session, code: str, options: Mapping[str, Any] | None) -> Room:
+        self.rooms += 1
+        return None  # type: ignore[return-value]  # the matchmaker does not read it
+
+
+async def _sessions(svc: Any, n: int) -> list[Session]:
+    now = time.time()
+    made = [Session(uuid.uuid4().hex, f"p{i}", now) for i in range(n)]
+    async with svc.db.write() as conn:
+        for start in range(0, n, 1000):
+            rows = [
+                {"id": s.session_id, "username": s.username, "created_at": now, "last_seen": now}
+                for s in made[start : start + 1000]
+            ]
+            await conn.execute(insert(SessionRow), rows)
+    return made
+
+
+async def _matchmaking(
+    backend: str, tickets: int, clients: int, redis_url: str, ui: Progress
+) -> dict[str, Any]:
+    label = {"local": "in-process queue", "redis": "Redis queue"}[backend]
+    prefix = f"bench-mm-{uuid.uuid4().hex[:8]}:"
+    with TemporaryDirectory() as tmp:
+        settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            data_dir=Path(tmp),
+            secret_key="bench",
+            match_countdown=600.0,
+            match_timeout=600.0,
+        )
+        games = GameRegistry([Quintet()])
+        svc = await build_services(settings, games=games)
+        queue: MatchQueue
+        if backend == "redis":
+            queue = RedisQueue.from_settings(Settings(redis_url=redis_url, redis_prefix=prefix))
+        else:
+            queue = LocalQueue(clock=svc.scheduler.now)
+        placed, started = Placed(tickets), Started()
+        matchmaker = Matchmaker(
+            settings, games, queue, svc.rooms, svc.outbox, svc.broker, placed, started, svc.scheduler
+        )
+        try:
+            ui.begin(f"matchmaking {label}: {tickets:,} sessions")
+            sessions = await _sessions(svc, tickets)
+            ui.begin(f"matchmaking {label}: {tickets:,} tickets by {clients} clients")
+            errors: list[str] = []
+
+            async def client(mine: Sequence[Session]) -> None:
+                for session in mine:
+                    try:
+                        await matchmaker.file(session, Quintet.id)
+                    except Exception as exc:
+                        errors.append(f"{type(exc).__name__}: {exc}")
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(client(sessions[i::clients]) for i in range(clients)))
+            filed = time.perf_counter() - t0
+            try:
+                await asyncio.wait_for(placed.all.wait(), 60)
+            except TimeoutError:
+                errors.append(f"only {placed.count} of {tickets} placed within 60 s")
+            await matchmaker.idle()
+            elapsed = (placed.last or time.perf_counter()) - t0
+            stats = await queue.stats(Quintet.id)
+        finally:
+            await matchmaker.close()  # closes the queue
+            await svc.close()
+            if backend == "redis":
+                await _flush(redis_url, prefix)
+    return {
+        "row": label,
+        "backend": backend,
+        "tickets": tickets,
+        "clients": clients,
+        "placed": placed.count,
+        "seconds": round(elapsed, 3),
+        "filed_seconds": round(filed, 3),
+        "placed_per_s": round(placed.count / elapsed, 1) if elapsed > 0 else None,
+        "rooms_full": started.rooms,
+        "open_rooms": stats.open_rooms,
+        "errors": errors[:3],
+        "key_prefix": prefix if backend == "redis" else None,
+    }
+
+
+async def _allocation(
+    backend: str, tickets: int, clients: int, redis_url: str, ui: Progress
+) -> dict[str, Any]:
+    """The queue's allocation step alone: every ticket filed with ``add``, by ``clients`` at once."""
+    label = {"local": "in-process queue, allocation only", "redis": "Redis queue, allocation only"}[backend]
+    prefix = f"bench-mm-{uuid.uuid4().hex[:8]}:"
+    queue: MatchQueue
+    if backend == "redis":
+        queue = RedisQueue.from_settings(Settings(redis_url=redis_url, redis_prefix=prefix))
+    else:
+        queue = LocalQueue()
+    pool = Quintet.id + "|{}"
+    ui.begin(f"matchmaking {label}: {tickets:,} tickets by {clients} clients")
+    sizes: list[int] = []
+
+    async def client(n: int) -> None:
+        for i in range(n, tickets, clients):
+            placement = await queue.add(
+                ticket_id=uuid.uuid4().hex,
+                session_id=uuid.uuid4().hex,
+                username=f"p{i}",
+                game=Quintet.id,
+                pool=pool,
+                queued_at=time.time(),
+                max_size=5,
+            )
+            sizes.append(placement.size)
+
+    try:
+        await queue.stats(Quintet.id)  # connected before the clock starts
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        elapsed = time.perf_counter() - t0
+        stats = await queue.stats(Quintet.id)
+    finally:
+        await queue.aclose()
+        if backend == "redis":
+            await _flush(redis_url, prefix)
+    return {
+        "row": label,
+        "backend": backend,
+        "tickets": tickets,
+        "clients": clients,
+        "placed": len(sizes),
+        "seconds": round(elapsed, 3),
+        "filed_seconds": round(elapsed, 3),
+        "placed_per_s": round(len(sizes) / elapsed, 1) if elapsed > 0 else None,
+        "rooms_full": sizes.count(5),
+        "open_rooms": stats.open_rooms,
+        "errors": [],
+        "key_prefix": prefix if backend == "redis" else None,
+    }
+
+
+async def _ceiling(tickets: int, clients: int, redis_url: str, ui: Progress) -> dict[str, Any]:
+    """Bare round trips: an ``EVALSHA`` per ticket of a script that returns at once, with the
+    allocation script's arguments, over a pool the size of the queue's."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(redis_url, max_connections=POOL_SIZE, timeout=None)
+    redis = Redis(connection_pool=pool)
+    script = redis.register_script("return 1")
+    pool_name = Quintet.id + "|{}"
+    ui.begin(f"matchmaking ceiling: {tickets:,} bare Redis round trips by {clients} clients")
+
+    async def client(n: int) -> None:
+        for i in range(n, tickets, clients):
+            args = ["bench-mm:", "3600", uuid.uuid4().hex, uuid.uuid4().hex, f"p{i}", Quintet.id]
+            await script(keys=[], args=[*args, pool_name, repr(time.time()), 5])
+
+    try:
+        await script(keys=[], args=["warm"])
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        elapsed = time.perf_counter() - t0
+    finally:
+        await redis.aclose()
+        await pool.disconnect()
+    return {
+        "row": "ceiling: bare Redis round trips",
+        "backend": "redis",
+        "tickets": tickets,
+        "clients": clients,
+        "placed": tickets,
+        "seconds": round(elapsed, 3),
+        "filed_seconds": round(elapsed, 3),
+        "placed_per_s": round(tickets / elapsed, 1) if elapsed > 0 else None,
+        "rooms_full": None,
+        "open_rooms": None,
+        "errors": [],
+    }
+
+
+async def _flush(redis_url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in client.scan_iter(match=prefix + "*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()
+
+
+async def _redis_reachable(redis_url: str) -> str | None:
+    from redis.asyncio import Redis
+
+    if not redis_url:
+        return "no --redis-url"
+    client = Redis.from_url(redis_url, socket_connect_timeout=3)
+    try:
+        await client.ping()
+        return None
+    except Exception as exc:
+        return f"Redis at {redis_url} is not reachable: {exc}"
+    finally:
+        await client.aclose()
+
+
+COLUMNS = [
+    ("row", "run"),
+    ("tickets", "tickets"),
+    ("clients", "clients"),
+    ("placed", "placed"),
+    ("seconds", "all placed (s)"),
+    ("placed_per_s", "placed/s"),
+    ("rooms_full", "groups full"),
+    ("vs_ceiling", "vs ceiling"),
+]
+
+
+async def run(opts: Options, ui: Progress) -> dict[str, Any]:
+    tickets, clients = opts.tickets, opts.match_clients
+    rows = [await _matchmaking("local", tickets, clients, opts.redis_url, ui)]
+    skipped = await _redis_reachable(opts.redis_url)
+    if skipped is None:
+        rows.append(await _matchmaking("redis", tickets, clients, opts.redis_url, ui))
+    rows.append(await _allocation("local", tickets, clients, opts.redis_url, ui))
+    if skipped is None:
+        rows.append(await _allocation("redis", tickets, clients, opts.redis_url, ui))
+        ceiling = await _ceiling(tickets, clients, opts.redis_url, ui)
+        rows.append(ceiling)
+        for row in rows:
+            row["vs_ceiling"] = ratio(row["placed_per_s"], ceiling["placed_per_s"])
+    else:
+        ui.note(f"matchmaking: the Redis rows are skipped: {skipped}")
+    title = f"matchmaking: {tickets:,} tickets for a 3–5 seat game, {clients} concurrent clients"
+    return {"rows": rows, "redis_skipped": skipped, "tables": [table(title, COLUMNS, rows)]}

@@ -1,0 +1,97 @@
+"""Recording finished games into the leaderboards, and reading them a page at a time.
+
+A game's end is recorded inside the transaction that marks its room FINISHED (``RoomService.finish``),
+so a room is finished with its results counted or not at all. Who is ranked is :func:`player_of` a
+seat: the session today; once accounts exist, the account a session belongs to takes its place there,
+and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roomservice.errors import Invalid
+from roomservice.games.registry import GameRegistry
+from roomservice.model import Room, Session
+from roomservice.store import leaderboards as repo
+from roomservice.store.database import Database
+from roomservice.store.games import GameRecord
+from roomservice.types import Clock
+
+log = logging.getLogger(__name__)
+
+LIMIT_MAX = 100
+#: The furthest a page may start: beyond any leaderboard, within every database's integers.
+OFFSET_MAX = 1_000_000_000
+#: What ``around`` accepts: the caller.
+AROUND_ME = "me"
+
+Record = Callable[[AsyncConnection, Room], Awaitable[None]]
+
+
+def player_of(session_id: str) -> str:
+    """Who the leaderboard ranks for a seat: the session (no accounts exist yet)."""
+    return session_id
+
+
+class Leaderboards:
+    def __init__(self, db: Database, games: GameRegistry, clock: Clock) -> None:
+        self.db = db
+        self.games = games
+        self.clock = clock
+
+    def recorder(self, record: GameRecord, result: Mapping[str, Any]) -> Record:
+        """What the room's finish runs in its transaction to count this game."""
+
+        async def write(conn: AsyncConnection, room: Room) -> None:
+            await self.record(conn, record, result)
+
+        return write
+
+    async def record(self, conn: AsyncConnection, record: GameRecord, result: Mapping[str, Any]) -> bool:
+        """Add one finished game to its leaderboard (once: False if it was counted already)."""
+        game = self.games.get(record.game)
+        try:
+            standings = game.standings(result, record.players)
+        except Exception:  # a bug in a game's standings must not keep its room from finishing
+            log.exception("game %s failed in standings(); game %s is not counted", game.id, record.game_id)
+            return False
+        names = await repo.usernames(conn, list(standings))
+        # Bots are left out here, once seats can be bots: a bot's seat gets no line.
+        lines = [
+            repo.Line(player_of(p), names[p], s.placement, s.win, s.score)
+            for p, s in standings.items()
+            if p in names
+        ]
+        return await repo.record(
+            conn, game_id=record.game_id, game=game.id, total=game.score_total, lines=lines, at=self.clock()
+        )
+
+    async def page(
+        self,
+        game_id: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        around: str | None = None,
+        session: Session | None = None,
+    ) -> dict[str, Any]:
+        """``{entries, total}``: ``limit`` entries from ``offset``, or centred on the caller when
+        ``around`` is ``"me"`` (from the top when they have no entry yet)."""
+        game = self.games.get(game_id)
+        if not 1 <= limit <= LIMIT_MAX:
+            raise Invalid("invalid_limit", f"limit is between 1 and {LIMIT_MAX}.")
+        if not 0 <= offset <= OFFSET_MAX:
+            raise Invalid("invalid_offset", f"offset is between 0 and {OFFSET_MAX}.")
+        if around is not None and around != AROUND_ME:
+            raise Invalid("invalid_around", "around is 'me' (the caller's own entry), or left out.")
+        async with self.db.read() as conn:
+            if around is not None and session is not None:
+                place = await repo.place_of(conn, game.id, game.score_order, player_of(session.session_id))
+                offset = 0 if place is None else max(0, place - 1 - (limit - 1) // 2)
+            entries, total = await repo.page(conn, game.id, game.score_order, limit=limit, offset=offset)
+        return {"entries": [e.to_dict() for e in entries], "total": total}
