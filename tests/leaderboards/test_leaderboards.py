@@ -25,7 +25,7 @@ from tests.conftest import Api, FakeClock, User
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Served alongside the built-in games.
-    settings.games = "roomservice.games.arena.game:Arena,tests.leaderboards.test_leaderboards:Broken"
+    settings.games = "tests.leaderboards.test_leaderboards:Broken"
     return settings
 
 
