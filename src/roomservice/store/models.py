@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,6 +84,8 @@ class MemberRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     seat: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[float] = mapped_column(Float)
+    #: A seat the server plays; its session row exists only for it and goes with it.
+    bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_room_members_room", "room_id", "seat"),)
 

@@ -1,0 +1,115 @@
+"""A person alone against the server's bots, through a real server: the bots play from their own
+views, their moves go through the runner like anyone's (logged, replayable), and time moves only when
+the test says so (a bot thinks ``THINK_SECONDS`` on the scheduler before each move)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
+
+import pytest
+
+from roomservice.bots import cabo, tictactoe
+from roomservice.bots.play import play
+from roomservice.client import Client, GameEvent, GameState, RoomState
+from roomservice.engine.bots import THINK_SECONDS
+from roomservice.engine.machine import GameMachine, Step
+from roomservice.games.registry import default_registry
+from roomservice.store import games as repo
+from tests.conftest import Server
+from tests.fakes import ManualScheduler
+
+pytestmark = pytest.mark.manual_time
+
+
+@pytest.fixture
+async def client(server: Server) -> AsyncIterator[Client]:
+    made = Client(server.http)
+    yield made
+    await made.aclose()
+
+
+async def _saved(server: Server, room_id: str) -> tuple[repo.GameRecord, list[repo.ActionEntry]]:
+    db = server.app.state.services.db
+    async with db.read() as conn:
+        record = await repo.latest_game(conn, room_id)
+        assert record is not None
+        steps = await repo.actions_after(conn, record.game_id, 0)
+    return record, steps
+
+
+async def test_a_person_plays_tictactoe_against_a_bot(
+    server: Server, client: Client, scheduler: ManualScheduler
+) -> None:
+    me = (await client.create_session("alice")).session_id
+    room = await client.create_room("solo", "tictactoe", config={"bots": 1})
+    bot = next(p for p in room.players if p.bot)
+    assert room.config.bots == 1 and bot.username == "Bot 1" and bot.role == "player"
+    sock = await client.connect()
+    state = await sock.wait_for(RoomState, timeout=10)
+    shown = {p.session_id: (p.bot, p.online) for p in state.room.players}
+    assert shown == {me: (False, True), bot.session_id: (True, True)}  # a bot is always online
+
+    await client.start(room.room_code)
+    view = await sock.wait_for(GameState, timeout=10)
+    rng = random.Random(1)
+    while view.result is None:
+        if view.state["turn"] == me:
+            move = tictactoe.choose(view.state, me, rng)
+            await sock.action(move, ref=view.version)
+            view = await sock.wait_for(GameState, lambda e, ref=view.version: e.ref == ref, timeout=10)
+            continue
+        # The bot's turn: nothing happens until it has thought.
+        await scheduler.advance(THINK_SECONDS / 2)
+        await asyncio.sleep(0.05)
+        assert sock.last_seq() == view.seq
+        await scheduler.advance(THINK_SECONDS / 2)
+        view = await sock.wait_for(GameState, lambda e, v=view.version: e.version > v, timeout=10)
+    assert view.result["winners"] in ([], [me], [bot.session_id])
+
+    # The bot's moves are in the log like the person's, and the game replays from it.
+    record, steps = await _saved(server, room.room_id)
+    players = {s.player for s in steps if s.kind == "action"}
+    assert players == {me, bot.session_id}
+    machine, _ = GameMachine.setup(
+        default_registry().get("tictactoe"),
+        seed=record.seed,
+        players=record.players,
+        options=record.options,
+        dev=record.dev,
+        now=record.started_at,
+    )
+    machine.replay(Step(s.kind, s.player, s.payload, s.at, s.ticks) for s in steps)
+    assert machine.state["board"] == view.state["board"]
+
+
+async def test_one_person_and_three_bots_finish_a_cabo_game(
+    server: Server, client: Client, scheduler: ManualScheduler
+) -> None:
+    me = (await client.create_session("alice")).session_id
+    room = await client.create_room("solo", "cabo", config={"max_players": 4, "bots": 3})
+    bots = {p.session_id for p in room.players if p.bot}
+    assert len(bots) == 3
+    sock = await client.connect()
+    await sock.wait_for(RoomState, timeout=10)
+    await client.start(room.room_code)
+
+    async def clock() -> None:
+        while True:
+            await scheduler.advance(THINK_SECONDS)
+            await asyncio.sleep(0.002)
+
+    moving = asyncio.create_task(clock())
+    seen: list[object] = []
+    try:
+        final = await asyncio.wait_for(play(sock, me, cabo.choose, random.Random(2), seen=seen), 120)
+    finally:
+        moving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await moving
+    assert final.result is not None and final.result["winners"]
+    # Every bot played: its moves reached the person as events.
+    actors = {e.data.get("player") for e in seen if isinstance(e, GameEvent)}
+    assert bots <= actors
