@@ -13,7 +13,7 @@ import pytest
 
 from roomservice.bots import cabo, tictactoe
 from roomservice.bots.play import play
-from roomservice.client import Client, GameEvent, GameState, RoomState
+from roomservice.client import Client, GameEvent, GameState, PlayerLeft, RoomState
 from roomservice.engine.bots import THINK_SECONDS
 from roomservice.engine.machine import GameMachine, Step
 from roomservice.games.registry import default_registry
@@ -113,3 +113,22 @@ async def test_one_person_and_three_bots_finish_a_cabo_game(
     # Every bot played: its moves reached the person as events.
     actors = {e.data.get("player") for e in seen if isinstance(e, GameEvent)}
     assert bots <= actors
+
+
+async def test_bots_get_no_grace_after_a_restart(server: Server, scheduler: ManualScheduler) -> None:
+    """What the hub does for seats at a start: a grace for each person without a socket, none for a
+    bot, so the grace running out takes the absent person's seat and leaves the bot's."""
+    async with Client(server.http) as alice, Client(server.http) as bob:
+        await alice.create_session("alice")
+        b = (await bob.create_session("bob")).session_id
+        room = await alice.create_room("r", "cabo", config={"max_players": 4, "bots": 1})
+        await bob.join(room.room_code)
+        sock = await alice.connect()
+        await sock.wait_for(RoomState, timeout=10)
+        hub = server.app.state.services.hub
+        assert await hub.restore() == 1  # bob's seat only: alice is here, the bot needs no socket
+        await scheduler.advance(room.config.reconnect_grace_seconds + 1)
+        left = await sock.wait_for(PlayerLeft, timeout=10)
+        assert (left.session_id, left.reason) == (b, "disconnected")
+        after = await alice.room(room.room_code)
+        assert [(p.username, p.bot) for p in after.players] == [("alice", False), ("Bot 1", True)]
