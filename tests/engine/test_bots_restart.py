@@ -13,7 +13,6 @@ from roomservice.bots import tictactoe
 from roomservice.client import Client, GameState
 from tests.engine.test_restart import Process
 
-
 pytestmark = pytest.mark.slow
 
 
