@@ -14,6 +14,7 @@ import pytest
 from roomservice.bots import cabo, tictactoe
 from roomservice.bots.play import play
 from roomservice.client import Client, GameEvent, GameState, PlayerLeft, RoomState
+from roomservice.config import Settings
 from roomservice.engine.bots import THINK_SECONDS
 from roomservice.engine.machine import GameMachine, Step
 from roomservice.games.registry import default_registry
@@ -22,6 +23,14 @@ from tests.conftest import Server
 from tests.fakes import ManualScheduler
 
 pytestmark = pytest.mark.manual_time
+
+
+@pytest.fixture
+def server_settings(settings: Settings) -> Settings:
+    settings.port = 0
+    settings.ws_heartbeat = 0.5
+    settings.games = "tests.engine.games:Beacon"
+    return settings
 
 
 @pytest.fixture
@@ -132,3 +141,23 @@ async def test_bots_get_no_grace_after_a_restart(server: Server, scheduler: Manu
         assert (left.session_id, left.reason) == (b, "disconnected")
         after = await alice.room(room.room_code)
         assert [(p.username, p.bot) for p in after.players] == [("alice", False), ("Bot 1", True)]
+
+
+async def test_bots_of_a_real_time_game_answer_every_view_without_thinking(
+    server: Server, client: Client
+) -> None:
+    """The scheduler's time never moves here: a real-time game's bots act on its views as they come
+    (``Beacon``: 10 views a second for one second), each from its own view."""
+    me = (await client.create_session("alice")).session_id
+    room = await client.create_room("rt", "beacon", config={"max_players": 3, "bots": 2})
+    bots = [p.session_id for p in room.players if p.bot]
+    sock = await client.connect()
+    await sock.wait_for(RoomState, timeout=10)
+    await client.start(room.room_code)
+    final = await sock.wait_for(GameState, lambda e: e.result is not None, timeout=10)
+    answers = final.result["answers"]
+    assert answers[me] == 0
+    for bot in bots:
+        assert answers[bot] >= 8  # about one per view: 10 in the game's second
+    _, steps = await _saved(server, room.room_id)
+    assert {s.player for s in steps if s.kind == "action"} == set(bots)

@@ -51,6 +51,8 @@ class BotSeats:
         self._pending: dict[str, _Pending] = {}
         #: Refusals of each bot's moves on the view it decided on: (version, count).
         self._refused: dict[str, tuple[int, int]] = {}
+        #: The tick a real-time game's bots last acted on.
+        self._tick = -1
 
     def look(self) -> None:
         """The room was just shown a new state: every bot decides on its view."""
@@ -59,6 +61,13 @@ class BotSeats:
         if self.runner.over:
             self.close()
             return
+        if self.realtime:
+            # Once per view the ticks bring, not again for the views an accepted input may send:
+            # the bots keep to the game's view rate and never answer their own moves.
+            ticks = self.runner.machine.ticks
+            if ticks == self._tick:
+                return
+            self._tick = ticks
         for bot in self.bots:
             self._decide(bot)
 
