@@ -82,6 +82,7 @@ async def test_a_person_plays_tictactoe_against_a_bot(
     record, steps = await _saved(server, room.room_id)
     players = {s.player for s in steps if s.kind == "action"}
     assert players == {me, bot.session_id}
+    assert record.bots == [bot.session_id]  # a result can leave the bot out (leaderboards)
     machine, _ = GameMachine.setup(
         default_registry().get("tictactoe"),
         seed=record.seed,

@@ -137,6 +137,7 @@ class Engine:
                 players=players,
                 dev=self.settings.dev,
                 started_at=now,
+                bots=[m.session_id for m in room.bots],
             )
             await repo.insert_game(conn, record)
             if self.journal is not None:

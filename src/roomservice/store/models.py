@@ -108,6 +108,8 @@ class GameRow(Base):
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Which of ``players`` were the server's bots (results without them: leaderboards).
+    bots: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (UniqueConstraint("room_id", "game_no", name="uq_games_room_game_no"),)
 

@@ -1,4 +1,4 @@
-"""Bot seats: a member row the server plays.
+"""Bot seats: a member row the server plays, and which players of a game were bots.
 
 Revision ID: 0006
 Revises: 0005
@@ -19,8 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("room_members") as batch:
         batch.add_column(sa.Column("bot", sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("games") as batch:
+        batch.add_column(sa.Column("bots", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("games") as batch:
+        batch.drop_column("bots")
     with op.batch_alter_table("room_members") as batch:
         batch.drop_column("bot")
