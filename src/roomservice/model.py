@@ -56,6 +56,8 @@ class Member:
     role: Role
     seat: int
     joined_at: float
+    #: A seat the server plays (``config.bots``): no socket, never the host, always online.
+    bot: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Member:
             "username": self.username,
             "role": self.role.value,
             "joined_at": iso(self.joined_at),
+            "bot": self.bot,
         }
 
 
@@ -86,6 +89,15 @@ class Room:
     @property
     def players(self) -> list[Member]:
         return [m for m in self.members if m.role is Role.PLAYER]
+
+    @property
+    def people(self) -> list[Member]:
+        """The players who are not bots: the host is one of them, and a room without any closes."""
+        return [m for m in self.members if m.role is Role.PLAYER and not m.bot]
+
+    @property
+    def bots(self) -> list[Member]:
+        return [m for m in self.members if m.bot]
 
     @property
     def spectators(self) -> list[Member]:

@@ -84,6 +84,9 @@ class Host:
         self.published.set()
         return self.seq
 
+    def shown(self, room_id: str) -> None:
+        pass
+
     def publish_views(self, room_id: str, build: BuildViews) -> None:
         self.seq += 1
         views, default = build(self.seq)

@@ -244,3 +244,24 @@ async def test_a_game_over_whose_room_was_not_finished_is_counted_after_a_restar
         entries = (await _board(viewer, "tictactoe"))["entries"]
         assert [(e["username"], e["wins"], e["played"]) for e in entries] == [("alice", 1, 1), ("bob", 0, 1)]
         await api.close()
+
+
+async def test_a_bot_seat_never_reaches_the_leaderboard(app: FastAPI, api: Api) -> None:
+    ann, ben = await api.user("ann"), await api.user("ben")
+    svc = _services(app)
+    record = GameRecord(
+        "g-bot",
+        "room",
+        1,
+        "tictactoe",
+        1,
+        {},
+        [ann.session_id, ben.session_id],
+        False,
+        0.0,
+        bots=[ben.session_id],
+    )
+    async with svc.db.write() as conn:
+        assert await svc.leaderboards.record(conn, record, {"winners": [ben.session_id], "draw": False})
+    board = await _board(ann, "tictactoe")
+    assert [(e["username"], e["played"]) for e in board["entries"]] == [("ann", 1)]

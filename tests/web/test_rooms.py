@@ -34,6 +34,7 @@ async def test_create_room_seats_creator_as_host(api: Api) -> None:
         "allow_spectators": False,
         "keep_when_empty": False,
         "reconnect_grace_seconds": 60,
+        "bots": 0,
     }
     assert [p["session_id"] for p in room["players"]] == [alice.session_id]
     assert room["has_password"] is False and "password" not in room

@@ -5,17 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Callable
-from typing import Any
 
+from roomservice.bots.strategies import LOST_RACE, RETRIES, Strategy
 from roomservice.client import Error, Event, GameState, Socket
 
-Strategy = Callable[[dict[str, Any], str, random.Random], dict[str, Any] | None]
-
-#: Refusals that mean another player's move got there first: wait for the view it produced.
-LOST_RACE = frozenset({"wrong_phase", "game_over", "already_peeked", "not_your_turn"})
-#: Refusals in a row on one view before the bot stops retrying it.
-RETRIES = 3
+__all__ = ["LOST_RACE", "RETRIES", "Strategy", "play"]
 
 
 async def play(

@@ -46,6 +46,8 @@ class Member(msgspec.Struct, kw_only=True):
     role: str
     joined_at: datetime | None = None
     online: bool | None = None
+    #: A seat the server plays (the room's ``config.bots``).
+    bot: bool = False
 
 
 class Room(msgspec.Struct, kw_only=True):

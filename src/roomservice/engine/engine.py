@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
+from roomservice.engine.bots import BotSeats
 from roomservice.engine.machine import ACTION, END, LEAVE, REJOIN, GameMachine, Step
 from roomservice.engine.ports import BuildViews, Reply
 from roomservice.engine.runner import SETTLE, Job, RoomRunner
@@ -71,6 +72,7 @@ class Engine:
         self.snapshot_every = settings.snapshot_every
         self.journal = journal if settings.persist_games else None
         self.runners: dict[str, RoomRunner] = {}
+        self.bots: dict[str, BotSeats] = {}
         self._follow: dict[str, Callable[[Envelope], None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -100,6 +102,11 @@ class Engine:
         if self.leaderboards is not None and runner is not None and runner.result is not None:
             record = self.leaderboards.recorder(runner.record, runner.result)
         await self.rooms.finish(room_id, record)
+
+    def shown(self, room_id: str) -> None:
+        seats = self.bots.get(room_id)
+        if seats is not None:
+            seats.look()
 
     async def save(self, entries: Sequence[repo.Entry]) -> None:
         if self.journal is not None:
@@ -139,6 +146,7 @@ class Engine:
                 players=players,
                 dev=self.settings.dev,
                 started_at=now,
+                bots=[m.session_id for m in room.bots],
             )
             await repo.insert_game(conn, record)
             if self.journal is not None:
@@ -153,11 +161,16 @@ class Engine:
 
     async def _replace(self, room: Room, record: repo.GameRecord, machine: GameMachine) -> RoomRunner:
         old = self.runners.pop(room.room_id, None)
+        old_bots = self.bots.pop(room.room_id, None)
+        if old_bots is not None:
+            old_bots.close()
         if old is not None:
             await old.stop()
         await self.outbox.open(room.room_id, room.room_code)  # this node owns the room's frames
         runner = RoomRunner(self, room.room_id, room.room_code, record, machine, _members(room))
         self.runners[room.room_id] = runner
+        if room.bots:
+            self.bots[room.room_id] = BotSeats(runner, [m.session_id for m in room.bots], self.scheduler)
         if room.room_id not in self._follow:
             follow = self._follow[room.room_id] = lambda envelope: self._membership(room.room_id, envelope)
             self.broker.subscribe(room.room_id, follow)
@@ -165,6 +178,9 @@ class Engine:
 
     async def _drop(self, room_id: str) -> None:
         runner = self.runners.pop(room_id, None)
+        seats = self.bots.pop(room_id, None)
+        if seats is not None:
+            seats.close()
         follow = self._follow.pop(room_id, None)
         if follow is not None:
             self.broker.unsubscribe(room_id, follow)
@@ -215,6 +231,7 @@ class Engine:
         if runner.over and room.state is RoomState.IN_GAME:
             await self.finish(room.room_id)  # the result was saved, the room's state was not
         runner.arm_timer()
+        self.shown(room.room_id)  # bots carry on from the state they were last shown
         return 1
 
     # -- the socket side (GameDesk) ---------------------------------------------------------

@@ -40,3 +40,6 @@ class RunnerHost(Protocol):
 
     async def finish(self, room_id: str) -> None:
         """The game is over: the room moves on (IN_GAME → FINISHED)."""
+
+    def shown(self, room_id: str) -> None:
+        """Every member was just sent their view of a new state (bot seats look at theirs)."""

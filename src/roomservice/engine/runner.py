@@ -292,6 +292,7 @@ class RoomRunner:
             self._shown_state, self._shown_version = self.machine.state, self.machine.version
             self._shown = {}
             host.publish_views(self.room_id, lambda seq: self._views(seq, acked))
+            host.shown(self.room_id)
 
     @staticmethod
     def _to_some(
@@ -345,6 +346,15 @@ class RoomRunner:
             result=dict(self.result) if self.result is not None else None,
             ref=ref,
         )
+
+    @property
+    def shown_version(self) -> int:
+        return self._shown_version
+
+    def shown_view(self, session_id: str) -> Any:
+        """The view ``session_id`` was last sent (the ``state`` of their ``game_state``): what a seat
+        without a socket, a bot, plays from."""
+        return self._view(self._viewer(session_id))
 
     def send_state(self, session_id: str) -> None:
         """The member's view as last shown to the room, for a socket that (re)attached."""

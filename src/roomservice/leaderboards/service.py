@@ -61,11 +61,11 @@ class Leaderboards:
             log.exception("game %s failed in standings(); game %s is not counted", game.id, record.game_id)
             return False
         names = await repo.usernames(conn, list(standings))
-        # Bots are left out here, once seats can be bots: a bot's seat gets no line.
+        bots = set(record.bots)  # a bot's seat gets no line
         lines = [
             repo.Line(player_of(p), names[p], s.placement, s.win, s.score)
             for p, s in standings.items()
-            if p in names
+            if p in names and p not in bots
         ]
         return await repo.record(
             conn, game_id=record.game_id, game=game.id, total=game.score_total, lines=lines, at=self.clock()

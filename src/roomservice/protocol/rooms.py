@@ -25,6 +25,8 @@ class RoomConfig:
     keep_when_empty: bool = False
     #: How long a player whose socket dropped keeps their seat.
     reconnect_grace_seconds: int = 60
+    #: Seats the server fills with its own bots, so a person can play alone.
+    bots: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         # Spelled out: dataclasses.asdict deep-copies each value, and this runs on every room write
@@ -36,4 +38,5 @@ class RoomConfig:
             "allow_spectators": self.allow_spectators,
             "keep_when_empty": self.keep_when_empty,
             "reconnect_grace_seconds": self.reconnect_grace_seconds,
+            "bots": self.bots,
         }

@@ -110,7 +110,7 @@ class Presence:
         data = room.to_dict()
         online = chan.attached
         for member in (*data["players"], *data["spectators"]):
-            member["online"] = member["session_id"] in online
+            member["online"] = member["bot"] or member["session_id"] in online  # a bot needs no socket
         return messages.RoomState(
             seq=seq, room=data, players=data["players"], chat=self.chat.recent(room.room_id)
         )
@@ -250,12 +250,13 @@ class Presence:
     async def restore(self) -> int:
         """After a start, nobody has a socket yet: every seated member gets a fresh grace period, as if
         their socket had just dropped, so a player who never comes back does not keep the seat (or
-        the host's role) until the room expires. Returns how many grace periods started."""
+        the host's role) until the room expires. Bots have no socket to wait for: they are always
+        connected. Returns how many grace periods started."""
         started = 0
         for room in await self.rooms.occupied():
             chan = self.channel(room.room_id, room.room_code)
             for member in room.members:
-                if member.session_id not in self.connections:
+                if not member.bot and member.session_id not in self.connections:
                     session = Session(member.session_id, member.username, member.joined_at)
                     self.start_grace(chan, session, room.config.reconnect_grace_seconds)
                     started += 1

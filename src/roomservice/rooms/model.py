@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from roomservice.bots.strategies import strategy_for
 from roomservice.errors import Invalid
 from roomservice.games.base import Game
 from roomservice.model import Member, Room, iso
@@ -20,6 +21,7 @@ __all__ = [
     "Member",
     "Room",
     "RoomConfig",
+    "bots_fit",
     "build_config",
     "iso",
 ]
@@ -40,7 +42,7 @@ def build_config(game: Game, base: dict[str, Any], patch: dict[str, Any]) -> Roo
     if unknown:
         raise _invalid(f"Unknown config field(s): {', '.join(unknown)}.", *unknown)
     merged = {**base, **{k: v for k, v in patch.items() if v is not None}}
-    for name in ("max_players", "min_players", "timeout_seconds", "reconnect_grace_seconds"):
+    for name in ("max_players", "min_players", "timeout_seconds", "reconnect_grace_seconds", "bots"):
         value = merged[name]
         if not isinstance(value, int) or isinstance(value, bool):
             raise _invalid(f"{name} must be a whole number.", name)
@@ -65,7 +67,22 @@ def build_config(game: Game, base: dict[str, Any], patch: dict[str, Any]) -> Roo
             f"reconnect_grace_seconds must be between {GRACE_RANGE[0]} and {GRACE_RANGE[1]}.",
             "reconnect_grace_seconds",
         )
+    if not 0 <= config.bots < config.max_players:
+        # The room's own rules (rooms.service) also keep the seats people sit in.
+        raise _invalid(
+            f"bots must be between 0 and {config.max_players - 1} (one seat is the host's).", "bots"
+        )
+    if config.bots and strategy_for(game.id) is None:
+        raise _invalid(f"{game.name} has no bots.", "bots")
     return config
+
+
+def bots_fit(config: RoomConfig, people: int) -> None:
+    """Raise ``invalid_config`` unless ``config.bots`` fit in the seats ``people`` leave free."""
+    free = config.max_players - people
+    if config.bots > free:
+        message = f"bots ({config.bots}) cannot be more than the {free} free seat(s)."
+        raise _invalid(message, "bots")
 
 
 def _invalid(message: str, *names: str) -> Invalid:

@@ -22,7 +22,15 @@ from roomservice.games.registry import GameRegistry
 from roomservice.model import Session
 from roomservice.rooms import codes, events
 from roomservice.rooms.events import RoomEvent, RoomEventSink
-from roomservice.rooms.model import NAME_MAX, PASSWORD_MAX, Member, Room, RoomConfig, build_config
+from roomservice.rooms.model import (
+    NAME_MAX,
+    PASSWORD_MAX,
+    Member,
+    Room,
+    RoomConfig,
+    bots_fit,
+    build_config,
+)
 from roomservice.rooms.passwords import hash_password, verify_password
 from roomservice.store import chat
 from roomservice.store import rooms as repo
@@ -85,6 +93,7 @@ class RoomService:
             "allow_spectators": False,
             "keep_when_empty": False,
             "reconnect_grace_seconds": self.settings.reconnect_grace,
+            "bots": 0,
         }
 
     async def _emit(self, room: Room, out: Sequence[RoomEvent]) -> None:
@@ -200,6 +209,8 @@ class RoomService:
                 )
                 await repo.insert_room(conn, room, password_hash)
                 await repo.add_member(conn, room.room_id, host)
+                room, _ = await self._seat_bots(conn, room)
+                await repo.save_room(conn, room)
         except IntegrityError as exc:
             # Either another transaction took this code, or this session sat down elsewhere
             # between our check and our insert.
@@ -290,20 +301,44 @@ class RoomService:
         await self._emit(room, out)
         return None if events.closes_room(out) else room
 
+    async def _seat_bots(self, conn: AsyncConnection, room: Room) -> tuple[Room, list[RoomEvent]]:
+        """Seat or unseat bots until the room has ``config.bots`` of them (the newest go first)."""
+        bots = room.bots
+        out: list[RoomEvent] = []
+        for bot in bots[room.config.bots :][::-1]:
+            await repo.remove_bot(conn, bot.session_id)
+            room = dataclasses.replace(room, members=tuple(m for m in room.members if m is not bot))
+            out.append(events.player_left(bot, "left"))
+        taken = {m.username for m in room.bots}
+        numbers = (n for n in range(1, len(room.members) + room.config.bots + 2) if f"Bot {n}" not in taken)
+        for _ in range(room.config.bots - len(bots)):
+            seat = max((m.seat for m in room.members), default=0) + 1
+            bot = Member(str(uuid.uuid4()), f"Bot {next(numbers)}", Role.PLAYER, seat, self.clock(), bot=True)
+            await repo.add_bot(conn, room.room_id, bot)
+            room = dataclasses.replace(room, members=(*room.members, bot))
+            out.append(events.player_joined(bot))
+        return room, out
+
     async def _remove(
         self, conn: AsyncConnection, room: Room, member: Member, reason: str
     ) -> tuple[Room, list[RoomEvent]]:
-        """Unseat ``member``: migrate the host, or close the room when its last player is gone."""
+        """Unseat ``member``: migrate the host, or close the room when its last person is gone (bots
+        do not keep a room alive). A bot taken out of its seat is one bot fewer in the config."""
         remaining = tuple(m for m in room.members if m.session_id != member.session_id)
         room = dataclasses.replace(room, members=remaining, last_activity=self.clock())
         out = [events.player_left(member, reason)]
-        if member.role is Role.PLAYER and not room.players and not room.config.keep_when_empty:
+        if member.role is Role.PLAYER and not room.people and not room.config.keep_when_empty:
             await repo.delete_room(conn, room.room_id)
             return room, [*out, events.room_closed("empty")]
-        await repo.remove_member(conn, member.session_id)
+        if member.bot:
+            config = dataclasses.replace(room.config, bots=max(room.config.bots - 1, 0))
+            room = dataclasses.replace(room, config=config)
+            await repo.remove_bot(conn, member.session_id)
+        else:
+            await repo.remove_member(conn, member.session_id)
         if room.host_session_id == member.session_id:
-            players = room.players
-            new_host = players[0] if players else None  # seats are in arrival order
+            people = room.people
+            new_host = people[0] if people else None  # seats are in arrival order
             room = dataclasses.replace(room, host_session_id=new_host.session_id if new_host else None)
             out.append(events.host_changed(new_host))
         await repo.save_room(conn, room)
@@ -478,14 +513,17 @@ class RoomService:
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
             config = build_config(self.games.get(room.game), room.config.to_dict(), patch)
-            if config.max_players < len(room.players):
-                message = f"max_players cannot be below the {len(room.players)} players seated."
+            people = len(room.people)
+            if config.max_players < people:
+                message = f"max_players cannot be below the {people} players seated."
                 raise Invalid(
                     "invalid_config", message, fields=[{"field": "max_players", "message": message}]
                 )
+            bots_fit(config, people)
             room = dataclasses.replace(room, config=config, last_activity=self.clock())
+            room, out = await self._seat_bots(conn, room)
             await repo.save_room(conn, room)
-        await self._emit(room, [events.room_updated(room)])
+        await self._emit(room, [*out, events.room_updated(room)])
         return room
 
     async def delete(self, session: Session, code: str) -> Room:

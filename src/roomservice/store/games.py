@@ -31,6 +31,8 @@ class GameRecord:
     started_at: float
     finished_at: float | None = None
     result: dict[str, Any] | None = None
+    #: The players the server's bots played, so results can leave them out (leaderboards).
+    bots: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ def _record(row: Any) -> GameRecord:
         started_at=row.started_at,
         finished_at=row.finished_at,
         result=row.result,
+        bots=list(row.bots or ()),
     )
 
 
@@ -99,6 +102,7 @@ async def insert_game(conn: AsyncConnection, record: GameRecord) -> None:
             players=record.players,
             dev=record.dev,
             started_at=record.started_at,
+            bots=record.bots,
         )
     )
 

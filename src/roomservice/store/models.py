@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,6 +84,8 @@ class MemberRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     seat: Mapped[int] = mapped_column(Integer)
     joined_at: Mapped[float] = mapped_column(Float)
+    #: A seat the server plays; its session row exists only for it and goes with it.
+    bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_room_members_room", "room_id", "seat"),)
 
@@ -105,6 +108,8 @@ class GameRow(Base):
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Which of ``players`` were the server's bots (results without them: leaderboards).
+    bots: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (UniqueConstraint("room_id", "game_no", name="uq_games_room_game_no"),)
 

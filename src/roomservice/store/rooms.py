@@ -9,10 +9,11 @@ from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from roomservice.model import Member, Room
+from roomservice.model import Member, Room, Session
 from roomservice.protocol.rooms import RoomConfig
 from roomservice.store import chat
 from roomservice.store.models import MemberRow, RoomRow, SessionRow
+from roomservice.store.sessions import insert_session
 from roomservice.store.sql import Statement
 from roomservice.types import Role, RoomState
 
@@ -36,7 +37,7 @@ _ROOM = (
     rooms.c.last_activity,
     rooms.c.game_started_at,
 )
-#: A seat's columns, in the order ``_member`` reads them (room id last).
+#: A seat's columns, in the order ``_member`` reads them (room id, then the bot flag, last).
 _SEAT = (
     members.c.session_id,
     sessions.c.username,
@@ -44,6 +45,7 @@ _SEAT = (
     members.c.seat,
     members.c.joined_at,
     members.c.room_id,
+    members.c.bot,
 )
 
 
@@ -67,7 +69,7 @@ def _room(row: Sequence[Any], seats: Sequence[Member]) -> Room:
 
 
 def _member(row: Sequence[Any]) -> Member:
-    return Member(row[0], row[1], Role(row[2]), row[3], row[4])
+    return Member(row[0], row[1], Role(row[2]), row[3], row[4], bool(row[6]))
 
 
 def _seats_query() -> Select[Any]:
@@ -100,6 +102,7 @@ _ADD_MEMBER = Statement(
         role=bindparam("p_role"),
         seat=bindparam("p_seat"),
         joined_at=bindparam("p_joined_at"),
+        bot=bindparam("p_bot"),
     )
 )
 _REMOVE_MEMBER = Statement(delete(members).where(members.c.session_id == bindparam("session_id")))
@@ -119,6 +122,17 @@ _SAVE_ROOM = Statement(
         game_started_at=bindparam("p_game_started_at"),
     )
 )
+#: The session rows of a room's bots: they exist only for their seats.
+_DELETE_BOT_SESSIONS = Statement(
+    delete(sessions).where(
+        sessions.c.id.in_(
+            select(members.c.session_id).where(
+                members.c.room_id == bindparam("room_id"), members.c.bot.is_(True)
+            )
+        )
+    )
+)
+_DELETE_SESSION = Statement(delete(sessions).where(sessions.c.id == bindparam("session_id")))
 _DELETE_MEMBERS = Statement(delete(members).where(members.c.room_id == bindparam("room_id")))
 _DELETE_ROOM = Statement(delete(rooms).where(rooms.c.id == bindparam("room_id")))
 
@@ -229,7 +243,20 @@ async def add_member(conn: AsyncConnection, room_id: str, member: Member) -> Non
         p_role=member.role.value,
         p_seat=member.seat,
         p_joined_at=member.joined_at,
+        p_bot=member.bot,
     )
+
+
+async def add_bot(conn: AsyncConnection, room_id: str, member: Member) -> None:
+    """Seat a bot: a session row of its own (no token is ever signed for it), then its seat."""
+    await insert_session(conn, Session(member.session_id, member.username, member.joined_at))
+    await add_member(conn, room_id, member)
+
+
+async def remove_bot(conn: AsyncConnection, session_id: str) -> None:
+    """Unseat a bot; its session goes with its seat."""
+    await _REMOVE_MEMBER.run(conn, session_id=session_id)
+    await _DELETE_SESSION.run(conn, session_id=session_id)
 
 
 async def remove_member(conn: AsyncConnection, session_id: str) -> None:
@@ -237,6 +264,7 @@ async def remove_member(conn: AsyncConnection, session_id: str) -> None:
 
 
 async def delete_room(conn: AsyncConnection, room_id: str) -> None:
+    await _DELETE_BOT_SESSIONS.run(conn, room_id=room_id)
     await _DELETE_MEMBERS.run(conn, room_id=room_id)
     await chat.forget(conn, room_id)
     await _DELETE_ROOM.run(conn, room_id=room_id)

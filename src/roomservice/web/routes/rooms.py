@@ -57,8 +57,8 @@ _CONFIG_PATCH = Body(
             "value": {"max_players": 4, "allow_spectators": True},
         }
     },
-    description="Any of max_players, min_players, timeout_seconds, reconnect_grace_seconds (integers), "
-    "allow_spectators, keep_when_empty (true/false); null keeps the current value.",
+    description="Any of max_players, min_players, timeout_seconds, reconnect_grace_seconds, bots "
+    "(integers), allow_spectators, keep_when_empty (true/false); null keeps the current value.",
 )
 
 

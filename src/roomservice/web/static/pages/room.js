@@ -197,6 +197,7 @@ function member(m, room) {
     h("span", { class: `dot${m.online ? " online" : ""}`, "aria-hidden": "true" }),
     h("span", { class: "uname", text: m.username }),
     host ? h("span", { class: "badge host", text: "host" }) : null,
+    m.bot ? h("span", { class: "badge bot", text: "bot" }) : null,
     m.session_id === me ? h("span", { class: "badge you", text: "you" }) : null,
     h("span", { class: "sr-only", text: m.online ? "online" : "offline" }),
     !m.online ? h("span", { class: "muted small", "aria-hidden": "true", text: "offline" }) : null,
@@ -268,8 +269,34 @@ function renderHostControls(room) {
     Object.keys(gameInfo?.options_schema?.properties || {}).length
       ? h("button", { type: "button", id: "start-options", disabled: !enough, onClick: startWithOptions }, "Start with options…")
       : null,
+    botPicker(room),
     h("button", { type: "button", id: "configure", onClick: configure }, "Configure"),
   );
+}
+
+/** Host, between games: how many of the free seats the server's bots take (the room's `config.bots`),
+ * so a person can play alone. */
+function botPicker(room) {
+  const people = room.players.filter((m) => !m.bot).length;
+  const most = Math.max(room.capacity - people, room.config.bots);
+  const select = h(
+    "select",
+    { id: "bots", onChange: () => setBots(select, Number(select.value)) },
+    ...Array.from({ length: most + 1 }, (_, n) => h("option", { value: n, selected: n === room.config.bots, text: String(n) })),
+  );
+  return h("label", { class: "inline", for: "bots" }, "Bots ", select);
+}
+
+async function setBots(select, bots) {
+  select.disabled = true;
+  try {
+    await client.configure(code, { bots });
+  } catch (err) {
+    toast(describe(err));
+    render();
+  } finally {
+    select.disabled = false;
+  }
 }
 
 /** Host: end the running game for everyone (its result says it was abandoned). */
