@@ -64,7 +64,13 @@ def test_room_event_frames_have_their_documented_shapes() -> None:
     assert wire(events.player_joined(BOB).frame, 750) == {
         "type": "player_joined",
         "seq": 750,
-        "player": {"session_id": "s-bob", "username": "bob", "role": "player", "joined_at": iso(T0 + 0.5)},
+        "player": {
+            "session_id": "s-bob",
+            "username": "bob",
+            "role": "player",
+            "joined_at": iso(T0 + 0.5),
+            "bot": False,
+        },
     }
     assert wire(events.player_left(BOB, "kicked").frame, 751) == {
         "type": "player_left",
