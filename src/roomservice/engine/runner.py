@@ -189,7 +189,7 @@ class RoomRunner:
         while self._owed_ticks and not self.over:
             self._owed_ticks -= 1
             self._tick()
-        if result is not None:
+        if self.over:  # this step's result, or a tick it owed that ended the game
             await self._finish()
         else:
             self.arm_timer()
@@ -241,6 +241,8 @@ class RoomRunner:
                 await asyncio.sleep(delay)
             elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
+            if self.over:  # ended while this loop slept (by a tick an action's step owed)
+                break
             if self._busy:
                 self._owed_ticks += 1
                 continue
