@@ -58,6 +58,7 @@ async def _stored(server: Server, room_id: str) -> tuple[repo.GameRecord, repo.S
     raise AssertionError("the finished match was not saved")
 
 
+@pytest.mark.slow
 async def test_five_bots_play_a_match_that_replays_exactly_from_its_log(
     server: Server, clients: list[Client]
 ) -> None:

@@ -251,6 +251,7 @@ def _me(state: GameState, session_id: str) -> list[Any]:
     return next(p for p in state.state["p"] if p[0] == session_id)
 
 
+@pytest.mark.slow
 async def test_sigkill_mid_arena_match_resumes_from_its_last_logged_input(process: Process) -> None:
     """A running arena match comes back from its last snapshot and the inputs logged after it: what a
     player's logged inputs did is all there, the match ticks on from there, and a player who does not
