@@ -292,8 +292,9 @@ async def test_sigkill_mid_arena_match_resumes_from_its_last_logged_input(proces
     after = await a_sock.wait_for(GameState, lambda e: e.seq > before_kill.seq, timeout=20)
     # Every logged step is back (a view's version counts steps and ticks), ann's inputs with them; only
     # ticks since the last logged input or snapshot can be lost, and the match ticks on from there.
-    assert after.version - after.state["t"] == before_kill.version - before_kill.state["t"]
-    assert after.state["t"] >= stopped.state["t"] - 1
+    seen = (after.version, after.state["t"], after.state["ack"], _me(after, ids[0]))
+    assert after.version - after.state["t"] == before_kill.version - before_kill.state["t"], seen
+    assert after.state["t"] >= stopped.state["t"] - 1, seen
     assert _me(after, ids[0])[1] == x_stop and after.state["ack"] == 2
     assert after.game_no == 1 and after.result is None
 
