@@ -9,8 +9,10 @@ worker reports its counters twice a second, for the progress line. Commands:
 - ``open_loop(warmup, duration, rate)``: every player chats ``rate`` times a second, evenly spread.
 - ``watch(warmup, duration, tick)``: only listen to a real-time game's views and note how late each
   arrives against its tick's place in the schedule (see :meth:`Worker.watch`).
-- ``play(port, warmup, duration)``: bots play the turn-based games their players are seated in; hosts
-  start a game and start the next one when it ends (see :mod:`bench.players`).
+- ``play(port, warmup, duration, tick=0)``: bots play the games their players are seated in; hosts
+  start a game and start the next one when it ends (see :mod:`bench.players`). With ``tick`` (a
+  real-time game's tick length) the views' lateness is measured as ``watch`` does, instead of the
+  time from an action to its acknowledgement.
 - ``http(port, clients, warmup, duration)``: each client loops join + leave over keep-alive HTTP.
 - ``close()`` and ``exit()``.
 """
@@ -34,7 +36,7 @@ from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.adapters import ADAPTERS, Adapter, Player
 from bench.http import HttpConnection
-from bench.players import START, STRATEGIES, Bot
+from bench.players import REALTIME, START, STRATEGIES, Bot
 from bench.servers import raise_fd_limit
 
 HOST = "127.0.0.1"
@@ -43,7 +45,8 @@ _TEXT = b'"text":"'
 _STATE = b'{"type":"game_state"'
 _ERROR = b'{"type":"error"'
 _FINISHED = b'{"type":"room_updated"'
-_TICKS = re.compile(rb'"ticks":(\d+)')
+#: The tick count of a real-time game's view: ``ticks`` in Pulse's, ``t`` in the arena's.
+_TICKS = re.compile(rb'"(?:ticks|t)":(\d+)')
 
 
 class Client(WSListener):
@@ -113,6 +116,8 @@ class Worker:
         self.lost = 0
         self.sent = 0
         self.received = 0
+        #: Bytes of the ``game_state`` frames counted (snapshots of real-time games).
+        self.state_bytes = 0
         self.latencies = array("q")  # microseconds, receipts by players other than the sender
         self.counting = False
         self.closed_loop = False
@@ -151,12 +156,17 @@ class Worker:
 
     def on_state(self, client: Client, data: bytes) -> None:
         """A ``game_state`` frame: a bot's view (``play``) or a real-time game's (``watch``)."""
-        if client.bot is not None:
-            self.on_view(client, client.bot, data)
+        bot = client.bot
+        if bot is not None and not bot.realtime:
+            self.on_view(client, bot, data)
             return
+        if bot is not None:
+            bot.on_view(msgspec.json.decode(data))
+            self.act(client, bot)
         if not self.counting:
             return
         self.received += 1
+        self.state_bytes += len(data)
         found = _TICKS.search(data)
         if found is not None and self.tick_ns:
             # Arrival minus the tick's place on the room's schedule; the room's start is subtracted later.
@@ -247,7 +257,7 @@ class Worker:
         return {"ready": len(players) - len(failed), "failed": len(failed), "errors": failed[:3]}
 
     def _reset(self) -> None:
-        self.received = self.sent = self.refused = self.restarts = 0
+        self.received = self.sent = self.refused = self.restarts = self.state_bytes = 0
         self.latencies = array("q")
         self.offsets = {}
 
@@ -265,6 +275,7 @@ class Worker:
         return {
             "received": self.received,
             "sent": self.sent,
+            "state_bytes": self.state_bytes,
             "elapsed": elapsed,
             "cpu": sum(proc.cpu_times()[:2]) - cpu0,
         }
@@ -306,6 +317,12 @@ class Worker:
         self.latencies = array("q")
         return result
 
+    def _lateness(self) -> None:
+        """Each room's views' lateness, from the offsets noted while counting (see :meth:`watch`)."""
+        for offsets in self.offsets.values():
+            start = min(offsets)
+            self.latencies.extend((o - start) // 1000 for o in offsets)
+
     async def watch(self, warmup: float, duration: float, tick: float) -> dict[str, Any]:
         """Only listen: count ``game_state`` frames and how late each arrives.
 
@@ -315,23 +332,32 @@ class Worker:
         ``arrival - n * tick - min``. Every player of a room must be watched by the same process."""
         self.tick_ns = int(tick * 1e9)
         result = await self._window(warmup, duration)
-        for offsets in self.offsets.values():
-            start = min(offsets)
-            self.latencies.extend((o - start) // 1000 for o in offsets)
+        self._lateness()
         result["rooms"] = len(self.offsets)
         self.offsets = {}
         return await self._finish(result)
 
-    async def play(self, port: int, warmup: float, duration: float) -> dict[str, Any]:
+    async def play(self, port: int, warmup: float, duration: float, tick: float = 0.0) -> dict[str, Any]:
         """Bots play every seated player's game; each host starts its room's first game. Latency is
-        send → acknowledgement (the player's next view carrying the action's ``ref``)."""
+        send → acknowledgement (the player's next view carrying the action's ``ref``), or for a
+        real-time game (``tick`` > 0) each view's lateness against its tick, as :meth:`watch` says."""
         self.port = port
+        self.tick_ns = int(tick * 1e9)
         for client in self.clients:
-            strategy = STRATEGIES[client.player.game]
-            client.bot = Bot(client.player.session_id, strategy, random.Random(client.player.index))
+            game = client.player.game
+            client.bot = Bot(
+                client.player.session_id,
+                STRATEGIES[game],
+                random.Random(client.player.index),
+                realtime=game in REALTIME,
+            )
         self.playing = True
         await asyncio.gather(*(self.start_game(c.player) for c in self.clients if c.player.host))
         result = await self._window(warmup, duration)
+        if self.tick_ns:
+            self._lateness()
+            result["rooms"] = len(self.offsets)
+            self.offsets = {}
         result.update(refused=self.refused, restarts=self.restarts)
         self.playing = False
         await asyncio.gather(*self._starting, return_exceptions=True)

@@ -1,9 +1,11 @@
-"""Bots for the ``turns`` workload, played inside the load generator's picows callbacks.
+"""Bots for the ``turns`` and ``ticks`` workloads, played inside the load generator's picows callbacks.
 
 The strategies are roomservice's own (``roomservice.bots``: pure functions from a view to a payload); this
 module only keeps, per socket, what :func:`roomservice.bots.play.play` keeps in its loop (the latest view,
 the one action in flight and its ``ref``), so that thousands of players need no task or client object
-each: the load generator stays cheap next to the server it measures.
+each: the load generator stays cheap next to the server it measures. A bot of a real-time game (the
+arena) answers every new view with one input at once and keeps nothing in flight: its views come on the
+game's schedule and acknowledge its inputs themselves (``ack``).
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from roomservice.bots import cabo, tictactoe
+from roomservice.bots import arena, cabo, tictactoe
 from roomservice.bots.play import LOST_RACE, RETRIES
 
 Strategy = Callable[[dict[str, Any], str, random.Random], dict[str, Any] | None]
 
 #: The strategy for each game the workload plays.
-STRATEGIES: dict[str, Strategy] = {"tictactoe": tictactoe.choose, "cabo": cabo.choose}
+STRATEGIES: dict[str, Strategy] = {"tictactoe": tictactoe.choose, "cabo": cabo.choose, "arena": arena.choose}
+#: Games whose bots answer every view at once (no action in flight, no ``ref``).
+REALTIME = frozenset({"arena"})
 #: The body of ``POST /api/rooms/{code}/start`` per game. Cabo's peek window is long enough that every
 #: bot peeks before it closes, so no timer fires during a run.
-START: dict[str, dict[str, Any]] = {"tictactoe": {}, "cabo": {"options": {"peek_seconds": 600}}}
+START: dict[str, dict[str, Any]] = {
+    "tictactoe": {},
+    "cabo": {"options": {"peek_seconds": 600}},
+    # As long and with as high a target as allowed: a match outlasts a run.
+    "arena": {"options": {"time_limit": 600, "kill_target": 100}},
+}
 
 
 @dataclasses.dataclass(slots=True)
@@ -41,6 +50,7 @@ class Bot:
     sent_at: int = 0
     next_ref: int = 1
     retries: int = 0
+    realtime: bool = False
 
     def on_view(self, frame: dict[str, Any]) -> bool:
         """A ``game_state`` for this player; True when it acknowledges the action in flight."""
@@ -68,6 +78,12 @@ class Bot:
 
     def decide(self) -> dict[str, Any] | None:
         """The action to send now (with its ``ref`` set as in flight), or None."""
+        if self.realtime:
+            if self.view is None or self.key == self.acted_on:
+                return None
+            self.acted_on = self.key
+            move = self.strategy(self.view, self.me, self.rng)
+            return None if move is None else {"type": "action", "payload": move}
         if self.view is None or self.in_flight is not None or self.key == self.acted_on:
             return None
         self.acted_on = self.key

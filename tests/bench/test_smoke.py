@@ -80,10 +80,17 @@ async def test_http_on_postgresql(tmp_path: Path) -> None:
 
 def test_ticks_streams_views_of_a_real_time_game(tmp_path: Path) -> None:
     result = run_bench("ticks", tmp_path / "ticks.json")
-    [row] = result["rows"]
-    assert row["rooms"] == 2 and row["players"] == 10
-    measured(row, "frames_per_s", "expected_per_s", "p50_ms", "p99_ms", "rss_mib")
+    pulse, arena = result["rows"]
+    assert (pulse["game"], arena["game"]) == ("pulse", "arena")
+    for row in (pulse, arena):
+        assert row["rooms"] == 2 and row["players"] == 10
+        measured(
+            row, "frames_per_s", "expected_per_s", "p50_ms", "p99_ms", "rss_mib", "kb_per_s", "bytes_per_view"
+        )
+        assert row["errors"] == [] and row["lost"] == 0
+    measured(arena, "inputs_per_s")  # the arena's bots played
     assert isinstance(result["most_rooms_within_limit"], int)
+    assert isinstance(result["most_arena_rooms_within_limit"], int)
 
 
 def test_turns_plays_bot_games_with_the_store_on_and_off(tmp_path: Path) -> None:

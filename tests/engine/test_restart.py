@@ -245,3 +245,70 @@ async def test_lost_seats_and_an_ended_game_replay_identically_after_sigkill(pro
 
     for client in clients:
         await client.aclose()
+
+
+def _me(state: GameState, session_id: str) -> list[Any]:
+    return next(p for p in state.state["p"] if p[0] == session_id)
+
+
+@pytest.mark.slow
+async def test_sigkill_mid_arena_match_resumes_from_its_last_logged_input(process: Process) -> None:
+    """A running arena match comes back from its last snapshot and the inputs logged after it: what a
+    player's logged inputs did is all there, the match ticks on from there, and a player who does not
+    come back loses the seat after a fresh grace."""
+    clients = [Client(process.url) for _ in range(3)]
+    ann, bob, cat = clients
+    ids = [
+        (await c.create_session(name)).session_id
+        for c, name in zip(clients, ("ann", "bob", "cat"), strict=True)
+    ]
+    room = await ann.create_room("arena", "arena", config={"reconnect_grace_seconds": 3})
+    for c in (bob, cat):
+        await c.join(room.room_code)
+    socks = [await c.connect() for c in clients]
+    a_sock, b_sock, c_sock = socks
+    await ann.start(room.room_code, options={"time_limit": 120})
+    seen = await a_sock.wait_for(GameState, timeout=10)
+
+    def move(seq: int, tick: int, x: float) -> dict[str, Any]:
+        return {"seq": seq, "tick": tick, "move": [x, 0.0], "aim": 0.0, "fire": False}
+
+    # Ann walks right for a while, then stops: both inputs are logged with the tick they came at.
+    await a_sock.action(move(1, seen.state["t"], 1.0))
+    walking = await a_sock.wait_for(GameState, lambda e: e.state["ack"] == 1, timeout=10)
+    await a_sock.wait_for(GameState, lambda e: e.state["t"] >= walking.state["t"] + 15, timeout=10)
+    await a_sock.action(move(2, walking.state["t"], 0.0))
+    stopped = await a_sock.wait_for(GameState, lambda e: e.state["ack"] == 2, timeout=10)
+    x_stop = _me(stopped, ids[0])[1]
+    assert x_stop > 2.5  # she moved
+    await c_sock.close()  # cat is gone and stays gone
+    before_kill = await a_sock.wait_for(
+        GameState, lambda e: e.state["t"] >= stopped.state["t"] + 30, timeout=10
+    )
+
+    process.kill()
+    await process.start()
+
+    after = await a_sock.wait_for(GameState, lambda e: e.seq > before_kill.seq, timeout=20)
+    # Every logged step is back (a view's version counts steps and ticks), ann's inputs with them; only
+    # ticks since the last logged input or snapshot can be lost, and the match ticks on from there.
+    seen = (after.version, after.state["t"], after.state["ack"], _me(after, ids[0]))
+    assert after.version - after.state["t"] == before_kill.version - before_kill.state["t"], seen
+    assert after.state["t"] >= stopped.state["t"] - 1, seen
+    assert _me(after, ids[0])[1] == x_stop and after.state["ack"] == 2
+    assert after.game_no == 1 and after.result is None
+
+    # The match ticks on, and takes new inputs.
+    await a_sock.action(move(3, after.state["t"], -1.0))
+    moved = await a_sock.wait_for(GameState, lambda e: e.state["ack"] == 3, timeout=10)
+    later = await a_sock.wait_for(GameState, lambda e: e.state["t"] >= moved.state["t"] + 10, timeout=10)
+    assert _me(later, ids[0])[1] < x_stop
+
+    # Cat never came back: after the grace the restarted server started, cat is out of the match.
+    gone = await b_sock.wait_for(GameState, lambda e: _me(e, ids[2])[9] == 2, timeout=20)
+    assert _me(gone, ids[0])[9] == 0 and gone.result is None
+
+    for sock in (a_sock, b_sock):
+        await sock.close()
+    for client in clients:
+        await client.aclose()

@@ -225,3 +225,112 @@ async def test_the_turn_timer_runs_on_the_hosts_clock(runner: RoomRunner, schedu
     assert decoded(default)["result"] == {"taps": 6}
     assert host.finished == ["room-1"]
     assert any(isinstance(e, FinishEntry) for e in host.saved)
+
+
+class QuietTwins(Twins):
+    """Twins whose views follow their own schedule: an accepted action sends no view of its own."""
+
+    views_per_action = False
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        if action == "stale":
+            return Outcome(state)
+        return super().apply(state, player, action, ctx)
+
+
+async def test_a_game_without_views_per_action_sends_none_for_an_accepted_action(
+    scheduler: ManualScheduler,
+) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        QuietTwins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
+    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    host = host_of(runner)
+    try:
+        assert len(host.states()) == 1  # the opening views still go out
+        for n in range(1, 6):
+            replies: list[str] = []
+            await runner.call(Job(ACTION, ANN, "tap", replies.append, f"t{n}"))
+            assert replies == []
+        assert len(host.states()) == 1  # five accepted taps: their events, no views
+        assert len(host.frames) == 1 + 5 * 2
+        assert [e.step for e in host.saved if isinstance(e, ActionEntry)] == [1, 2, 3, 4, 5]
+
+        before = len(host.frames)
+        replies = []
+        await runner.call(Job(ACTION, BOB, "stale", replies.append, "s"))  # changes nothing
+        await runner.call(Job(ACTION, BOB, "kick", replies.append, "k"))  # refused
+        assert len(host.frames) == before
+        assert [decoded(r)["code"] for r in replies] == ["bad_move"]
+
+        await runner.call(Job(ACTION, CAT, "tap", replies.append, "end"))  # the view that ends it goes out
+        assert len(host.states()) == 2
+        assert decoded(host.states()[-1][1][ANN])["result"] == {"taps": 6}
+    finally:
+        await runner.stop()
+
+
+class Countdown(Game):
+    """Ticks 100 times a second and ends at tick 5; an action changes a counter."""
+
+    id = "countdown"
+    name = "Countdown"
+    realtime = True
+    tick_rate = 100.0
+
+    def setup(self, players: Sequence[PlayerId], options: Mapping[str, Any], ctx: Context) -> Outcome:
+        return Outcome({"ticks": 0, "taps": 0})
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        return Outcome({**state, "taps": state["taps"] + 1})
+
+    def tick(self, state: State, dt: float, ctx: Context) -> Outcome:
+        return Outcome(state if state["ticks"] >= 5 else {**state, "ticks": state["ticks"] + 1})
+
+    def view(self, state: State, viewer: PlayerId | None) -> Any:
+        return state
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        return {"winners": []} if state["ticks"] >= 5 else None
+
+
+class SlowHost(Host):
+    """Saves an action's step only when the test lets it: the ticks meanwhile are owed."""
+
+    def __init__(self, scheduler: ManualScheduler) -> None:
+        super().__init__(scheduler)
+        self.gate = asyncio.Event()
+
+    async def save(self, entries: Sequence[Entry]) -> None:
+        await self.gate.wait()
+        self.saved.extend(entries)
+
+
+async def test_a_game_ended_by_a_tick_an_action_owed_is_finished_and_never_ticked_again(
+    scheduler: ManualScheduler,
+) -> None:
+    machine, events = GameMachine.setup(
+        Countdown(), seed=1, players=[ANN], options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "countdown", 1, {}, [ANN], False, scheduler.now())
+    host = SlowHost(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, {ANN: True})
+    runner.open(events)
+    try:
+        runner.submit(Job(ACTION, ANN, "tap"))
+        for _ in range(500):  # the step waits to be saved; the ticks meanwhile are owed
+            if runner._owed_ticks >= 6:
+                break
+            await asyncio.sleep(0.01)
+        host.gate.set()
+        await runner.call(Job("settle"))
+        await asyncio.sleep(0.1)  # ten more tick periods
+        assert runner.result == {"winners": []}
+        assert host.finished == ["room-1"]
+        assert machine.ticks == 5  # no tick after the end
+        assert sum(isinstance(e, FinishEntry) for e in host.saved) == 1
+    finally:
+        await runner.stop()

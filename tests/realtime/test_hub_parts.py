@@ -80,6 +80,11 @@ class Desk:
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
+        #: The input rate the game "running" in every room declares.
+        self.rate = 0.0
+
+    def input_rate(self, room_id: str) -> float:
+        return self.rate
 
     def act(self, room_id: str, session_id: str, payload: Any, reply: Reply, ref: str | int | None) -> None:
         self.calls.append(("act", session_id, payload, ref))

@@ -21,6 +21,14 @@ async def test_games_catalogue(api: Api) -> None:
         "max_players": 2,
         "realtime": False,
     }
+    assert games["arena"] == {
+        "id": "arena",
+        "name": "Arena",
+        "description": games["arena"]["description"],
+        "min_players": 3,
+        "max_players": 5,
+        "realtime": True,
+    }
 
 
 async def test_openapi_docs(api: Api) -> None:

@@ -20,6 +20,7 @@ async def play(
     *,
     seen: list[Event] | None = None,
     timeout: float = 30.0,
+    realtime: bool = False,
 ) -> GameState:
     """Answer each view with the strategy's move, one move in flight at a time; return the final
     ``game_state``. Every event read is appended to ``seen``.
@@ -27,7 +28,13 @@ async def play(
     A move is settled when the server acknowledges it (the bot's next view carries its ``ref``) or
     refuses it (an ``error`` with its ``ref``). After a lost race the bot waits for the next view; after
     any other refusal it decides again on the same view (a strategy with randomness picks differently).
+
+    ``realtime`` is for a game whose views come on their own schedule and whose inputs are never
+    acknowledged by a view of their own (the arena): every new view is answered with one input at
+    once, nothing waits for a ``ref``, and a refusal is simply outlived by the next view.
     """
+    if realtime:
+        return await _play_realtime(socket, me, strategy, rng, seen, timeout)
     refs = itertools.count(1)
     current: GameState | None = None
     in_flight: int | None = None
@@ -61,3 +68,28 @@ async def play(
         if move is not None:
             in_flight = next(refs)
             await socket.action(move, ref=in_flight)
+
+
+async def _play_realtime(
+    socket: Socket,
+    me: str,
+    strategy: Strategy,
+    rng: random.Random,
+    seen: list[Event] | None,
+    timeout: float,
+) -> GameState:
+    last = -1
+    while True:
+        event = await socket.next(timeout)
+        if seen is not None:
+            seen.append(event)
+        if not isinstance(event, GameState):
+            continue
+        if event.result is not None:
+            return event
+        if event.version <= last:
+            continue
+        last = event.version
+        move = strategy(event.state, me, rng)
+        if move is not None:
+            await socket.action(move)

@@ -244,6 +244,12 @@ class Engine:
             raise FrameError("not_a_player", "Only the game's players can act.", ref)
         runner.submit(Job(ACTION, session_id, payload, reply, ref))
 
+    def input_rate(self, room_id: str) -> float:
+        runner = self.runners.get(room_id)
+        if runner is None or runner.over:
+            return 0.0
+        return float(runner.machine.game.input_rate)
+
     def attached(self, room_id: str, session_id: str) -> None:
         runner = self.runners.get(room_id)
         if runner is not None and session_id in runner.members:

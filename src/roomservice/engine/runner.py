@@ -2,7 +2,8 @@
 strictly one at a time, in arrival order.
 
 An accepted step is written to the journal before anyone sees it; then its events and every member's
-own view go out, each distinct view encoded once and all of them numbered as one frame. A refused step,
+own view go out, each distinct view encoded once and all of them numbered as one frame (a game with
+``views_per_action`` off sends no view per action: its views follow its ticks). A refused step,
 or a bug in the game, is answered to its sender only and leaves the state as it was. Real-time games
 also tick here, on a fixed schedule. Everything around the runner comes through :class:`RunnerHost`.
 """
@@ -182,11 +183,13 @@ class RoomRunner:
             return
         finally:
             self._busy = False
-        self._show(events, result, acked=(job.player, job.ref) if job.ref is not None else None)
+        # A game that sends its views on its own schedule (real-time) sends none per accepted action.
+        views = machine.game.views_per_action or result is not None
+        self._show(events, result, views=views, acked=(job.player, job.ref) if job.ref is not None else None)
         while self._owed_ticks and not self.over:
             self._owed_ticks -= 1
             self._tick()
-        if result is not None:
+        if self.over:  # this step's result, or a tick it owed that ended the game
             await self._finish()
         else:
             self.arm_timer()
@@ -238,6 +241,8 @@ class RoomRunner:
                 await asyncio.sleep(delay)
             elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
+            if self.over:  # ended while this loop slept (by a tick an action's step owed)
+                break
             if self._busy:
                 self._owed_ticks += 1
                 continue

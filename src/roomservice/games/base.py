@@ -123,6 +123,13 @@ class Game:
     tick_rate: ClassVar[float] = 0.0
     #: How often a real-time game's views are sent (per second); 0 sends them after every tick.
     view_rate: ClassVar[float] = 0.0
+    #: Whether every member gets a ``game_state`` after each accepted action. A real-time game whose
+    #: views already go out ``view_rate`` times a second sets it to False: an accepted input then sends
+    #: nothing of its own (its effect shows in the next periodic view).
+    views_per_action: ClassVar[bool] = True
+    #: Actions a second one player may send (a real-time game's input rate), admitted by the socket's
+    #: rate limit on top of its usual allowance while the game runs; 0 leaves that limit as it is.
+    input_rate: ClassVar[float] = 0.0
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     #: Players per matchmaking room (min, max), within the room limits; None: the room limits.
     match_players: ClassVar[tuple[int, int] | None] = None

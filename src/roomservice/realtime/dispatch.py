@@ -3,6 +3,7 @@ out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` q
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from roomservice.config import Settings
@@ -39,6 +40,7 @@ class Dispatcher:
         if len(text) > self.settings.ws_max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
+        self._allowance(conn)
         if not conn.bucket.take():
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row > self.settings.ws_abuse_limit or conn.bucket.flooding():
@@ -54,6 +56,15 @@ class Dispatcher:
             self._dispatch(conn, frame)
         except FrameError as exc:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
+
+    def _allowance(self, conn: Connection) -> None:
+        """The socket's bucket admits the input rate of the real-time game running in its room (one
+        second of inputs on top of the burst), plus the usual allowance for chat and the rest."""
+        base = self.settings.ws_rate_limit
+        if base <= 0:
+            return
+        extra = self.desk.input_rate(conn.room_id) if conn.room_id else 0.0
+        conn.bucket.adjust(base + extra, self.settings.ws_rate_burst + math.ceil(extra))
 
     def _room_of(self, conn: Connection, ref: str | int | None) -> RoomChannel:
         chan = self.presence.channel_of(conn)

@@ -27,6 +27,9 @@ class GameDesk(Protocol):
     def act(self, room_id: str, session_id: str, payload: Any, reply: Reply, ref: str | int | None) -> None:
         """Queue a member's ``action``; raises ``FrameError`` when no game takes it."""
 
+    def input_rate(self, room_id: str) -> float:
+        """Actions a second the game running in the room lets each player send (0: none declared)."""
+
     def attached(self, room_id: str, session_id: str) -> None:
         """A member's socket (re)attached: send it their current view, if a game runs."""
 

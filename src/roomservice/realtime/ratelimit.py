@@ -31,6 +31,16 @@ class TokenBucket:
         self._over_since: float | None = None
         self._last = clock()
 
+    def adjust(self, rate: float, burst: int) -> None:
+        """Change the allowance (a real-time game started or ended in the socket's room); the tokens
+        and the flood meter carry over, the flood rule follows the new rate."""
+        if rate == self.rate and burst == self.burst:
+            return
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self._tokens = min(self._tokens, float(self.burst))
+        self._level = min(self._level, self.burst + 1.0)
+
     def take(self) -> bool:
         if self.rate <= 0:
             return True

@@ -1,4 +1,4 @@
-"""The arena: a real-time top-down shooter (pure rules; not yet served, see :mod:`.game`)."""
+"""The arena: a real-time top-down shooter (pure rules: :mod:`.rules`, :mod:`.world`, :mod:`.game`)."""
 
 from roomservice.games.arena.game import Arena
 

@@ -1,9 +1,8 @@
 """The arena game class: options, setup, inputs, ticks, the compact view and the result.
 
-Not yet served: the arena is not registered in ``games/builtin.py`` and has no web table. It waits for
-the engine to let a real-time game send no ``game_state`` per accepted input and to admit its input
-rate (30 a second) on the socket; until then it runs through :class:`~roomservice.engine.machine.GameMachine`
-in tests and benchmarks only.
+A built-in game (``games/builtin.py``). Its views go out 20 times a second and carry each player's
+``ack``, so an accepted input sends no view of its own (``views_per_action = False``), and the socket
+admits its input rate (``input_rate``: one input per tick) on top of the usual frame allowance.
 """
 
 from __future__ import annotations
@@ -40,6 +39,8 @@ class Arena(Game):
     score_order = "desc"
     tick_rate = float(world.TICK_RATE)
     view_rate = float(world.VIEW_RATE)
+    views_per_action = False
+    input_rate = float(world.TICK_RATE)
     options_schema = {
         "type": "object",
         "additionalProperties": False,
