@@ -57,9 +57,11 @@ async def test_seq_increases_in_the_same_order_for_everyone(server: Server, remo
     code = (await users[0].create_room("r", "cabo"))["room_code"]
     for u in users[1:]:
         await u.http.post(f"/api/rooms/{code}/join")
-    socks = [await Sock.open(server, u) for u in users]
-    for s in socks:
-        await s.expect("room_state")
+    socks = []
+    for u in users:  # one at a time: each is attached before the next comes online
+        sock = await Sock.open(server, u)
+        await sock.expect("room_state")
+        socks.append(sock)
     # Every socket has seen the others come online before the chat starts.
     for i, s in enumerate(socks):
         for later in users[i + 1 :]:
