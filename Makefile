@@ -1,11 +1,11 @@
 # Quick start:  make run   (server on http://127.0.0.1:8000, SQLite, in-process broker)
-#               make test  (the whole test suite)
+#               make test  (the test suite, minutes; make test-slow: the long runs)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz lint format check clean bench
+.PHONY: install run test test-slow fuzz lint format check clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,12 @@ run: $(STAMP)
 	$(BIN)/roomservice serve $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -m "not slow" $(ARGS)
+
+# The long runs: real servers killed and restarted, thousand-ticket races, whole bot matches, browser
+# network cuts, the benchmark smoke runs.
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow $(ARGS)
 
 # The long run of tests/web/test_fuzz.py (make test runs a few examples per endpoint).
 FUZZ_EXAMPLES ?= 1000
