@@ -113,6 +113,8 @@ class GameState(RoomFrame, tag="game_state", kw_only=True, omit_defaults=True):
     default, so it alone is left out when None."""
 
     game: str
+    #: The game's id: once the game is over, its replay is ``GET /api/replays/{game_id}``.
+    game_id: str
     #: Counts games played in the room: 1, 2, … (play again starts the next).
     game_no: int
     #: Counts state changes within the game.

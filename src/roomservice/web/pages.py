@@ -48,3 +48,9 @@ async def home() -> HTMLResponse:
 @router.get("/lobby")
 async def lobby() -> HTMLResponse:
     return page("lobby")
+
+
+@router.get("/replay/{game_id}")
+async def replay(game_id: str) -> HTMLResponse:
+    """The replay player; the page fetches ``/api/replays/{game_id}`` and says when there is none."""
+    return page("replay")
