@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import People, api, shot
+from tests.browser.conftest import Guest, People, api, shot
 from tests.browser.test_play import play
 
 
@@ -69,3 +70,24 @@ def test_a_replay_that_does_not_exist(people: People) -> None:
     expect(page.locator("#replay-missing")).to_have_text(
         "There is no replay of this game that you may watch."
     )
+
+
+@pytest.mark.parametrize("game", ["cabo", "arena"])
+def test_every_table_plays_a_replay(people: People, base_url: str, game: str) -> None:
+    """A game the host ended at once: its table mounts for a spectator with no session and steps on."""
+    host = Guest(base_url, "host")
+    code = host.call("POST", "/api/rooms", {"name": f"Ended {game}", "game": game})["room_code"]
+    for name in ("guest", "third")[: 2 if game == "arena" else 1]:
+        Guest(base_url, name).call("POST", f"/api/rooms/{code}/join")
+    host.call("POST", f"/api/rooms/{code}/start")
+    room = host.call("POST", f"/api/rooms/{code}/end")["room"]
+    assert room["state"] == "FINISHED"
+
+    page = people.page(people.context())
+    page.goto(f"/replay/{room['last_game_id']}")
+    expect(page.locator("#replay-action")).to_have_text("The deal.")
+    expect(page.locator("#game")).not_to_be_empty()
+    page.get_by_role("button", name="Play").click()
+    expect(page.locator("#replay-action")).to_have_text("The host ended the game.")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    shot(page, f"replay-{game}")
