@@ -9,6 +9,7 @@ from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
+from roomservice.engine.replay import Replays
 from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
@@ -51,6 +52,7 @@ class Services:
     engine: Engine
     hub: Hub
     matchmaker: Matchmaker
+    replays: Replays
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -123,5 +125,6 @@ async def build_services(
         engine,
         hub,
         matchmaker,
+        Replays(db, games),
         owned,
     )

@@ -48,7 +48,7 @@ def _play(
             move = strategy(machine.view(p), p, rngs[p])
             if move is None:
                 continue
-            step = Step(ACTION, p, move, machine.now + 0.5, machine.ticks)
+            step = Step(ACTION, p, move, machine.now + (0 if game.realtime else 0.5), machine.ticks)
             try:
                 machine.apply(step)
             except InvalidAction:
@@ -73,7 +73,14 @@ def _play(
     return machine, steps, states
 
 
-async def _store(svc: Services, room_id: str, game: Game, machine: GameMachine, steps: list[Step]) -> str:
+async def _store(
+    svc: Services,
+    room_id: str,
+    game: Game,
+    machine: GameMachine,
+    steps: list[Step],
+    result: dict[str, Any] | None = None,
+) -> str:
     """Write the played game as the engine does: its row, its log, its result."""
     record = repo.GameRecord(
         game_id=f"g-{game.id}",
@@ -86,8 +93,7 @@ async def _store(svc: Services, room_id: str, game: Game, machine: GameMachine, 
         dev=False,
         started_at=T0,
     )
-    result = machine.result()
-    assert result is not None
+    result = result or dict(machine.result() or {})
     async with svc.db.write() as conn:
         await repo.insert_game(conn, record)
         await repo.write(
@@ -97,7 +103,7 @@ async def _store(svc: Services, room_id: str, game: Game, machine: GameMachine, 
                     repo.ActionEntry(record.game_id, room_id, n, s.kind, s.player, s.payload, s.ticks, s.at)
                     for n, s in enumerate(steps, start=1)
                 ),
-                repo.FinishEntry(record.game_id, machine.now, dict(result)),
+                repo.FinishEntry(record.game_id, machine.now, result),
             ],
         )
     return record.game_id
@@ -130,15 +136,21 @@ async def test_every_builtin_game_replays_to_its_stored_result(api: Api, name: s
     assert replay["result"] == machine.result()
     assert replay["steps"][0]["action"] is None
     assert replay["steps"][-1]["view"] == game.view(machine.state, None)
-    logged = [s["action"] for s in replay["steps"] if s["action"] and s["action"]["kind"] != "tick"]
-    assert [(a["kind"], a["player"], a["payload"]) for a in logged] == [
-        (s.kind, s.player, s.payload) for s in steps
-    ]
     if game.realtime:
-        ticks = [s for s in replay["steps"] if s["action"] and s["action"]["kind"] == "tick"]
+        # One step per periodic view; the inputs in between are counted there, not listed.
+        ticks = [s["action"] for s in replay["steps"][1:]]
+        assert {a["kind"] for a in ticks} == {"tick"}
         assert 0 < len(ticks) <= MAX_TICK_VIEWS
-        assert replay["tick_stride"] == tick_stride(game, machine.now - T0)
+        assert sum(a["inputs"] for a in ticks) == len(steps)
+        stride = replay["tick_stride"]
+        assert stride == tick_stride(game, machine.now - T0) == 3
+        assert all(a["ticks"] % stride == 0 for a in ticks[:-1])
+        assert ticks[-1]["ticks"] == machine.ticks
     else:
+        logged = [s["action"] for s in replay["steps"][1:]]
+        assert [(a["kind"], a["player"], a["payload"]) for a in logged] == [
+            (s.kind, s.player, s.payload) for s in steps
+        ]
         # Step by step, exactly what a spectator saw, and never one player's own view mid-game.
         assert [s["view"] for s in replay["steps"]] == [game.view(st, None) for st in states]
         for step, state in zip(replay["steps"][:-1], states[:-1], strict=True):
@@ -227,3 +239,23 @@ async def test_a_game_over_a_server_its_id_and_who_may_watch(server: Server, rem
     # Bob leaves the room: he played the game, so he may still watch it.
     assert (await bob.http.post(f"/api/rooms/{code}/leave")).status_code in (200, 204)
     assert (await bob.http.get(f"/api/replays/{game_id}")).status_code == 200
+
+    # The room is closed: its players still may watch, nobody else.
+    assert (await alice.http.delete(f"/api/rooms/{code}")).status_code in (200, 204)
+    assert (await alice.http.get(f"/api/replays/{game_id}")).json()["result"] == final["result"]
+    assert (await carol.http.get(f"/api/replays/{game_id}")).status_code == 404
+
+
+async def test_a_log_that_does_not_end_at_its_result_is_refused_not_replayed(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    game, strategy, options, n = CASES["tictactoe"]
+    users = [await api.user(f"t{i}") for i in range(n)]
+    room = await users[0].create_room("t", "tictactoe")
+    await users[1].http.post(f"/api/rooms/{room['room_code']}/join")
+    machine, steps, _ = _play(game, [u.session_id for u in users], strategy, options)
+    stored = {"winners": ["someone else"], "draw": False}
+    game_id = await _store(api.app.state.services, room["room_id"], game, machine, steps, stored)
+    resp = await users[0].http.get(f"/api/replays/{game_id}")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "replay_failed"
+    assert "not at the stored result" in caplog.text and "Traceback" not in caplog.text

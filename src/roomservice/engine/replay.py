@@ -6,21 +6,26 @@ logged entry (an action, a timeout, a player leaving or coming back, the host's 
 only the step's public events (``to`` is None) and ``view`` is the spectator view, ``view(state,
 None)``: the only exit for hidden state, exactly as for a live spectator.
 
-A real-time game is ticked between its logged inputs. Besides one step per input, its replay holds a
+A real-time game is ticked between its logged inputs exactly as it ran, but its players send inputs
+many times a second, so a step per input would make a replay of megabytes. Its replay holds instead a
 ``tick`` step every ``tick_stride`` ticks (10 views per second of game time, ``TICK_VIEWS_PER_SECOND``)
-carrying the public events of the ticks since the previous step; for a long match the stride widens so
-there are at most ``MAX_TICK_VIEWS`` of them. The final state is always the last step.
+carrying the public events since the previous step and how many ``inputs`` were applied in between;
+for a long match the stride widens so there are at most ``MAX_TICK_VIEWS`` of them. Its other logged
+entries (a player leaving or coming back, the host's end) keep a step each. The final state is always
+the last step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from roomservice.engine.machine import GameMachine, Step
+from roomservice.engine.machine import ACTION, GameMachine, Step
 from roomservice.errors import Conflict, NotFound
 from roomservice.games.base import Event, Game, epoch_ms
 from roomservice.games.registry import GameRegistry
@@ -81,6 +86,7 @@ def rebuild(record: repo.GameRecord, game: Game, log_entries: Sequence[repo.Acti
     finished_at = record.finished_at if record.finished_at is not None else record.started_at
     stride = tick_stride(game, finished_at - record.started_at) if realtime else 0
     pending: list[Event] = []
+    inputs = 0  # a real-time game's inputs applied since its last step
 
     def tick() -> None:
         pending.extend(machine.tick())
@@ -88,26 +94,23 @@ def rebuild(record: repo.GameRecord, game: Game, log_entries: Sequence[repo.Acti
             flush()
 
     def flush() -> None:
-        steps.append(
-            {
-                "action": {
-                    "kind": "tick",
-                    "player": None,
-                    "payload": None,
-                    "ticks": machine.ticks,
-                    "at": epoch_ms(machine.now),
-                },
-                "events": _public(pending),
-                "view": machine.view(None),
-            }
-        )
+        nonlocal inputs
+        action = {"kind": "tick", "player": None, "payload": None, "ticks": machine.ticks}
+        action.update(at=epoch_ms(machine.now), inputs=inputs)
+        steps.append({"action": action, "events": _public(pending), "view": machine.view(None)})
         pending.clear()
+        inputs = 0
 
     for entry in log_entries:
         step = Step(entry.kind, entry.player, entry.payload, entry.at, entry.ticks)
         while realtime and machine.ticks < step.ticks:
             tick()
         events = machine.apply(step) or []
+        if realtime and step.kind == ACTION:
+            # A real-time game's inputs come many a second: they show in the next periodic view.
+            pending.extend(events)
+            inputs += 1
+            continue
         steps.append(
             {"action": _action(step), "events": _public([*pending, *events]), "view": machine.view(None)}
         )
@@ -135,42 +138,61 @@ def rebuild(record: repo.GameRecord, game: Game, log_entries: Sequence[repo.Acti
     }
 
 
-async def load(db: Database, games: GameRegistry, game_id: str, session_id: str | None) -> dict[str, Any]:
-    """The replay of ``game_id`` for the caller (``session_id`` None: no session).
+class Replays:
+    """Replays on demand. A finished game never changes, so each is rebuilt once and kept (the newest
+    ``keep``); the rebuilding runs in a worker thread so a long match does not stall the event loop."""
 
-    Who may watch: anyone while the room is public; else (a private room, or a room since deleted)
-    the game's players and the room's current members. Anyone else gets the same 404 as for an
-    unknown id, so a private game's existence is not given away. A game still running is a 404 too:
-    its seed would tell its future."""
-    async with db.read() as conn:
-        record = await repo.get_game(conn, game_id)
-        found = await rooms_repo.get_room(conn, room_id=record.room_id) if record is not None else None
-        entries = (
-            await repo.actions_after(conn, game_id, 0)
-            if record is not None and record.finished_at is not None
-            else []
-        )
-        names: dict[str, str | None] = {}
-        for player in record.players if record is not None else []:
-            known = await sessions_repo.get_session(conn, player)
-            names[player] = known.username if known is not None else None
-    missing = NotFound("replay_not_found", f"No replay of a game {game_id!r} that you may watch.")
-    if record is None:
-        raise missing
-    room = found[0] if found is not None else None
-    public = room is not None and not room.private
-    member = session_id is not None and (
-        session_id in record.players or (room is not None and room.member(session_id) is not None)
-    )
-    if not public and not member:
-        raise missing
-    if record.finished_at is None or record.result is None:
-        raise NotFound("game_not_over", "The game is still running: its replay opens when it ends.")
-    try:
-        game = games.get(record.game)
-        return {**rebuild(record, game, entries), "names": names}
-    except NotFound:
-        raise
-    except Exception:
-        log.exception("could not rebuild the replay of game %s", game_id)
-        raise Conflict("replay_failed", "This game's log cannot be replayed.") from None
+    def __init__(self, db: Database, games: GameRegistry, keep: int = 32) -> None:
+        self.db = db
+        self.games = games
+        self.keep = keep
+        self._built: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def get(self, game_id: str, session_id: str | None) -> dict[str, Any]:
+        """The replay of ``game_id`` for the caller (``session_id`` None: no session).
+
+        Who may watch: anyone while the room is public; else (a private room, or a room since
+        deleted) the game's players and the room's current members. Anyone else gets the same 404 as
+        for an unknown id, so a private game's existence is not given away. A game still running is a
+        404 too: its seed would tell its future."""
+        async with self.db.read() as conn:
+            record = await repo.get_game(conn, game_id)
+            if record is None:
+                raise _missing(game_id)
+            found = await rooms_repo.get_room(conn, room_id=record.room_id)
+            room = found[0] if found is not None else None
+            public = room is not None and not room.private
+            member = session_id is not None and (
+                session_id in record.players or (room is not None and room.member(session_id) is not None)
+            )
+            if not public and not member:
+                raise _missing(game_id)
+            if record.finished_at is None or record.result is None:
+                raise NotFound("game_not_over", "The game is still running: its replay opens when it ends.")
+            built = self._built.get(game_id)
+            entries = await repo.actions_after(conn, game_id, 0) if built is None else []
+            names: dict[str, str | None] = {}
+            for player in record.players:
+                known = await sessions_repo.get_session(conn, player)
+                names[player] = known.username if known is not None else None
+        if built is None:
+            built = await self._rebuild(record, entries)
+        self._built[game_id] = built
+        self._built.move_to_end(game_id)
+        while len(self._built) > self.keep:
+            self._built.popitem(last=False)
+        return {**built, "names": names}
+
+    async def _rebuild(self, record: repo.GameRecord, entries: Sequence[repo.ActionEntry]) -> dict[str, Any]:
+        try:
+            game = self.games.get(record.game)
+            return await asyncio.to_thread(rebuild, record, game, entries)
+        except ReplayMismatch as exc:
+            log.warning("the replay of game %s is refused: %s", record.game_id, exc)
+        except Exception:
+            log.exception("could not rebuild the replay of game %s", record.game_id)
+        raise Conflict("replay_failed", "This game's log cannot be replayed.")
+
+
+def _missing(game_id: str) -> NotFound:
+    return NotFound("replay_not_found", f"No replay of a game {game_id!r} that you may watch.")

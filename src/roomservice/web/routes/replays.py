@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from roomservice.engine import replay
 from roomservice.errors import Unauthorized
 from roomservice.web.deps import ServicesDep, authenticate, token_of
 from roomservice.web.responses import JSON
@@ -24,4 +23,4 @@ async def get_replay(game_id: str, request: Request, svc: ServicesDep) -> Respon
             session_id = (await authenticate(request, svc)).session_id
         except Unauthorized:
             session_id = None  # an expired session sees what anyone sees
-    return JSON(await replay.load(svc.db, svc.games, game_id, session_id))
+    return JSON(await svc.replays.get(game_id, session_id))
