@@ -85,6 +85,8 @@ class Room:
     last_activity: float
     game_started_at: float | None
     members: tuple[Member, ...] = ()
+    #: The newest game played (or playing) in the room: its replay is ``/api/replays/{id}`` once over.
+    last_game_id: str | None = None
 
     @property
     def players(self) -> list[Member]:
@@ -125,6 +127,7 @@ class Room:
             "created_at": iso(self.created_at),
             "last_activity": iso(self.last_activity),
             "game_started_at": iso(self.game_started_at),
+            "last_game_id": self.last_game_id,
             "players": [m.to_dict() for m in players],
             "spectators": [m.to_dict() for m in self.spectators],
             "player_count": len(players),

@@ -9,6 +9,7 @@ from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
+from roomservice.engine.replay import Replays
 from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
@@ -53,6 +54,7 @@ class Services:
     hub: Hub
     matchmaker: Matchmaker
     leaderboards: Leaderboards
+    replays: Replays
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -127,5 +129,6 @@ async def build_services(
         hub,
         matchmaker,
         leaderboards,
+        Replays(db, games),
         owned,
     )

@@ -138,19 +138,20 @@ def test_presence_chat_and_game_frames_have_their_documented_shapes() -> None:
         "at": iso(T0 + 2),
     }
     state = messages.GameState(
-        seq=763, game="tictactoe", game_no=1, version=0, state={"turn": "s-alice"}, result=None
+        seq=763, game="tictactoe", game_id="g-1", game_no=1, version=0, state={"turn": "s-alice"}, result=None
     )
     assert wire(state) == {
         "type": "game_state",
         "seq": 763,
         "game": "tictactoe",
+        "game_id": "g-1",
         "game_no": 1,
         "version": 0,
         "state": {"turn": "s-alice"},
         "result": None,
     }
     acked = messages.GameState(
-        seq=764, game="tictactoe", game_no=1, version=1, state={}, result={"w": 1}, ref=0
+        seq=764, game="tictactoe", game_id="g-1", game_no=1, version=1, state={}, result={"w": 1}, ref=0
     )
     assert wire(acked)["ref"] == 0 and wire(acked)["result"] == {"w": 1}
     event = messages.GameEvent(game="tictactoe", event="moved", data={"cell": 4})
@@ -211,7 +212,9 @@ def _round_trip_cases() -> list[tuple[messages.ServerFrame, type[messages.Server
         chat_line(8),
         events.kicked(CAROL).frame,
         events.room_closed("expired").frame,
-        messages.GameState(seq=11, game="cabo", game_no=2, version=3, state={"a": [1]}, result=None, ref="r"),
+        messages.GameState(
+            seq=11, game="cabo", game_id="g-2", game_no=2, version=3, state={"a": [1]}, result=None, ref="r"
+        ),
         messages.GameEvent(seq=12, game="cabo", event="drawn", data={"n": 1}),
         messages.MatchFound(ticket_id="t-1", room_code="QWXPZR"),
         messages.MatchCountdown(seq=13, room_code="QWXPZR", starts_at=1_800_000_010_000),

@@ -68,6 +68,8 @@ class Room(msgspec.Struct, kw_only=True):
     created_at: datetime | None = None
     last_activity: datetime | None = None
     game_started_at: datetime | None = None
+    #: The room's newest game; once it is over, ``GET /api/replays/{last_game_id}`` replays it.
+    last_game_id: str | None = None
     players: list[Member] = []
     spectators: list[Member] = []
     player_count: int = 0

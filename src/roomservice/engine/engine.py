@@ -123,7 +123,7 @@ class Engine:
         prepared: list[tuple[repo.GameRecord, GameMachine, list[Event]]] = []
         clock = self.scheduler.now
 
-        async def deal(conn: AsyncConnection, room: Room) -> None:
+        async def deal(conn: AsyncConnection, room: Room) -> str:
             # Inside the room's start transaction: the players are exactly those seated now, and the
             # game row and its first snapshot commit together with the room's new state.
             game = self.games.get(room.game)
@@ -152,6 +152,7 @@ class Engine:
             if self.journal is not None:
                 await repo.write(conn, [repo.SnapshotEntry(record.game_id, 0, 0, machine.state, now)])
             prepared.append((record, machine, events))
+            return record.game_id
 
         room = await self.rooms.start(session, code, deal=deal)
         record, machine, events = prepared[-1]

@@ -345,6 +345,7 @@ class RoomRunner:
         return messages.GameState(
             seq=seq,
             game=self.machine.game.id,
+            game_id=self.record.game_id,
             game_no=self.record.game_no,
             version=self._shown_version,
             state=self._view(viewer),

@@ -109,10 +109,13 @@ class RoomClosed(RoomFrame, tag="room_closed", kw_only=True):
 
 
 class GameState(RoomFrame, tag="game_state", kw_only=True, omit_defaults=True):
-    """The receiver's own view of the game (the spectator view for spectators). Only ``ref`` has a
-    default, so it alone is left out when None."""
+    """The receiver's own view of the game (the spectator view for spectators). Only ``ref`` (and
+    ``game_id``, for older servers' frames) have defaults, so only they are left out when None."""
 
     game: str
+    #: The game's id: once the game is over, its replay is ``GET /api/replays/{game_id}``. The server
+    #: always sends it; the default only lets a client read frames of a server that predates it.
+    game_id: str | None = None
     #: Counts games played in the room: 1, 2, … (play again starts the next).
     game_no: int
     #: Counts state changes within the game.

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 _CODE_ATTEMPTS = 8
 
 #: Sets up a room's game inside the start transaction.
-Deal = Callable[[AsyncConnection, Room], Awaitable[None]]
+#: Deals the game inside the start transaction and returns the new game's id.
+Deal = Callable[[AsyncConnection, Room], Awaitable[str]]
 
 
 def room_not_found(code: str) -> NotFound:
@@ -476,7 +477,7 @@ class RoomService:
             now = self.clock()
             room = dataclasses.replace(room, state=RoomState.IN_GAME, game_started_at=now, last_activity=now)
             if deal is not None:
-                await deal(conn, room)
+                room = dataclasses.replace(room, last_game_id=await deal(conn, room))
             await repo.save_room(conn, room)
         await self._emit(room, [events.room_updated(room)])
         return room

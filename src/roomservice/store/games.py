@@ -116,6 +116,11 @@ async def latest_game(conn: AsyncConnection, room_id: str) -> GameRecord | None:
     return _record(row) if row is not None else None
 
 
+async def get_game(conn: AsyncConnection, game_id: str) -> GameRecord | None:
+    row = (await conn.execute(select(games).where(games.c.id == game_id))).first()
+    return _record(row) if row is not None else None
+
+
 async def games_of_live_rooms(conn: AsyncConnection) -> list[GameRecord]:
     """The newest game of every room that is in a game or just finished one: what a restart restores."""
     newest = (

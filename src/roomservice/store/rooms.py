@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roomservice.model import Member, Room, Session
 from roomservice.protocol.rooms import RoomConfig
 from roomservice.store import chat
-from roomservice.store.models import MemberRow, RoomRow, SessionRow
+from roomservice.store.models import GameRow, MemberRow, RoomRow, SessionRow
 from roomservice.store.sessions import insert_session
 from roomservice.store.sql import Statement
 from roomservice.types import Role, RoomState
@@ -20,6 +20,20 @@ from roomservice.types import Role, RoomState
 rooms = cast(Table, RoomRow.__table__)
 members = cast(Table, MemberRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
+games = cast(Table, GameRow.__table__)
+
+#: The room's newest game, read with the room rather than kept in a column of its own: one lookup on
+#: the ``(room_id, game_no)`` unique index, and nothing to keep in step when a game starts.
+_NEWEST_GAME_NO = (
+    select(func.max(games.c.game_no)).where(games.c.room_id == rooms.c.id).correlate(rooms).scalar_subquery()
+)
+_LAST_GAME_ID = (
+    select(games.c.id)
+    .where(games.c.room_id == rooms.c.id, games.c.game_no == _NEWEST_GAME_NO)
+    .correlate(rooms)
+    .scalar_subquery()
+    .label("last_game_id")
+)
 
 #: A room row's columns, in the order ``_room`` reads them.
 _ROOM = (
@@ -36,6 +50,7 @@ _ROOM = (
     rooms.c.created_at,
     rooms.c.last_activity,
     rooms.c.game_started_at,
+    _LAST_GAME_ID,
 )
 #: A seat's columns, in the order ``_member`` reads them (room id, then the bot flag, last).
 _SEAT = (
@@ -65,6 +80,7 @@ def _room(row: Sequence[Any], seats: Sequence[Member]) -> Room:
         last_activity=row[11],
         game_started_at=row[12],
         members=tuple(seats),
+        last_game_id=row[13],
     )
 
 

@@ -54,3 +54,9 @@ async def lobby() -> HTMLResponse:
 async def leaderboard() -> HTMLResponse:
     """A game's leaderboard, ``?game=<id>``."""
     return page("leaderboard")
+
+
+@router.get("/replay/{game_id}")
+async def replay(game_id: str) -> HTMLResponse:
+    """The replay player; the page fetches ``/api/replays/{game_id}`` and says when there is none."""
+    return page("replay")

@@ -166,6 +166,11 @@ export class Client {
     return this.request("POST", "/api/rooms", spec);
   }
 
+  /** A finished game, step by step as a spectator saw it: `{game_id, game, seed, options, steps, result, …}`. */
+  async replay(gameId) {
+    return this.request("GET", `/api/replays/${encodeURIComponent(gameId)}`);
+  }
+
   async getRoom(roomCode) {
     return this.request("GET", `/api/rooms/${code(roomCode)}`);
   }

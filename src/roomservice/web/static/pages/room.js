@@ -118,6 +118,7 @@ function layout() {
         { class: "panel game-area", "aria-labelledby": "game-title" },
         h("h2", { id: "game-title", text: "Game" }),
         h("div", { id: "host-controls", class: "row" }),
+        h("p", { id: "replay-link" }),
         h("div", { id: "game" }),
         h("p", { id: "game-error", class: "game-error", role: "alert" }),
         h("ol", { id: "game-log", class: "game-log", "aria-label": "Game log" }),
@@ -232,7 +233,14 @@ async function render() {
     ? "This room is private: it is not in the lobby, so share this link."
     : "Anyone in the lobby can find this room too.";
   renderHostControls(room);
+  renderReplayLink(room);
   if (!socket?.game) renderWaiting(room);
+}
+
+/** After a game, a link to watch it again. */
+function renderReplayLink(room) {
+  const over = room.state === "FINISHED" && room.last_game_id;
+  fill($("#replay-link"), over ? h("a", { href: `/replay/${encodeURIComponent(room.last_game_id)}`, id: "watch-replay" }, "Watch the replay") : null);
 }
 
 function renderWaiting(room) {
