@@ -17,7 +17,7 @@ from roomservice.scheduling import Scheduler
 from roomservice.services import build_services
 from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
-from roomservice.web import errors, pages
+from roomservice.web import bodies, errors, pages
 from roomservice.web.bodyguard import BodyGuard
 from roomservice.web.deps import ServicesDep
 from roomservice.web.headers import SecurityHeaders
@@ -84,6 +84,7 @@ def create_app(
         summary="Invite link to a room",
         responses={
             200: {
+                "model": bodies.RoomBody,
                 "description": "The room's page for a browser (text/html), else the room as "
                 "`GET /api/rooms/{code}` gives it",
                 "content": {"text/html": {"schema": {"type": "string"}}},
