@@ -3,6 +3,7 @@ appearing, changing and going within a second of the HTTP answer that changed it
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import pytest
@@ -120,3 +121,18 @@ async def test_a_thousand_subscribers_share_one_encoded_frame_per_change(api: Ap
     framed = {id(sock.got[-1][1]) for sock in socks}
     assert len(texts) == 1 and len(framed) == 1
     assert all(sock.got[-1][1] is not None for sock in socks)
+
+
+async def test_after_a_restart_the_feed_starts_from_the_stored_public_rooms(api: Api) -> None:
+    alice, bob, carol = await api.user("alice"), await api.user("bob"), await api.user("carol")
+    await alice.create_room("a", "tictactoe")
+    await bob.create_room("b", "cabo", private=True)
+    await carol.create_room("c", "cabo")
+    services: Any = api.app.state.services
+    feed = LobbyFeed()  # as a node builds it when it starts
+    feed.load(await services.rooms.public_rooms())
+    sock = _Socket()
+    feed.subscribe(cast(Connection, sock), None)
+    snapshot = json.loads(sock.got[0][0])
+    assert snapshot["rooms"] == (await alice.http.get("/api/rooms")).json()["rooms"]
+    assert sorted(r["name"] for r in snapshot["rooms"]) == ["a", "c"]  # never the private one

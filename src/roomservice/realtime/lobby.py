@@ -18,13 +18,16 @@ from roomservice.realtime.connection import Connection
 from roomservice.realtime.wire import frame_text
 from roomservice.rooms.events import RoomEvent, closes_room
 
+_Change = messages.LobbyRoomAdded[Any] | messages.LobbyRoomUpdated[Any] | messages.LobbyRoomRemoved[Any]
+
 
 class LobbyFeed:
     __slots__ = ("by_game", "following", "rooms")
 
     def __init__(self) -> None:
-        #: Public rooms by room id: the room object the HTTP lobby shows.
-        self.rooms: dict[str, dict[str, Any]] = {}
+        #: Public rooms by room id, as they last stood; turned into the lobby's room object only
+        #: when someone is listening.
+        self.rooms: dict[str, Room] = {}
         #: Subscribers by the game they follow (None: every game).
         self.by_game: dict[str | None, dict[int, Connection]] = {}
         #: What each subscribed socket follows, by ``id(conn)``.
@@ -32,7 +35,7 @@ class LobbyFeed:
 
     def load(self, rooms: Iterable[Room]) -> None:
         """The public rooms as they stand at start, before any socket subscribes."""
-        self.rooms = {room.room_id: room.to_dict() for room in rooms if not room.private}
+        self.rooms = {room.room_id: room for room in rooms if not room.private}
 
     # -- subscribers -------------------------------------------------------------------------
 
@@ -41,9 +44,9 @@ class LobbyFeed:
         self.unsubscribe(conn)
         self.following[id(conn)] = game
         self.by_game.setdefault(game, {})[id(conn)] = conn
-        rooms = [r for r in self.rooms.values() if game is None or r["game"] == game]
-        rooms.sort(key=lambda r: (r["created_at"], r["room_id"]), reverse=True)
-        conn.send(encode(messages.LobbySnapshot(game=game, rooms=rooms)))
+        rooms = [r for r in self.rooms.values() if game is None or r.game == game]
+        rooms.sort(key=lambda r: (r.created_at, r.room_id), reverse=True)  # the HTTP lobby's order
+        conn.send(encode(messages.LobbySnapshot(game=game, rooms=[r.to_dict() for r in rooms])))
 
     def unsubscribe(self, conn: Connection) -> None:
         """Stop following; a socket that follows nothing is left as it is."""
@@ -68,26 +71,20 @@ class LobbyFeed:
         if room.private:
             return
         if closes_room(events):
-            known = self.rooms.pop(room.room_id, None)
-            if known is not None:
-                self._broadcast(messages.LobbyRoomRemoved(room=room.to_dict()), room.game)
+            if self.rooms.pop(room.room_id, None) is not None:
+                self._broadcast(messages.LobbyRoomRemoved, room)
             return
-        data = room.to_dict()
-        frame: messages.ServerFrame
-        if room.room_id in self.rooms:
-            if self.rooms[room.room_id] == data:
-                return  # nothing the lobby shows changed (a frame only the members see)
-            frame = messages.LobbyRoomUpdated(room=data)
-        else:
-            frame = messages.LobbyRoomAdded(room=data)
-        self.rooms[room.room_id] = data
-        self._broadcast(frame, room.game)
+        known = self.rooms.get(room.room_id)
+        if known == room:
+            return  # nothing the lobby shows changed
+        self.rooms[room.room_id] = room
+        self._broadcast(messages.LobbyRoomAdded if known is None else messages.LobbyRoomUpdated, room)
 
-    def _broadcast(self, frame: messages.ServerFrame, game: str) -> None:
-        every, one = self.by_game.get(None), self.by_game.get(game)
+    def _broadcast(self, kind: type[_Change], room: Room) -> None:
+        every, one = self.by_game.get(None), self.by_game.get(room.game)
         if not every and not one:
-            return
-        text = encode(frame)
+            return  # nobody listens: not even the room object is built
+        text = encode(kind(room=room.to_dict()))
         framed = frame_text(text)
         for subscribers in (every, one):
             if subscribers:
