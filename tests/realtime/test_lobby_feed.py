@@ -42,6 +42,9 @@ async def test_snapshot_is_the_http_lobby_then_rooms_come_change_and_go(server: 
     assert updated["room"]["room_code"] == first["room_code"]
     assert updated["room"]["player_count"] == 2 and updated["room"]["state"] == "WAITING"
     assert updated["room"] == (await carol.http.get(f"/api/rooms/{first['room_code']}")).json()["room"]
+    assert (await alice.http.post(f"/api/rooms/{first['room_code']}/start")).status_code == 200
+    started = await watcher.expect("lobby_room_updated", SOON)
+    assert started["room"]["state"] == "IN_GAME"
 
     assert (await dave.http.delete(f"/api/rooms/{second['room_code']}")).status_code == 200
     removed = await watcher.expect("lobby_room_removed", SOON)
