@@ -17,6 +17,7 @@ from roomservice.leases.local import LocalLeases
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.realtime.hub import Hub
+from roomservice.realtime.lobby import LobbyFeed
 from roomservice.realtime.outbox import Outbox
 from roomservice.rooms.chat import ChatLog, Line
 from roomservice.rooms.service import RoomService
@@ -96,8 +97,10 @@ async def build_services(
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
     leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
     broker = LocalBroker()
-    outbox = Outbox(settings, broker, leases, SeqMarks(db))
+    lobby = LobbyFeed()
+    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby)
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
+    lobby.load(await rooms.public_rooms())
 
     async def load_chat(room_id: str) -> list[Line]:
         async with db.read() as conn:

@@ -133,3 +133,33 @@ def test_at_the_room_limit_a_dialog_offers_to_delete_one(people: People) -> None
     limit.get_by_role("button", name="Delete Gina 0").click()
     expect(page).to_have_url(re.compile(r"/r/[A-Z0-9]{6}$"))
     expect(page.locator("#room-name")).to_have_text("Gina 5")
+
+
+def test_a_room_created_elsewhere_appears_fills_and_goes_without_a_reload(
+    people: People, base_url: str
+) -> None:
+    tag = secrets.token_hex(2)
+    page = people.arrive("watcher", "/")
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    page.goto("/lobby")
+    for _ in range(100):
+        if any('"lobby_snapshot"' in f for f in frames):
+            break
+        page.wait_for_timeout(50)
+    assert any('"lobby_snapshot"' in f for f in frames)
+    page.wait_for_load_state("networkidle")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+
+    host, guest = Guest(base_url, "host"), Guest(base_url, "guest")
+    room = host.call("POST", "/api/rooms", {"name": f"Live {tag}", "game": "tictactoe"})
+    row = page.locator("#rooms tbody tr", has_text=f"Live {tag}")
+    expect(row).to_be_visible(timeout=1500)
+    expect(row).to_contain_text("1/2")
+    guest.call("POST", f"/api/rooms/{room['room_code']}/join")
+    expect(row).to_contain_text("2/2", timeout=1500)
+    host.call("DELETE", f"/api/rooms/{room['room_code']}")
+    expect(row).to_have_count(0, timeout=1500)
+    # All of it came over the socket: the page asked the server for nothing.
+    assert not [url for url in asked if "/api/rooms" in url], asked

@@ -140,6 +140,10 @@ def test_frames_outside_a_room_have_no_seq() -> None:
         "match_found",
         "match_countdown",
         "match_timeout",
+        "lobby_snapshot",
+        "lobby_room_added",
+        "lobby_room_updated",
+        "lobby_room_removed",
         "pong",
         "error",
     }

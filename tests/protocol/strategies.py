@@ -95,6 +95,7 @@ def _frames(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
             "room_code": st.text(max_size=8) | field,
             "last_seq": st.integers() | field,
             "payload": field,
+            "game": st.text(max_size=8) | st.text(min_size=38, max_size=42) | field,
         },
     )
     extra = st.dictionaries(st.text(max_size=6), field, max_size=2)

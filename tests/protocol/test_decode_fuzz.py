@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 
 from roomservice.protocol.frames import (
     CHAT_MAX,
+    GAME_MAX,
     INT_MAX,
     MAX_DEPTH,
     Action,
     Chat,
     ClientFrame,
     FrameError,
+    LobbySubscribe,
+    LobbyUnsubscribe,
     Ping,
     Resume,
     decode,
@@ -35,7 +38,7 @@ def _outcome(data: str | bytes) -> ClientFrame | FrameError:
         assert exc.code in CODES, exc.code
         assert exc.ref is None or isinstance(exc.ref, str) or abs(exc.ref) <= INT_MAX
         return exc
-    assert isinstance(frame, Chat | Ping | Resume | Action)
+    assert isinstance(frame, Chat | Ping | Resume | Action | LobbySubscribe | LobbyUnsubscribe)
     assert frame.ref is None or isinstance(frame.ref, str) or abs(frame.ref) <= INT_MAX
     if isinstance(frame, Chat):
         assert frame.text.strip() and len(frame.text) <= CHAT_MAX
@@ -61,7 +64,7 @@ def _expected(value: Any) -> str | ClientFrame:
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         return "invalid_frame"
     kind, ref = value["type"], value.get("ref")
-    if kind not in ("chat", "ping", "resume", "action"):
+    if kind not in ("chat", "ping", "resume", "action", "lobby_subscribe", "lobby_unsubscribe"):
         return "unknown_type"
     if not (ref is None or isinstance(ref, str) or _int(ref)):
         return "invalid_frame"
@@ -77,6 +80,13 @@ def _expected(value: Any) -> str | ClientFrame:
         return Resume(ref=ref, room_code=code, last_seq=seq)
     if kind == "action":
         return Action(ref=ref, payload=value.get("payload"))
+    if kind == "lobby_subscribe":
+        game = value.get("game")
+        if not (game is None or (isinstance(game, str) and 1 <= len(game) <= GAME_MAX)):
+            return "invalid_frame"
+        return LobbySubscribe(ref=ref, game=game)
+    if kind == "lobby_unsubscribe":
+        return LobbyUnsubscribe(ref=ref)
     return Ping(ref=ref)
 
 

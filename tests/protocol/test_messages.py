@@ -219,6 +219,10 @@ def _round_trip_cases() -> list[tuple[messages.ServerFrame, type[messages.Server
         messages.MatchFound(ticket_id="t-1", room_code="QWXPZR"),
         messages.MatchCountdown(seq=13, room_code="QWXPZR", starts_at=1_800_000_010_000),
         messages.MatchTimeout(ticket_id="t-2"),
+        messages.LobbySnapshot(game=None, rooms=[ROOM.to_dict()]),
+        messages.LobbyRoomAdded(room=ROOM.to_dict()),
+        messages.LobbyRoomUpdated(room=ROOM.to_dict()),
+        messages.LobbyRoomRemoved(room=ROOM.to_dict()),
         messages.Pong(ref="p"),
         messages.error("internal", "Nothing changed.", 9),
     ]

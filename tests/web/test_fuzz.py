@@ -1,5 +1,6 @@
-"""Generated requests at every endpoint: no 5xx, a coded error body on every 4xx, nothing unhandled in
-the server's log. Quick under ``make test``; ``make fuzz`` (``ROOMSERVICE_FUZZ_EXAMPLES``) runs long.
+"""Generated requests at every endpoint: no 5xx, a coded error body on every 4xx, every answer as the
+OpenAPI schema describes it (status, content type, body), nothing unhandled in the server's log.
+Quick under ``make test``; ``make fuzz`` (``ROOMSERVICE_FUZZ_EXAMPLES``) runs long.
 
 schemathesis generates requests from the app's own OpenAPI schema; the hypothesis test sends what no
 schema describes: bodies nested deep, numbers out of range, lone surrogates, NUL, wrong content types.
@@ -27,6 +28,11 @@ import uvicorn
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from roomservice.config import Settings
 from roomservice.web.app import create_app
@@ -45,6 +51,8 @@ FUZZ = settings(
 )
 
 schema = schemathesis.openapi.from_dict(create_app(Settings(secret_key="schema")).openapi())
+#: What every answer to a generated request must agree with the schema on.
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 class _Errors(logging.Handler):
@@ -147,6 +155,8 @@ def test_schemathesis(case: Case, live: Live) -> None:
         content=_content(kwargs),
     )
     check(response.status_code, response.content, (case.method, case.formatted_path))
+    # The answer is one the schema describes: a documented status, its content type and body schema.
+    case.validate_response(response, checks=CONFORMANCE)
 
 
 def _content(kwargs: dict[str, Any]) -> bytes | None:

@@ -22,6 +22,10 @@ from roomservice.protocol.messages import (
     GameState,
     HostChanged,
     Kicked,
+    LobbyRoomAdded,
+    LobbyRoomRemoved,
+    LobbyRoomUpdated,
+    LobbySnapshot,
     MatchCountdown,
     MatchFound,
     MatchTimeout,
@@ -47,6 +51,10 @@ __all__ = [
     "HostChanged",
     "Kicked",
     "Known",
+    "LobbyRoomAdded",
+    "LobbyRoomRemoved",
+    "LobbyRoomUpdated",
+    "LobbySnapshot",
     "MatchCountdown",
     "MatchFound",
     "MatchTimeout",
@@ -90,6 +98,10 @@ Known = (
     | MatchFound
     | MatchCountdown
     | MatchTimeout
+    | LobbySnapshot[Room]
+    | LobbyRoomAdded[Room]
+    | LobbyRoomUpdated[Room]
+    | LobbyRoomRemoved[Room]
     | Pong
     | Error
 )

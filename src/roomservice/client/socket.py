@@ -123,6 +123,8 @@ class Socket:
         self._resume_ref: str | None = None
         self._last_error: str | None = None
         self._hello_ref: str | None = None
+        #: The lobby followed (``lobby_subscribe``'s frame), subscribed again after a reconnect.
+        self._lobby: dict[str, Any] | None = None
         #: How many times the socket came back after a dropped connection.
         self.reconnects = 0
 
@@ -228,6 +230,9 @@ class Socket:
             frame = {"type": "ping", "ref": ref}
         with contextlib.suppress(ConnectionClosed):  # the reader sees the close and acts on it
             await ws.send(_encode(frame))
+            if self._lobby is not None and self._reader is not None:
+                # The lobby feed is not resumable: a fresh snapshot replaces what was missed.
+                await ws.send(_encode(self._lobby))
         return ws
 
     def _set_connected(self) -> None:
@@ -402,6 +407,20 @@ class Socket:
     async def action(self, payload: Any, ref: str | int | None = None) -> None:
         """A game move; a refused one comes back as an :class:`Error` event carrying ``ref``."""
         await self.send(_with_ref({"type": "action", "payload": payload}, ref))
+
+    async def subscribe_lobby(self, game: str | None = None) -> None:
+        """Follow the public rooms (of ``game``, or of every game): a :class:`LobbySnapshot` event
+        first, then :class:`LobbyRoomAdded`, :class:`LobbyRoomUpdated` and :class:`LobbyRoomRemoved`.
+        After a reconnect the socket subscribes again and a new snapshot follows."""
+        frame: dict[str, Any] = {"type": "lobby_subscribe"}
+        if game is not None:
+            frame["game"] = game
+        self._lobby = frame
+        await self.send(frame)
+
+    async def unsubscribe_lobby(self) -> None:
+        self._lobby = None
+        await self.send({"type": "lobby_unsubscribe"})
 
     async def ping(self, timeout: float = 10.0) -> float:
         """Round trip to the server and back, in seconds (the ``pong`` is not put in the stream)."""

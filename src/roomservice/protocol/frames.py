@@ -18,6 +18,8 @@ from roomservice.protocol.messages import encode as encode
 from roomservice.protocol.messages import error as error
 
 CHAT_MAX = 500
+#: The longest game id a ``lobby_subscribe`` may name.
+GAME_MAX = 40
 #: Arrays and objects nested in one frame, the frame itself counted: 32 is plenty for any game move.
 MAX_DEPTH = 32
 #: ``ref`` and ``last_seq`` stay within the integers every JSON client reads exactly (JavaScript's).
@@ -49,8 +51,29 @@ class Action(_Frame, tag="action"):
     payload: Any = None
 
 
-ClientFrame = Chat | Ping | Resume | Action
-_CLASSES: dict[str, type[ClientFrame]] = {"chat": Chat, "ping": Ping, "resume": Resume, "action": Action}
+#: A game id as the lobby filter takes it: the registry's ids are short lowercase names.
+GameId = Annotated[str, msgspec.Meta(min_length=1, max_length=GAME_MAX)]
+
+
+class LobbySubscribe(_Frame, tag="lobby_subscribe"):
+    """Follow the lobby (of one game, or of every game when ``game`` is absent)."""
+
+    game: GameId | None = None
+
+
+class LobbyUnsubscribe(_Frame, tag="lobby_unsubscribe"):
+    pass
+
+
+ClientFrame = Chat | Ping | Resume | Action | LobbySubscribe | LobbyUnsubscribe
+_CLASSES: dict[str, type[ClientFrame]] = {
+    "chat": Chat,
+    "ping": Ping,
+    "resume": Resume,
+    "action": Action,
+    "lobby_subscribe": LobbySubscribe,
+    "lobby_unsubscribe": LobbyUnsubscribe,
+}
 TYPES = tuple(_CLASSES)
 _FIELDS = {kind: frozenset(("type", *cls.__struct_fields__)) for kind, cls in _CLASSES.items()}
 

@@ -156,6 +156,33 @@ class MatchTimeout(ServerFrame, tag="match_timeout", kw_only=True):
     ticket_id: str
 
 
+class LobbySnapshot(ServerFrame, Generic[RoomT], tag="lobby_snapshot", kw_only=True):
+    """The answer to ``lobby_subscribe``: every public room of the followed lobby, newest first, as
+    ``GET /api/rooms`` shows them. Lobby frames are outside any room (no ``seq``)."""
+
+    #: The game followed; None for every game.
+    game: str | None
+    rooms: list[RoomT]
+
+
+class LobbyRoomAdded(ServerFrame, Generic[RoomT], tag="lobby_room_added", kw_only=True):
+    """A public room was created."""
+
+    room: RoomT
+
+
+class LobbyRoomUpdated(ServerFrame, Generic[RoomT], tag="lobby_room_updated", kw_only=True):
+    """A public room changed: members, host, config or state."""
+
+    room: RoomT
+
+
+class LobbyRoomRemoved(ServerFrame, Generic[RoomT], tag="lobby_room_removed", kw_only=True):
+    """A public room is gone (closed, emptied or expired); ``room`` is how it last stood."""
+
+    room: RoomT
+
+
 class Pong(ServerFrame, tag="pong", kw_only=True, omit_defaults=True):
     ref: Ref = None
 
@@ -185,6 +212,10 @@ FRAMES: tuple[type[ServerFrame], ...] = (
     MatchFound,
     MatchCountdown,
     MatchTimeout,
+    LobbySnapshot,
+    LobbyRoomAdded,
+    LobbyRoomUpdated,
+    LobbyRoomRemoved,
     Pong,
     Error,
 )

@@ -1,5 +1,6 @@
 """Frames from clients: size and rate checked, decoded once, then handled — chat is numbered and fanned
-out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` queued to the game."""
+out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` queued to the game,
+``lobby_subscribe`` and ``lobby_unsubscribe`` handed to the live lobby."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from typing import Any
 from roomservice.config import Settings
 from roomservice.model import iso
 from roomservice.protocol import codes, messages
-from roomservice.protocol.frames import Action, Chat, FrameError, Ping, Resume, decode, encode, error
+from roomservice.protocol.frames import (
+    Action,
+    Chat,
+    FrameError,
+    LobbySubscribe,
+    LobbyUnsubscribe,
+    Ping,
+    Resume,
+    decode,
+    encode,
+    error,
+)
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
@@ -30,6 +42,8 @@ class Dispatcher:
         scheduler: Scheduler,
     ) -> None:
         self.settings = settings
+        #: The live lobby the outbox keeps current.
+        self.lobby = outbox.lobby
         self.presence = presence
         self.outbox = outbox
         self.desk = desk
@@ -82,6 +96,10 @@ class Dispatcher:
         elif isinstance(frame, Action):
             chan = self._room_of(conn, frame.ref)
             self.desk.act(chan.room_id, conn.session_id, frame.payload, conn.send, frame.ref)
+        elif isinstance(frame, LobbySubscribe):
+            self.lobby.subscribe(conn, frame.game)
+        elif isinstance(frame, LobbyUnsubscribe):
+            self.lobby.unsubscribe(conn)
 
     def _chat(self, conn: Connection, frame: Chat) -> None:
         chan = self._room_of(conn, frame.ref)

@@ -38,6 +38,8 @@ class Hub:
     ) -> None:
         self.settings = settings
         self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler)
+        #: The outbox's live lobby: it follows the rooms, the hub's sockets subscribe to it.
+        self.lobby = outbox.lobby
         self.dispatcher = Dispatcher(settings, self.presence, outbox, desk, chat, scheduler)
 
     @property
@@ -58,6 +60,7 @@ class Hub:
         await self.dispatcher.receive(conn, text)
 
     async def disconnect(self, conn: Connection) -> None:
+        self.lobby.unsubscribe(conn)
         await self.presence.disconnect(conn)
 
     async def seated(self, session_id: str, room: Room) -> None:

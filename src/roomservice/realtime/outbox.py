@@ -19,6 +19,7 @@ from roomservice.config import Settings
 from roomservice.leases.base import Lease, Leases
 from roomservice.model import Room
 from roomservice.protocol.messages import RoomFrame, encode
+from roomservice.realtime.lobby import LobbyFeed
 from roomservice.rooms.events import RoomEvent, closes_room
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,17 @@ class RoomLog:
 
 
 class Outbox:
-    def __init__(self, settings: Settings, broker: Broker, leases: Leases, marks: SeqMarks) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        broker: Broker,
+        leases: Leases,
+        marks: SeqMarks,
+        lobby: LobbyFeed | None = None,
+    ) -> None:
         self.settings = settings
+        #: Follows every committed room operation, for the sockets that watch the lobby.
+        self.lobby = lobby if lobby is not None else LobbyFeed()
         self.broker = broker
         self.leases = leases
         self.marks = marks
@@ -190,6 +200,7 @@ class Outbox:
 
     async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         """Publish what a committed room operation produced, in order."""
+        self.lobby.room_events(room, events)
         if not events:
             return
         room_log = await self.open(room.room_id, room.room_code)

@@ -24,7 +24,8 @@ class RoomEvent:
 class RoomEventSink(Protocol):
     async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         """Called after the transaction that produced ``events`` has committed. ``room`` is the room
-        as it now stands (after a delete: as it last stood, members included)."""
+        as it now stands (after a delete: as it last stood, members included). ``events`` is empty
+        when the room changed without a frame for its members (a create)."""
 
 
 def player_joined(member: Member) -> RoomEvent:

@@ -98,7 +98,8 @@ class RoomService:
         }
 
     async def _emit(self, room: Room, out: Sequence[RoomEvent]) -> None:
-        if out and self.sink is not None:
+        # Even without frames (a create): the live lobby follows the room itself.
+        if self.sink is not None:
             await self.sink.room_events(room, out)
 
     async def _load(self, conn: AsyncConnection, code: str, *, lock: bool = True) -> tuple[Room, str | None]:
@@ -127,6 +128,19 @@ class RoomService:
         """Every room someone sits in."""
         async with self.db.read() as conn:
             return await repo.occupied_rooms(conn)
+
+    async def public_rooms(self) -> list[Room]:
+        """Every room the lobby lists, with its members: what the live lobby starts from."""
+        found: list[Room] = []
+        after: tuple[Any, str] | None = None
+        async with self.db.read() as conn:
+            while True:
+                page, after = await repo.lobby_page(
+                    conn, filters=[], sort="created_at", descending=True, after=after, limit=1000
+                )
+                found.extend(page)
+                if after is None:
+                    return found
 
     async def created_by(self, session_id: str) -> list[Room]:
         async with self.db.read() as conn:

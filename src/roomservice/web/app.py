@@ -17,10 +17,11 @@ from roomservice.scheduling import Scheduler
 from roomservice.services import build_services
 from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
-from roomservice.web import errors, pages
+from roomservice.web import bodies, errors, pages
 from roomservice.web.bodyguard import BodyGuard
 from roomservice.web.deps import ServicesDep
 from roomservice.web.headers import SecurityHeaders
+from roomservice.web.openapi import errors as error_responses
 from roomservice.web.origin import OriginGuard, parse_origins
 from roomservice.web.ratelimit import HttpLimits
 from roomservice.web.responses import JSON
@@ -77,7 +78,20 @@ def create_app(
 
     app.add_api_websocket_route("/ws", websocket_endpoint)
 
-    @app.get("/r/{code}", tags=["rooms"], summary="Invite link to a room")
+    @app.get(
+        "/r/{code}",
+        tags=["rooms"],
+        summary="Invite link to a room",
+        responses={
+            200: {
+                "model": bodies.RoomBody,
+                "description": "The room's page for a browser (text/html), else the room as "
+                "`GET /api/rooms/{code}` gives it",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            },
+            **error_responses(404),
+        },
+    )
     async def invite(code: str, request: Request, svc: ServicesDep) -> Response:
         if pages.wants_html(request):
             return pages.page("room")  # the page itself says when the room does not exist

@@ -17,7 +17,9 @@ from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
 from roomservice.rooms.model import Room
 from roomservice.services import Services
 from roomservice.types import RoomState
+from roomservice.web import bodies
 from roomservice.web.deps import ServicesDep, SessionDep, authenticate, services_of
+from roomservice.web.openapi import body, errors
 from roomservice.web.ratelimit import client_address, limits_of
 from roomservice.web.responses import JSON
 
@@ -72,7 +74,7 @@ def room_body(room: Room) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="The lobby: public rooms")
+@router.get("", summary="The lobby: public rooms", responses={**body(bodies.Lobby), **errors()})
 async def lobby(
     svc: ServicesDep,
     game: str | None = None,
@@ -90,7 +92,12 @@ async def lobby(
     return JSON({"rooms": [r.to_dict() for r in page], "next_cursor": next_cursor})
 
 
-@router.post("", status_code=201, summary="Create a room; the creator joins as host")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a room; the creator joins as host",
+    responses={**body(bodies.RoomBody, 201), **errors(401, 403, 404, 409, 429, 503)},
+)
 @router.post("/create", status_code=201, include_in_schema=False)
 async def create_room(body: CreateRoom, request: Request, session: SessionDep, svc: ServicesDep) -> Response:
     limits_of(request).rooms.take(client_address(request))
@@ -106,12 +113,14 @@ async def create_room(body: CreateRoom, request: Request, session: SessionDep, s
     return JSON(room_body(room), 201)
 
 
-@router.get("/mine", summary="Rooms the current session created")
+@router.get(
+    "/mine", summary="Rooms the current session created", responses={**body(bodies.Rooms), **errors(401)}
+)
 async def my_rooms(session: SessionDep, svc: ServicesDep) -> Response:
     return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session.session_id)]})
 
 
-@router.get("/{code}", summary="One room, by code")
+@router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404)})
 async def get_room(code: str, svc: ServicesDep) -> Response:
     return JSON(room_body(await svc.rooms.get(code)))
 
@@ -217,6 +226,7 @@ router.add_api_route(
     join_room,
     methods=["POST"],
     summary="Take a seat (or a spectator's place)",
+    responses={**body(bodies.RoomBody), **errors(401, 403, 404, 409, 429)},
     route_class_override=_served_by(_join_fast),
 )
 router.add_api_route(
@@ -224,11 +234,16 @@ router.add_api_route(
     leave_room,
     methods=["POST"],
     summary="Give up your seat",
+    responses={**body(bodies.LeftRoom), **errors(401, 403, 404, 409)},
     route_class_override=_served_by(_leave),
 )
 
 
-@router.post("/{code}/start", summary="Start the game, or a new one after a game (host)")
+@router.post(
+    "/{code}/start",
+    summary="Start the game, or a new one after a game (host)",
+    responses={**body(bodies.RoomBody), **errors(401, 403, 404, 409)},
+)
 async def start_room(
     code: str, session: SessionDep, svc: ServicesDep, body: StartGame | None = None
 ) -> Response:
@@ -236,19 +251,31 @@ async def start_room(
     return JSON(room_body(await svc.engine.start(session, code, options)))
 
 
-@router.patch("/{code}/config", summary="Change the room's config (host, not during a game)")
+@router.patch(
+    "/{code}/config",
+    summary="Change the room's config (host, not during a game)",
+    responses={**body(bodies.RoomBody), **errors(401, 403, 404, 409)},
+)
 async def configure_room(
     code: str, body: Annotated[dict[str, Any], _CONFIG_PATCH], session: SessionDep, svc: ServicesDep
 ) -> Response:
     return JSON(room_body(await svc.rooms.configure(session, code, body)))
 
 
-@router.post("/{code}/end", summary="End the running game (host): FINISHED, result.abandoned")
+@router.post(
+    "/{code}/end",
+    summary="End the running game (host): FINISHED, result.abandoned",
+    responses={**body(bodies.RoomBody), **errors(401, 403, 404, 409)},
+)
 async def end_game(code: str, session: SessionDep, svc: ServicesDep) -> Response:
     return JSON(room_body(await svc.engine.end(session, code)))
 
 
-@router.post("/{code}/kick", summary="Remove a member (host)")
+@router.post(
+    "/{code}/kick",
+    summary="Remove a member (host)",
+    responses={**body(bodies.RoomBody), **errors(401, 403, 404, 409)},
+)
 async def kick(code: str, body: Kick, session: SessionDep, svc: ServicesDep) -> Response:
     room = await svc.rooms.kick(session, code, body.session_id)
     return JSON(room_body(await _as_the_game_left_it(svc, room)))
@@ -262,7 +289,9 @@ async def _as_the_game_left_it(svc: Services, room: Room) -> Room:
     return await svc.rooms.get_by_id(room.room_id) or room
 
 
-@router.delete("/{code}", summary="Close the room (host)")
+@router.delete(
+    "/{code}", summary="Close the room (host)", responses={**body(bodies.Deleted), **errors(401, 403, 404)}
+)
 async def delete_room(code: str, session: SessionDep, svc: ServicesDep) -> Response:
     room = await svc.rooms.delete(session, code)
     return JSON({"room_code": room.room_code, "room_id": room.room_id, "deleted": True})

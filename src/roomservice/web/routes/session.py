@@ -9,7 +9,9 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from roomservice.tickets import TICKET_TTL, TicketBook
+from roomservice.web import bodies
 from roomservice.web.deps import ServicesDep, SessionDep, token_of
+from roomservice.web.openapi import body, errors
 from roomservice.web.ratelimit import client_address, limits_of
 from roomservice.web.responses import JSON
 
@@ -33,7 +35,12 @@ def _set_cookie(response: Response, request: Request, svc: ServicesDep, token: s
     )
 
 
-@router.post("", status_code=201, summary="Start a guest session")
+@router.post(
+    "",
+    status_code=201,
+    summary="Start a guest session",
+    responses={**body(bodies.NewSession, 201), **errors(403, 429)},
+)
 async def create_session(body: UsernameBody, request: Request, svc: ServicesDep) -> Response:
     limits_of(request).sessions.take(client_address(request))
     session, token = await svc.sessions.create(body.username)
@@ -42,19 +49,26 @@ async def create_session(body: UsernameBody, request: Request, svc: ServicesDep)
     return response
 
 
-@router.get("", summary="The current session")
+@router.get("", summary="The current session", responses={**body(bodies.CurrentSession), **errors(401)})
 async def get_session(session: SessionDep, svc: ServicesDep) -> Response:
     room = await svc.rooms.room_of(session.session_id)
     return JSON({**session.to_dict(), "room_code": room.room_code if room else None})
 
 
-@router.patch("", summary="Rename the current session")
+@router.patch(
+    "", summary="Rename the current session", responses={**body(bodies.Session), **errors(401, 403)}
+)
 async def rename_session(body: UsernameBody, session: SessionDep, svc: ServicesDep) -> Response:
     renamed = await svc.sessions.rename(session, body.username)
     return JSON(renamed.to_dict())
 
 
-@router.post("/ticket", status_code=201, summary="A one-time ticket for the socket: /ws?ticket=")
+@router.post(
+    "/ticket",
+    status_code=201,
+    summary="A one-time ticket for the socket: /ws?ticket=",
+    responses={**body(bodies.SocketTicket, 201), **errors(401, 403)},
+)
 async def socket_ticket(request: Request, session: SessionDep, svc: ServicesDep) -> Response:
     """Valid once, for 30 seconds, on this server: the page opens ``/ws?ticket=`` with it instead of
     putting its long-lived token in a URL."""

@@ -273,6 +273,8 @@ const MODEL_FRAMES = new Set([
   "room_closed",
 ]);
 
+const LOBBY_FRAMES = new Set(["lobby_snapshot", "lobby_room_added", "lobby_room_updated", "lobby_room_removed"]);
+
 /**
  * The one socket of a session, with typed events, auto-reconnect and resume.
  *
@@ -321,6 +323,9 @@ export class Socket {
     this._resumeRef = null;
     this._firstState = true;
     this._stopped = false;
+    /** The public rooms of the lobby followed (`subscribeLobby`), newest first, or null. */
+    this.lobby = null;
+    this._lobbyFrame = null;
     // The network came back: reconnect now, or check that the open socket survived the change.
     this._onOnline = () => (this.state === "reconnecting" ? this.reconnectNow() : this._probe());
     this._onOffline = () => this._drop("offline");
@@ -389,6 +394,21 @@ export class Socket {
     return this.send({ type: "ping" });
   }
 
+  /** Follow the public rooms of `game` (of every game when null): a `lobby_snapshot` first, then
+   * `lobby_room_added`, `lobby_room_updated` and `lobby_room_removed`. `socket.lobby` holds the
+   * rooms and a `lobby {cause}` event fires after it changed. Subscribed again after a reconnect
+   * (a new snapshot replaces the list); if the socket is not open yet, subscribed once it opens. */
+  subscribeLobby(game = null) {
+    this._lobbyFrame = game ? { type: "lobby_subscribe", game } : { type: "lobby_subscribe" };
+    return this.send(this._lobbyFrame);
+  }
+
+  unsubscribeLobby() {
+    this._lobbyFrame = null;
+    this.lobby = null;
+    return this.send({ type: "lobby_unsubscribe" });
+  }
+
   /** Close for good (no reconnect). */
   close() {
     this._stopped = true;
@@ -441,6 +461,7 @@ export class Socket {
       if (reconnected && this.roomCode && this.lastSeq) {
         this._resumeRef = this.send({ type: "resume", room_code: this.roomCode, last_seq: this.lastSeq });
       }
+      if (this._lobbyFrame) this.send(this._lobbyFrame);
       this._startPing();
       this._emit("open", { reconnected });
     };
@@ -553,6 +574,12 @@ export class Socket {
   // -- frames -------------------------------------------------------------------------------
 
   _receive(frame) {
+    if (LOBBY_FRAMES.has(frame.type)) {
+      if (this._lobbyFrame) this._applyLobby(frame);
+      this._emit(frame.type, frame);
+      if (this._lobbyFrame) this._emit("lobby", { cause: frame.type });
+      return;
+    }
     const seq = typeof frame.seq === "number" ? frame.seq : null;
     if (frame.type === "room_state") {
       this._roomState(frame);
@@ -606,6 +633,20 @@ export class Socket {
       }
     }
     this._firstState = false;
+  }
+
+  _applyLobby(frame) {
+    if (frame.type === "lobby_snapshot") {
+      this.lobby = [...frame.rooms];
+      return;
+    }
+    const others = (this.lobby || []).filter((r) => r.room_id !== frame.room.room_id);
+    if (frame.type === "lobby_room_removed") this.lobby = others;
+    else {
+      const at = (this.lobby || []).findIndex((r) => r.room_id === frame.room.room_id);
+      if (at < 0) this.lobby = [frame.room, ...others];
+      else this.lobby = (this.lobby || []).map((r, i) => (i === at ? frame.room : r));
+    }
   }
 
   _olderGame(frame) {

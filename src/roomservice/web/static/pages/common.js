@@ -226,6 +226,7 @@ const WELCOME = {
 async function createSession(name) {
   const created = await client.createSession(name);
   setSessionMark(true);
+  document.dispatchEvent(new CustomEvent("session-created", { detail: created }));
   return created;
 }
 

@@ -1,6 +1,8 @@
-// Lobby: the public rooms as a sortable, filterable table that stays current by polling
-// GET /api/rooms (every few seconds and whenever the page gets focus), a create-room dialog, a join by
-// code box, password prompts, and the room-limit dialog.
+// Lobby: the public rooms as a sortable, filterable table that stays current by itself: a visitor
+// with a session (and no seat elsewhere, whose tab holds the session's one socket) follows the lobby
+// over the socket and applies each change as it comes; the others poll GET /api/rooms every few
+// seconds and whenever the page gets focus. Also a create-room dialog, a join by code box, password
+// prompts, and the room-limit dialog.
 
 import { ApiError } from "/static/roomservice.js";
 import {
@@ -82,6 +84,7 @@ function query() {
 function viewChanged() {
   view.lastJson = "";
   syncUrl();
+  live?.subscribeLobby(view.filters.game || null);
   refresh();
 }
 
@@ -130,10 +133,91 @@ async function loadMore() {
   }
 }
 
+let poller = null;
 function startPolling() {
-  setInterval(() => document.hidden || refresh(), POLL_MS);
-  window.addEventListener("focus", refresh);
-  document.addEventListener("visibilitychange", () => document.hidden || refresh());
+  if (poller === null) poller = setInterval(() => document.hidden || refresh(), POLL_MS);
+}
+
+function stopPolling() {
+  clearInterval(poller);
+  poller = null;
+}
+
+function watchFocus() {
+  const again = () => live || document.hidden || refresh();
+  window.addEventListener("focus", again);
+  document.addEventListener("visibilitychange", again);
+}
+
+// -- live updates ------------------------------------------------------------------------------
+
+let live = null;
+
+/** Follow the lobby over the socket; poll instead without a session, while seated in a room (that
+ * room's tab holds the session's socket), or once the socket stopped for good. */
+function follow(session) {
+  if (live) return;
+  if (!session || session.room_code) {
+    startPolling();
+    return;
+  }
+  stopPolling();
+  live = client.connect();
+  // The snapshot comes first and after every reconnect: fetch the page's own view of it once.
+  live.on("lobby_snapshot", () => refresh());
+  for (const type of ["lobby_room_added", "lobby_room_updated", "lobby_room_removed"]) {
+    live.on(type, applyChange);
+  }
+  live.on("close", () => {
+    live = null;
+    startPolling();
+  });
+  live.subscribeLobby(view.filters.game || null);
+}
+
+/** Whether the lobby, as filtered on this page, lists `room`. */
+function matches(room) {
+  const f = view.filters;
+  const q = f.q.trim().toLowerCase();
+  return (
+    (!f.game || room.game === f.game) &&
+    (!f.state || room.state === f.state) &&
+    (!f.has_password || String(room.has_password) === f.has_password) &&
+    (!f.free_seats || room.player_count < room.capacity) &&
+    (!q || room.name.toLowerCase().includes(q))
+  );
+}
+
+const SORT_KEYS = {
+  name: (r) => r.name.toLowerCase(),
+  game: (r) => r.game,
+  players: (r) => r.player_count,
+  capacity: (r) => r.capacity,
+  state: (r) => r.state,
+  created_at: (r) => r.created_at,
+  last_activity: (r) => r.last_activity,
+};
+
+/** Whether `a` comes before `b` in the table's order (the server's: the sort key, then the id). */
+function before(a, b) {
+  const key = SORT_KEYS[view.sort] || SORT_KEYS.created_at;
+  const [x, y] = [key(a), key(b)];
+  const cmp = x < y ? -1 : x > y ? 1 : a.room_id < b.room_id ? -1 : a.room_id > b.room_id ? 1 : 0;
+  return view.order === "asc" ? cmp < 0 : cmp > 0;
+}
+
+/** One change from the socket, applied to the table without asking the server. */
+function applyChange(frame) {
+  const room = frame.room;
+  const rooms = view.rooms.filter((r) => r.room_id !== room.room_id);
+  if (frame.type !== "lobby_room_removed" && matches(room)) {
+    const at = rooms.findIndex((r) => before(room, r));
+    if (at >= 0) rooms.splice(at, 0, room);
+    else if (!view.more) rooms.push(room); // past the rows loaded so far: "Load more" brings it
+  }
+  view.rooms = rooms;
+  view.lastJson = "";
+  renderRows();
 }
 
 // -- table -------------------------------------------------------------------------------------
@@ -536,9 +620,15 @@ async function main() {
     ),
     h("div", { class: "row" }, h("span", { id: "count", class: "muted small", "aria-live": "polite" }), h("span", { class: "spacer" }), h("button", { type: "button", id: "more", hidden: true, onClick: loadMore }, "Load more")),
   );
-  document.addEventListener("left-room", refresh);
+  document.addEventListener("left-room", () => {
+    refresh();
+    if (client.session) follow({ ...client.session, room_code: null });
+  });
+  // A name picked on this page gives a session: follow the lobby from then on.
+  document.addEventListener("session-created", () => follow(client.session));
   await refresh();
-  startPolling();
+  watchFocus();
+  follow(session);
 }
 
 main();
