@@ -17,6 +17,8 @@ class Member(BaseModel):
     role: Literal["player", "spectator"]
     #: ISO 8601, UTC.
     joined_at: str
+    #: A seat the server's bots play (the room's ``config.bots``).
+    bot: bool
 
 
 class RoomConfig(BaseModel):
@@ -26,6 +28,7 @@ class RoomConfig(BaseModel):
     allow_spectators: bool
     keep_when_empty: bool
     reconnect_grace_seconds: int
+    bots: int
 
 
 class Room(BaseModel):
@@ -45,6 +48,8 @@ class Room(BaseModel):
     created_at: str
     last_activity: str
     game_started_at: str | None
+    #: The room's newest game (its replay, once it is over), null before the first.
+    last_game_id: str | None
     players: list[Member]
     spectators: list[Member]
     player_count: int
@@ -143,3 +148,41 @@ class QueueStats(BaseModel):
     searching: int
     open_rooms: int
     median_wait_seconds: float | None
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    username: str
+    player_id: str
+    wins: int
+    played: int
+    score: float
+
+
+class LeaderboardPage(BaseModel):
+    entries: list[LeaderboardEntry]
+    total: int
+
+
+class ReplayStep(BaseModel):
+    #: The logged step (null for the deal), or a ``tick`` stretch of a real-time game.
+    action: dict[str, Any] | None
+    #: The public events of the step.
+    events: list[dict[str, Any]]
+    #: The spectator's view after it.
+    view: Any
+
+
+class Replay(BaseModel):
+    game_id: str
+    game: str
+    seed: int
+    options: dict[str, Any]
+    players: list[str]
+    names: dict[str, str]
+    #: Epoch milliseconds.
+    started_at: int
+    finished_at: int
+    tick_stride: int | None
+    steps: list[ReplayStep]
+    result: dict[str, Any]

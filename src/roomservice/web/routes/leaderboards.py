@@ -5,13 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from roomservice.web import bodies
 from roomservice.web.deps import ServicesDep, authenticate
+from roomservice.web.openapi import body, errors
 from roomservice.web.responses import JSON
 
 router = APIRouter(prefix="/api/leaderboards", tags=["leaderboards"])
 
 
-@router.get("/{game}", summary="A game's leaderboard: ranks shared by ties (1, 1, 3), best first")
+@router.get(
+    "/{game}",
+    summary="A game's leaderboard: ranks shared by ties (1, 1, 3), best first",
+    responses={**body(bodies.LeaderboardPage), **errors(401, 404)},
+)
 async def leaderboard(
     game: str,
     request: Request,

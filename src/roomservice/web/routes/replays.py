@@ -7,13 +7,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from roomservice.errors import Unauthorized
+from roomservice.web import bodies
 from roomservice.web.deps import ServicesDep, authenticate, token_of
+from roomservice.web.openapi import body, errors
 from roomservice.web.responses import JSON
 
 router = APIRouter(prefix="/api/replays", tags=["replays"])
 
 
-@router.get("/{game_id}", summary="The replay of a finished game")
+@router.get(
+    "/{game_id}",
+    summary="The replay of a finished game",
+    responses={**body(bodies.Replay), **errors(404, 409)},
+)
 async def get_replay(game_id: str, request: Request, svc: ServicesDep) -> Response:
     """No session is needed for a public room's game; a private room's needs one of its members or
     the game's players, and anyone else gets the 404 of an unknown id."""
