@@ -37,6 +37,7 @@ from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.redis import POOL_SIZE, RedisQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.model import Room, Session
+from roomservice.protocol.messages import MatchFound, ServerFrame
 from roomservice.services import build_services
 from roomservice.store.models import SessionRow
 
@@ -76,8 +77,8 @@ class Placed:
     async def seated(self, session_id: str, room: Room) -> None:
         return None
 
-    def send_to(self, session_id: str, frame: dict[str, Any]) -> bool:
-        if frame.get("type") == "match_found":
+    def send_to(self, session_id: str, frame: ServerFrame) -> bool:
+        if isinstance(frame, MatchFound):
             self.count += 1
             self.last = time.perf_counter()
             if self.count >= self.expected:
