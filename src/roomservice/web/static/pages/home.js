@@ -46,7 +46,18 @@ async function main() {
     h(
       "ul",
       { class: "plain leaderboards", id: "leaderboards" },
-      list.map((game) => h("li", {}, h("a", { href: `/leaderboard?game=${encodeURIComponent(game.id)}`, text: game.name }))),
+      list.map((game) =>
+        h(
+          "li",
+          {},
+          h("a", {
+            href: `/leaderboard?game=${encodeURIComponent(game.id)}`,
+            text: game.name,
+            // Named for what it opens, so it is not taken for the game's own card.
+            "aria-label": `Leaderboard: ${game.name}`,
+          }),
+        ),
+      ),
     ),
   );
   document.addEventListener("left-room", () => $("#rejoin")?.remove());
