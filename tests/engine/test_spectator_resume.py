@@ -1,8 +1,8 @@
 """A spectator who drops out of a fast Cabo game for a moment comes back with a replay.
 
 Each step's views are one frame in the resume buffer however many members see them (each member's own
-view used to take a slot of its own: four players and a spectator filled a 64-frame buffer in about a
-dozen steps, and a spectator away for under a second fell "too far behind")."""
+view used to take a slot of its own: four players and a spectator filled a 24-frame buffer in about
+five steps, and a spectator away for under a second fell "too far behind")."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from tests.conftest import Server
 
 #: Steps the game takes while the spectator is away: with one slot per member's view they would
 #: need more than the buffer holds.
-AWAY_STEPS = 14
-BUFFER = 64
+AWAY_STEPS = 6
+BUFFER = 24
 MEMBERS = 5
 
 
