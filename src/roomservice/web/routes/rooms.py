@@ -12,6 +12,7 @@ from pydantic import BaseModel, StrictBool
 from starlette.responses import Response
 
 from roomservice.errors import RoomServiceError
+from roomservice.model import Session
 from roomservice.rooms import codes
 from roomservice.rooms.lobby import LIMIT_MAX, LobbyQuery, list_rooms
 from roomservice.rooms.model import Room
@@ -152,12 +153,19 @@ def _served_by(fast: FastPath) -> type[APIRoute]:
 async def _join(request: Request, code: str, password: str | None, spectator: bool) -> Response:
     svc = services_of(request)
     session = await authenticate(request, svc)
-    if not password:
+    if password:
+        room = await _join_with_password(request, svc, session, code, password, spectator)
+    else:
         room = await svc.rooms.join(session, code, password=password, spectator=spectator)
-        await svc.hub.seated(session.session_id, room)
-        return JSON(room_body(room))
-    # A password attempt is counted before its hash is computed, so a loop of guesses is refused
-    # cheaply; the attempt is given back unless the password turned out wrong.
+    await svc.hub.seated(session.session_id, room)
+    return JSON(room_body(room))
+
+
+async def _join_with_password(
+    request: Request, svc: Services, session: Session, code: str, password: str, spectator: bool
+) -> Room:
+    """A password attempt is counted before its hash is computed, so a loop of guesses is refused
+    cheaply; the attempt is given back unless the password turned out wrong."""
     limits = limits_of(request)
     address, room_key = client_address(request), codes.normalize(code)
     limits.passwords.take(address)
@@ -168,7 +176,7 @@ async def _join(request: Request, code: str, password: str | None, spectator: bo
         raise
     wrong = False
     try:
-        room = await svc.rooms.join(session, code, password=password, spectator=spectator)
+        return await svc.rooms.join(session, code, password=password, spectator=spectator)
     except RoomServiceError as exc:
         wrong = exc.code == "wrong_password"
         raise
@@ -176,8 +184,6 @@ async def _join(request: Request, code: str, password: str | None, spectator: bo
         if not wrong:
             limits.passwords.give_back(address)
             limits.room_passwords.give_back(room_key)
-    await svc.hub.seated(session.session_id, room)
-    return JSON(room_body(room))
 
 
 async def _join_fast(request: Request) -> Response | None:
