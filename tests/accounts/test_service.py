@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from roomservice.accounts import AccountService, InvalidCredentials
+from roomservice.accounts import AccountService, InvalidCredentials, require_account
+from roomservice.errors import Forbidden, NotFound
 from roomservice.sessions import SessionService, TokenSigner
 from roomservice.store import accounts as repo
 from roomservice.store.database import Database
@@ -76,3 +77,20 @@ async def test_a_hash_made_cheaper_than_today_is_upgraded_at_log_in(db: Database
         found = await repo.find_by_username(conn, "carol")
     assert found is not None and not stronger.check_needs_rehash(found[1])
     assert (await new.log_in("carol", "a good password"))[0] == account
+
+
+async def test_accounts_are_found_by_name_in_any_case_and_by_id(db: Database, clock: FakeClock) -> None:
+    accounts = _service(db, Watched(), clock)
+    guest, _ = await accounts.sessions.create("x")
+    made, session = await accounts.sign_up(guest, "Dana_R", "a good password")
+    assert await accounts.named(" dana_r ") == made
+    for unknown in ("dana", "", None):
+        with pytest.raises(NotFound) as caught:
+            await accounts.named(unknown)
+        assert caught.value.code == "account_not_found"
+    async with db.read() as conn:
+        assert await repo.accounts_by_id(conn, [made.account_id, "nobody"]) == {made.account_id: made}
+    assert require_account(session) == made.account_id
+    with pytest.raises(Forbidden) as refused:
+        require_account(guest)
+    assert refused.value.code == "account_required"
