@@ -101,7 +101,11 @@ class Engine:
         record = None
         if self.leaderboards is not None and runner is not None and runner.result is not None:
             record = self.leaderboards.recorder(runner.record, runner.result)
-        await self.rooms.finish(room_id, record)
+        if await self.rooms.finish(room_id, record) is None and record is not None:
+            # The room was gone (its players saw the result and left) or finished already: the game
+            # still counts, once.
+            async with self.db.write() as conn:
+                await record(conn, None)
 
     def shown(self, room_id: str) -> None:
         seats = self.bots.get(room_id)

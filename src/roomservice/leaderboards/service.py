@@ -30,7 +30,7 @@ OFFSET_MAX = 1_000_000_000
 #: What ``around`` accepts: the caller.
 AROUND_ME = "me"
 
-Record = Callable[[AsyncConnection, Room], Awaitable[None]]
+Record = Callable[[AsyncConnection, Room | None], Awaitable[None]]
 
 
 class Leaderboards:
@@ -42,7 +42,7 @@ class Leaderboards:
     def recorder(self, record: GameRecord, result: Mapping[str, Any]) -> Record:
         """What the room's finish runs in its transaction to count this game."""
 
-        async def write(conn: AsyncConnection, room: Room) -> None:
+        async def write(conn: AsyncConnection, room: Room | None) -> None:
             await self.record(conn, record, result)
 
         return write
