@@ -120,8 +120,19 @@ def later():
 
 
 def test_games_and_protocol_do_no_io() -> None:
-    found = _violations(_under("games", "protocol"), IO_FRAMEWORKS)
-    assert not found, _report("games/ and protocol/ import I/O frameworks", found)
+    found = _violations(_under("games", "protocol", "workshop"), IO_FRAMEWORKS)
+    assert not found, _report("games/, protocol/ and workshop/ import I/O frameworks", found)
+
+
+def test_the_workshop_rules_import_only_the_protocol() -> None:
+    inner = (f"{PACKAGE}.workshop", f"{PACKAGE}.protocol")
+    found = [
+        str(imp)
+        for importer in _under("workshop")
+        for imp in IMPORTS[importer]
+        if imp.module.startswith(PACKAGE + ".") and not _within(imp.module, inner)
+    ]
+    assert not found, _report("workshop/ imports more than the protocol", found)
 
 
 def test_store_imports_nothing_above_it() -> None:
