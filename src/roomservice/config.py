@@ -73,11 +73,13 @@ class Settings:
     #: Deepest nesting of arrays and objects accepted in a JSON body (the top level is 1).
     max_json_depth: int = 32
     #: Per client address and minute: sessions created, rooms created, password attempts; and password
-    #: attempts per room and minute. ``0`` turns a limit off.
+    #: attempts per room and minute; accounts signed up per client address and minute (each costs an
+    #: Argon2 hash). ``0`` turns a limit off.
     http_rate_sessions: int = 30
     http_rate_rooms: int = 20
     http_rate_passwords: int = 10
     http_rate_room_passwords: int = 10
+    http_rate_accounts: int = 10
     #: Origins (``https://host[:port]``, comma-separated) besides the server's own whose pages may send
     #: cookie-authenticated requests and open sockets with the cookie.
     allowed_origins: str = ""

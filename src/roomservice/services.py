@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from roomservice.accounts import AccountService
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
@@ -56,6 +57,7 @@ class Services:
     matchmaker: Matchmaker
     leaderboards: Leaderboards
     replays: Replays
+    accounts: AccountService
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -133,5 +135,6 @@ async def build_services(
         matchmaker,
         leaderboards,
         Replays(db, games),
+        AccountService(db, sessions, scheduler.now),
         owned,
     )

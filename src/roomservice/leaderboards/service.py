@@ -1,9 +1,9 @@
 """Recording finished games into the leaderboards, and reading them a page at a time.
 
 A game's end is recorded inside the transaction that marks its room FINISHED (``RoomService.finish``),
-so a room is finished with its results counted or not at all. Who is ranked is :func:`player_of` a
-seat: the session today; once accounts exist, the account a session belongs to takes its place there,
-and nothing else changes.
+so a room is finished with its results counted or not at all. Who is ranked is the seat's account when
+its session has one (under the account's username, whichever device played), else the session itself
+(``Session.owner_id``).
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ AROUND_ME = "me"
 Record = Callable[[AsyncConnection, Room], Awaitable[None]]
 
 
-def player_of(session_id: str) -> str:
-    """Who the leaderboard ranks for a seat: the session (no accounts exist yet)."""
-    return session_id
-
-
 class Leaderboards:
     def __init__(self, db: Database, games: GameRegistry, clock: Clock) -> None:
         self.db = db
@@ -60,15 +55,21 @@ class Leaderboards:
         except Exception:  # a bug in a game's standings must not keep its room from finishing
             log.exception("game %s failed in standings(); game %s is not counted", game.id, record.game_id)
             return False
-        names = await repo.usernames(conn, list(standings))
+        who = await repo.players(conn, list(standings))
         bots = set(record.bots)  # a bot's seat gets no line
-        lines = [
-            repo.Line(player_of(p), names[p], s.placement, s.win, s.score)
-            for p, s in standings.items()
-            if p in names and p not in bots
-        ]
+        lines: dict[str, repo.Line] = {}
+        # Best placement first: an account seated twice in one game (two devices) counts once, as its best.
+        for p, s in sorted(standings.items(), key=lambda item: item[1].placement):
+            if p in who and p not in bots and who[p][0] not in lines:
+                player_id, name = who[p]
+                lines[player_id] = repo.Line(player_id, name, s.placement, s.win, s.score)
         return await repo.record(
-            conn, game_id=record.game_id, game=game.id, total=game.score_total, lines=lines, at=self.clock()
+            conn,
+            game_id=record.game_id,
+            game=game.id,
+            total=game.score_total,
+            lines=list(lines.values()),
+            at=self.clock(),
         )
 
     async def page(
@@ -91,7 +92,7 @@ class Leaderboards:
             raise Invalid("invalid_around", "around is 'me' (the caller's own entry), or left out.")
         async with self.db.read() as conn:
             if around is not None and session is not None:
-                place = await repo.place_of(conn, game.id, game.score_order, player_of(session.session_id))
+                place = await repo.place_of(conn, game.id, game.score_order, session.owner_id)
                 offset = 0 if place is None else max(0, place - 1 - (limit - 1) // 2)
             entries, total = await repo.page(conn, game.id, game.score_order, limit=limit, offset=offset)
         return {"entries": [e.to_dict() for e in entries], "total": total}

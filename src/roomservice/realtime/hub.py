@@ -8,12 +8,14 @@ rooms and the games (numbering, the resume buffer, fan-out through the broker).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
 from roomservice.model import Room, Session
+from roomservice.protocol import codes
 from roomservice.protocol.frames import encode
-from roomservice.protocol.messages import ServerFrame
+from roomservice.protocol.messages import ServerFrame, error
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
@@ -75,6 +77,20 @@ class Hub:
             return False
         conn.send(encode(frame))
         return True
+
+    def sign_out(self, session_ids: Iterable[str]) -> int:
+        """Close the sockets these sessions have on this node (their tokens were revoked): an
+        ``error signed_out`` frame, then close code 4001. Their seats get the reconnect grace as after
+        any drop. Returns how many sockets were closed."""
+        closed = 0
+        for session_id in session_ids:
+            conn = self.presence.connections.get(session_id)
+            if conn is None or conn.closed:
+                continue
+            conn.send(encode(error(codes.SIGNED_OUT, "This session was signed out.")))
+            conn.close(codes.CLOSE_UNAUTHORIZED, codes.SIGNED_OUT)
+            closed += 1
+        return closed
 
     async def restore(self) -> int:
         """Start a grace period for every seated member (none has a socket after a start)."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,13 +34,38 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class AccountRow(Base):
+    """A person who can sign in from any device. ``username`` is unique whatever its case (the index
+    on ``lower(username)``); ``password_hash`` is Argon2id."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(24))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+Index("uq_accounts_username", func.lower(AccountRow.username), unique=True)
+
+
 class SessionRow(Base):
+    """A session: a guest's, or one of an account's (``account_id``). A revoked session (logged out,
+    or signed out from another device) keeps its row, so its seats and results keep their names, but
+    its token is refused."""
+
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     username: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
+    account_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True
+    )
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_sessions_account", "account_id"),)
 
 
 class RoomRow(Base):

@@ -25,7 +25,16 @@ from roomservice.web.openapi import errors as error_responses
 from roomservice.web.origin import OriginGuard, parse_origins
 from roomservice.web.ratelimit import HttpLimits
 from roomservice.web.responses import JSON
-from roomservice.web.routes import games, health, leaderboards, matchmaking, replays, rooms, session
+from roomservice.web.routes import (
+    accounts,
+    games,
+    health,
+    leaderboards,
+    matchmaking,
+    replays,
+    rooms,
+    session,
+)
 from roomservice.web.ws import websocket_endpoint
 
 
@@ -71,7 +80,7 @@ def create_app(
     app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
     app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
     app.add_middleware(SecurityHeaders)
-    for module in (health, session, games, rooms, matchmaking, leaderboards, replays):
+    for module in (health, session, accounts, games, rooms, matchmaking, leaderboards, replays):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

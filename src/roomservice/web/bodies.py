@@ -92,9 +92,18 @@ class Rooms(BaseModel):
     rooms: list[Room]
 
 
+class SessionAccount(BaseModel):
+    """The account a session belongs to."""
+
+    id: str
+    username: str
+
+
 class Session(BaseModel):
     session_id: str
     username: str
+    #: The session's account, or null for a guest.
+    account: SessionAccount | None
 
 
 class NewSession(Session):
@@ -105,6 +114,29 @@ class NewSession(Session):
 class CurrentSession(Session):
     #: The room the session sits in, if any.
     room_code: str | None
+
+
+class Account(BaseModel):
+    id: str
+    username: str
+    #: ISO 8601, UTC.
+    created_at: str
+
+
+class AccountInfo(Account):
+    #: Sessions of the account signed in now (this one included).
+    sessions: int
+
+
+class SignedUp(BaseModel):
+    account: Account
+    #: The current session, now the account's (it takes the account's username).
+    session: Session
+
+
+class SignedOut(BaseModel):
+    #: How many other sessions were signed out.
+    signed_out: int
 
 
 class SocketTicket(BaseModel):
