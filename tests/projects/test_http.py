@@ -26,7 +26,9 @@ async def test_a_project_may_start_from_content(api: Api) -> None:
     project = await new_project(alice, content={"size": [8, 8, 8], "cubes": [CUBE | {"color": "#FF8800"}]})
     assert project["content"] == {"size": [8, 8, 8], "cubes": [CUBE]}
     versions = (await alice.http.get(f"/api/projects/{project['id']}/versions")).json()["versions"]
-    assert [(v["version"], v["cubes"], v["saved_by"], v["auto"]) for v in versions] == [(0, 1, "alice", False)]
+    assert [(v["version"], v["cubes"], v["saved_by"], v["auto"]) for v in versions] == [
+        (0, 1, "alice", False)
+    ]
     zero = (await alice.http.get(f"/api/projects/{project['id']}/versions/0")).json()
     assert zero["content"] == project["content"]
 

@@ -196,6 +196,10 @@ class LiveProject:
                     here.cursor_timer.cancel()
                 self._publish(messages.CollaboratorLeft(username=here.username, reason=reason))
         self.channel.attached.pop(session_id, None)
+        self.release_if_empty()
+
+    def release_if_empty(self) -> None:
+        """Close the room if nobody is in it (an opener went away before it was in)."""
         if not self.present and not self.closing:
             self.submit(Job(EVICT))
 

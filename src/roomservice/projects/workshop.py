@@ -84,19 +84,23 @@ class Workshop:
 
     # -- opening ------------------------------------------------------------------------------
 
-    async def _room(self, project_id: str) -> LiveProject:
-        """The open project, loaded first when nobody has it open; ``project_not_found`` when there is
-        no such project. Call with the project's lock held."""
+    async def _room(self, project_id: str, account_id: str) -> LiveProject:
+        """The open project, loaded first when nobody has it open, for one of its collaborators:
+        ``project_not_found``, ``not_collaborator``. Call with the project's lock held."""
         room = self.rooms.get(project_id)
         if room is not None and room.closing:
             await asyncio.gather(room.task, return_exceptions=True)  # saved and gone: load it again
             room = self.rooms.get(project_id)
         if room is not None:
+            if not room.project.can_open(account_id):
+                raise not_collaborator()
             return room
         loaded = await self.projects.load(project_id)
         if loaded is None:
             raise not_found()
         project, last_save = loaded
+        if not project.can_open(account_id):
+            raise not_collaborator()
         assert project.content is not None
         sculpture = Sculpture.from_content(project.content)
         room_log = await self.outbox.open(project_id, f"project:{project_id[:8]}")
@@ -162,10 +166,9 @@ class Workshop:
             current.detach(conn, "left")
         try:
             async with self._lock(frame.project_id):
-                room = await self._room(frame.project_id)
-                if not room.project.can_open(session.account_id):
-                    raise not_collaborator()
-                if conn.closed:
+                room = await self._room(frame.project_id, session.account_id)
+                if conn.closed:  # gone while it loaded
+                    room.release_if_empty()
                     return
                 room.attach(conn, session.account_id, session.account_username, frame.last_seq)
         except RoomServiceError as exc:
