@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
-from roomservice.errors import Conflict, Forbidden, Invalid, Unauthorized
+from roomservice.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from roomservice.model import Account, Session
 from roomservice.sessions import SessionService
 from roomservice.store import accounts as repo
@@ -35,6 +35,8 @@ __all__ = [
     "Account",
     "AccountService",
     "InvalidCredentials",
+    "account_required",
+    "require_account",
     "validate_account_username",
     "validate_password",
 ]
@@ -68,7 +70,15 @@ def validate_password(raw: object) -> str:
 
 
 def account_required() -> Forbidden:
+    """403 ``account_required``: what a guest session gets where only an account may act."""
     return Forbidden("account_required", "Only an account can do that: sign up or log in first.")
+
+
+def require_account(session: Session) -> str:
+    """The session's account id; 403 ``account_required`` for a guest."""
+    if session.account_id is None:
+        raise account_required()
+    return session.account_id
 
 
 def _taken(username: str) -> Conflict:
@@ -155,27 +165,33 @@ class AccountService:
             self._dummy = await self._hash(secrets.token_urlsafe(16))
         return self._dummy
 
+    async def named(self, username: object) -> Account:
+        """The account named ``username`` (any case); 404 ``account_not_found``."""
+        async with self.db.read() as conn:
+            account = await repo.account_named(conn, username.strip()) if isinstance(username, str) else None
+        if account is None:
+            raise NotFound("account_not_found", f"No account is named {username!r}.")
+        return account
+
     async def log_out(self, session: Session) -> None:
         """End ``session``: its token is refused from now on."""
         await self.sessions.revoke([session.session_id])
 
     async def get(self, session: Session) -> tuple[Account, int]:
         """The session's account and how many sessions it has signed in; 403 ``account_required``."""
-        if session.account_id is None:
-            raise account_required()
+        account_id = require_account(session)
         async with self.db.read() as conn:
-            account = await repo.get_account(conn, session.account_id)
-            live = await repo.live_sessions(conn, session.account_id)
+            account = await repo.get_account(conn, account_id)
+            live = await repo.live_sessions(conn, account_id)
         if account is None:  # an account is never deleted while its sessions live
             raise Unauthorized("invalid_token", "The session has ended; log in or start a new one.")
         return account, len(live)
 
     async def sign_out_others(self, session: Session) -> list[str]:
         """Revoke every other session of the account; their ids (for their sockets to be closed)."""
-        if session.account_id is None:
-            raise account_required()
+        account_id = require_account(session)
         async with self.db.write() as conn:
-            live = await repo.live_sessions(conn, session.account_id)
+            live = await repo.live_sessions(conn, account_id)
             others = [s for s in live if s != session.session_id]
             await sessions_repo.revoke(conn, others, self.clock())
         self.sessions.forget(others)

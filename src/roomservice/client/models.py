@@ -13,17 +13,36 @@ import msgspec
 
 from roomservice.protocol.rooms import RoomConfig
 
-__all__ = ["GameInfo", "LobbyPage", "MatchmakingStats", "Member", "Room", "RoomConfig", "Session", "Ticket"]
+__all__ = [
+    "GameInfo",
+    "LobbyPage",
+    "MatchmakingStats",
+    "Member",
+    "Room",
+    "RoomConfig",
+    "Session",
+    "SessionAccount",
+    "Ticket",
+]
+
+
+class SessionAccount(msgspec.Struct, kw_only=True):
+    """The account a session belongs to."""
+
+    id: str
+    username: str
 
 
 class Session(msgspec.Struct, kw_only=True):
-    """A guest session. ``token`` is set only when the session was just created; ``room_code`` only
-    by ``GET /api/session`` (the room the session sits in, if any)."""
+    """A session. ``token`` is set only when the session was just created; ``room_code`` only
+    by ``GET /api/session`` (the room the session sits in, if any); ``account`` when the session
+    belongs to an account."""
 
     session_id: str
     username: str
     token: str | None = None
     room_code: str | None = None
+    account: SessionAccount | None = None
 
 
 class GameInfo(msgspec.Struct, kw_only=True):

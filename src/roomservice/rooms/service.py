@@ -58,8 +58,18 @@ def already_in_room(room: Room) -> Conflict:
     )
 
 
-def _require_host(room: Room, session: Session) -> None:
-    if room.host_session_id != session.session_id:
+async def _same_account(conn: AsyncConnection, session: Session, other: str | None) -> bool:
+    """Whether ``other`` is ``session`` or another session of its account (a host or creator belongs
+    to the account: the account may act as them from any of its devices)."""
+    if other is None:
+        return False
+    if other == session.session_id:
+        return True
+    return session.account_id is not None and await repo.account_of(conn, other) == session.account_id
+
+
+async def _require_host(conn: AsyncConnection, room: Room, session: Session) -> None:
+    if not await _same_account(conn, session, room.host_session_id):
         raise Forbidden("not_host", "Only the host can do that.")
 
 
@@ -142,9 +152,10 @@ class RoomService:
                 if after is None:
                     return found
 
-    async def created_by(self, session_id: str) -> list[Room]:
+    async def created_by(self, session: Session) -> list[Room]:
+        """The rooms the session created, or any session of its account."""
         async with self.db.read() as conn:
-            return await repo.rooms_created_by(conn, session_id)
+            return await repo.rooms_created_by(conn, session.session_id, session.account_id)
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -196,7 +207,7 @@ class RoomService:
                     if elsewhere is not None:
                         raise already_in_room(elsewhere[0])
                 host = Member(session.session_id, username, Role.PLAYER, 1, now)
-                mine = await repo.rooms_created_by(conn, session.session_id)
+                mine = await repo.rooms_created_by(conn, session.session_id, session.account_id)
                 if len(mine) >= self.settings.max_rooms_per_session:
                     raise Conflict(
                         "room_limit",
@@ -465,8 +476,8 @@ class RoomService:
     async def kick(self, session: Session, code: str, target: str) -> Room:
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
-            if target == session.session_id:
+            await _require_host(conn, room, session)
+            if target in (session.session_id, room.host_session_id):
                 raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
             member = room.member(target)
             if member is None:
@@ -480,7 +491,7 @@ class RoomService:
         will start, so the game's setup commits (or fails) together with the room's new state."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
+            await _require_host(conn, room, session)
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "A game is already in progress.")
             if len(room.players) < room.config.min_players:
@@ -500,7 +511,9 @@ class RoomService:
         """The room whose running game ``session`` may end: raises ``not_host`` (403) or
         ``game_not_running`` (409)."""
         room = await self.get(code)
-        _require_host(room, session)
+        if room.host_session_id != session.session_id:
+            async with self.db.read() as conn:
+                await _require_host(conn, room, session)
         if room.state is not RoomState.IN_GAME:
             raise Conflict("game_not_running", "No game is running in this room.")
         return room
@@ -524,7 +537,7 @@ class RoomService:
     async def configure(self, session: Session, code: str, patch: dict[str, Any]) -> Room:
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
+            await _require_host(conn, room, session)
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
             config = build_config(self.games.get(room.game), room.config.to_dict(), patch)
@@ -546,7 +559,10 @@ class RoomService:
         always free a slot."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            if session.session_id not in (room.host_session_id, room.creator_session_id):
+            if not (
+                await _same_account(conn, session, room.host_session_id)
+                or await _same_account(conn, session, room.creator_session_id)
+            ):
                 raise Forbidden("not_host", "Only the host can delete the room.")
             await repo.delete_room(conn, room.room_id)
         await self._emit(room, [events.room_closed("deleted")])

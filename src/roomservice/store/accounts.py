@@ -3,6 +3,8 @@ the caller owns. Usernames are compared by ``lower()``, the expression the uniqu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -39,6 +41,24 @@ async def find_by_username(conn: AsyncConnection, username: str) -> tuple[Accoun
         )
     ).first()
     return None if row is None else (Account(row[0], row[1], row[2]), row[3])
+
+
+async def account_named(conn: AsyncConnection, username: str) -> Account | None:
+    """The account named ``username`` in any case (its stored spelling in ``Account.username``)."""
+    found = await find_by_username(conn, username)
+    return None if found is None else found[0]
+
+
+async def accounts_by_id(conn: AsyncConnection, account_ids: Sequence[str]) -> dict[str, Account]:
+    """The accounts among ``account_ids`` that exist, by id."""
+    if not account_ids:
+        return {}
+    rows = await conn.execute(
+        select(AccountRow.id, AccountRow.username, AccountRow.created_at).where(
+            AccountRow.id.in_(list(account_ids))
+        )
+    )
+    return {row[0]: Account(row[0], row[1], row[2]) for row in rows}
 
 
 async def get_account(conn: AsyncConnection, account_id: str) -> Account | None:

@@ -198,14 +198,24 @@ async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None
     return found[0] if found else None
 
 
-async def rooms_created_by(conn: AsyncConnection, session_id: str) -> list[Room]:
-    rows = (
-        await conn.execute(
-            select(*_ROOM).where(rooms.c.creator_session_id == session_id).order_by(rooms.c.created_at)
-        )
-    ).all()
+async def rooms_created_by(
+    conn: AsyncConnection, session_id: str, account_id: str | None = None
+) -> list[Room]:
+    """The rooms a session created, or, given its ``account_id``, every session of that account."""
+    creator: ColumnElement[bool] = (
+        rooms.c.creator_session_id.in_(select(sessions.c.id).where(sessions.c.account_id == account_id))
+        if account_id is not None
+        else rooms.c.creator_session_id == session_id
+    )
+    rows = (await conn.execute(select(*_ROOM).where(creator).order_by(rooms.c.created_at))).all()
     seats = await _members(conn, [r[0] for r in rows])
     return [_room(r, seats[r[0]]) for r in rows]
+
+
+async def account_of(conn: AsyncConnection, session_id: str) -> str | None:
+    """The account a session belongs to (None for a guest's, or an unknown session)."""
+    found = await conn.execute(select(sessions.c.account_id).where(sessions.c.id == session_id))
+    return found.scalar_one_or_none()
 
 
 async def code_taken(conn: AsyncConnection, code: str) -> bool:

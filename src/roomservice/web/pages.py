@@ -29,7 +29,7 @@ def _shell(name: str) -> str:
 
 
 def page(name: str) -> HTMLResponse:
-    """One of the HTML shells (``home``, ``lobby``, ``leaderboard``, ``room``)."""
+    """One of the HTML shells (``home``, ``lobby``, ``leaderboard``, ``room``, ``account``, …)."""
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "Referrer-Policy": "same-origin"}
     return HTMLResponse(_shell(name), headers=headers)
 
@@ -54,6 +54,12 @@ async def lobby() -> HTMLResponse:
 async def leaderboard() -> HTMLResponse:
     """A game's leaderboard, ``?game=<id>``."""
     return page("leaderboard")
+
+
+@router.get("/account")
+async def account() -> HTMLResponse:
+    """Sign up, log in, log out, and sign out other devices."""
+    return page("account")
 
 
 @router.get("/replay/{game_id}")

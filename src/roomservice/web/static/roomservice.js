@@ -60,7 +60,7 @@ export class Client {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = token;
     this.ticketSource = ticket;
-    /** The last session seen: `{session_id, username, room_code?}` or null. */
+    /** The last session seen: `{session_id, username, account, room_code?}` or null. */
     this.session = null;
   }
 
@@ -136,6 +136,41 @@ export class Client {
     const renamed = await this.request("PATCH", "/api/session", { username });
     this.session = { ...(this.session || {}), ...renamed };
     return renamed;
+  }
+
+  // -- accounts -----------------------------------------------------------------------------
+
+  /** Turn the current guest session into the account `username`: `{account, session}`. */
+  async signUp(username, password) {
+    const body = await this.request("POST", "/api/accounts", { username, password });
+    this.session = { ...(this.session || {}), ...body.session };
+    return body;
+  }
+
+  /** Log in: a new session of the account for this client, `{session_id, username, account, token}`
+   * (the server also sets it as the session cookie). */
+  async logIn(username, password) {
+    const session = await this.request("POST", "/api/login", { username, password });
+    this.token = session.token;
+    this.session = { session_id: session.session_id, username: session.username, account: session.account, room_code: null };
+    return session;
+  }
+
+  /** End this session (its token and cookie stop working). */
+  async logOut() {
+    await this.request("POST", "/api/logout");
+    this.token = null;
+    this.session = null;
+  }
+
+  /** The session's account: `{id, username, created_at, sessions}` (403 `account_required` for a guest). */
+  async account() {
+    return this.request("GET", "/api/account");
+  }
+
+  /** Sign out every other session of the account: `{signed_out}`. */
+  async signOutOthers() {
+    return this.request("DELETE", "/api/account/sessions");
   }
 
   // -- games --------------------------------------------------------------------------------
