@@ -14,7 +14,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-from roomservice.accounts import account_required
+from roomservice.accounts import account_required, require_account
 from roomservice.errors import Conflict, Forbidden, Invalid, NotFound
 from roomservice.model import Session
 from roomservice.store import projects as repo
@@ -100,12 +100,6 @@ class Changed:
     lost: tuple[Person, ...]
 
 
-def _account_of(session: Session) -> str:
-    if session.account_id is None:
-        raise account_required()
-    return session.account_id
-
-
 class ProjectService:
     def __init__(self, db: Database, clock: Clock = wall_clock) -> None:
         self.db = db
@@ -117,7 +111,7 @@ class ProjectService:
         self, session: Session, name: object, description: object = "", content: object = None
     ) -> ProjectRecord:
         """A new project owned by the session's account, at version 0 (empty, or ``content``)."""
-        owner_id = _account_of(session)
+        owner_id = require_account(session)
         clean_name = validate_name(name)
         clean_description = validate_description("" if description is None else description)
         sculpture = Sculpture() if content is None else read_content(content)
@@ -137,13 +131,13 @@ class ProjectService:
 
     async def mine(self, session: Session) -> list[ProjectRecord]:
         """The account's own projects and those shared with it, the most recently changed first."""
-        account_id = _account_of(session)
+        account_id = require_account(session)
         async with self.db.read() as conn:
             return await repo.projects_of(conn, account_id)
 
     async def get(self, session: Session, project_id: str, *, content: bool = True) -> ProjectRecord:
         """The project as last saved, for its owner and collaborators."""
-        account_id = _account_of(session)
+        account_id = require_account(session)
         async with self.db.read() as conn:
             project = await repo.get_project(conn, project_id, content=content)
         return self._readable(project, account_id)
@@ -260,7 +254,7 @@ class ProjectService:
 
     async def delete(self, session: Session, project_id: str) -> ProjectRecord:
         """Delete the project and its versions; the owner only."""
-        account_id = _account_of(session)
+        account_id = require_account(session)
         async with self.db.write() as conn:
             project = self._readable(await repo.get_project(conn, project_id, lock=True), account_id)
             if project.owner.account_id != account_id:
