@@ -152,6 +152,12 @@ def test_matchmaking_reaches_the_hub_and_the_engine_only_through_its_protocols()
     assert not found, _report("matchmaking/ imports the socket layer, the engine or the web", found)
 
 
+def test_projects_know_neither_the_web_nor_the_games() -> None:
+    above = [f"{PACKAGE}.{p}" for p in ("web", "engine", "rooms", "games")]
+    found = _violations(_under("projects"), above)
+    assert not found, _report("projects/ imports the web, the engine, the rooms or the games", found)
+
+
 def test_leaderboards_know_neither_sockets_nor_the_engine() -> None:
     above = [f"{PACKAGE}.{p}" for p in ("realtime", "engine", "web")]
     found = _violations(_under("leaderboards"), above)

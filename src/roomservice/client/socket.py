@@ -328,9 +328,10 @@ class Socket:
             self._deliver(event)
             return
         if isinstance(event, _PROJECT_FRAMES):
-            if not isinstance(event, ProjectSnapshot) and event.seq <= self._project_seq:
-                return  # already delivered
-            self._project_seq = event.seq
+            if event.seq:  # 0: not numbered (a save that found nothing to write)
+                if not isinstance(event, ProjectSnapshot) and event.seq <= self._project_seq:
+                    return  # already delivered
+                self._project_seq = event.seq
             self._deliver(event)
             return
         if isinstance(event, ProjectClosed):
