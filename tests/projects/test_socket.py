@@ -258,3 +258,22 @@ async def test_opening_another_project_leaves_the_first(server: Server, remote: 
     await a.send({"type": "project_open", "project_id": other})
     await a.expect("project_snapshot")
     assert (await b.expect("collaborator_left", username="alice"))["reason"] == "left"
+
+
+async def test_one_account_on_two_devices_is_one_collaborator(server: Server, remote: Api) -> None:
+    _, _, pid, a, b = await two(server, remote)
+    login = await remote.client().post("/api/login", json={"username": "bob", "password": "correct horse"})
+    tablet = User(remote.client(), login.json()["session_id"], "bob", login.json()["token"])
+    tablet.http.headers["Authorization"] = f"Bearer {tablet.token}"
+    t, snapshot = await opened(server, tablet, pid)
+    assert {p["username"] for p in snapshot["present"]} == {"alice", "bob"}
+    await a.send({"type": "ping", "ref": "mark"})
+    await a.expect("pong", ref="mark")
+    start = len(a.seen)
+    await b.send({"type": "project_leave"})
+    await t.send(place(0, 0, 0, ref="t"))
+    await t.expect("edit", ref="t")
+    await a.expect("edit", by="bob")
+    assert [f["type"] for f in a.seen[start:]] == ["edit"], "bob is still here on the tablet"
+    await t.send({"type": "project_leave"})
+    assert (await a.expect("collaborator_left", username="bob"))["reason"] == "left"

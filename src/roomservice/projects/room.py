@@ -137,7 +137,6 @@ class LiveProject:
         here = self.present.get(account_id)
         if here is None:
             here = self.present[account_id] = Collaborator(username)
-            here.sessions.add(session_id)
             self._publish(messages.CollaboratorJoined(username=username))
         here.sessions.add(session_id)
 

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
 import msgspec
 
@@ -47,6 +48,13 @@ log = logging.getLogger(__name__)
 NOT_IN_PROJECT = "not_in_project"
 
 _KINDS: dict[type[WorkshopFrame], str] = {Edit: EDIT, Undo: UNDO, Redo: REDO, Save: SAVE}
+
+T = TypeVar("T")
+
+
+def _given(value: T | msgspec.UnsetType) -> T | None:
+    """An attribute a ``meta_change`` names, or None for one it leaves out."""
+    return None if isinstance(value, msgspec.UnsetType) else value
 
 
 class Workshop:
@@ -187,14 +195,11 @@ class Workshop:
             raise FrameError(exc.code, exc.message, frame.ref) from None
 
     async def _meta(self, session: Session, project_id: str, frame: MetaChange) -> None:
-        def given(value: object) -> object | None:
-            return None if value is msgspec.UNSET else value
-
         changes = Changes(
-            name=given(frame.name),  # type: ignore[arg-type]
-            description=given(frame.description),  # type: ignore[arg-type]
-            owner=given(frame.owner),  # type: ignore[arg-type]
-            collaborators=given(frame.collaborators),  # type: ignore[arg-type]
+            name=_given(frame.name),
+            description=_given(frame.description),
+            owner=_given(frame.owner),
+            collaborators=_given(frame.collaborators),
         )
         if changes == Changes():
             raise FrameError(
