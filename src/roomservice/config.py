@@ -97,6 +97,9 @@ class Settings:
     persist_games: bool = True
     #: Accepted steps between two snapshots of a game (one is also written when a game ends).
     snapshot_every: int = 50
+    #: Seconds an open workshop project keeps edits unsaved at most: the first edit after a save arms
+    #: a save this long after it. What a crash can lose.
+    workshop_autosave: float = 10.0
 
     def check(self) -> None:
         """Raise :class:`SettingsError` for a setting asking for what this version cannot do."""
@@ -109,6 +112,8 @@ class Settings:
             raise SettingsError("ROOMSERVICE_MATCH_COUNTDOWN must be 0 seconds or more")
         if not self.match_timeout > 0:
             raise SettingsError("ROOMSERVICE_MATCH_TIMEOUT must be more than 0 seconds")
+        if not self.workshop_autosave > 0:
+            raise SettingsError("ROOMSERVICE_WORKSHOP_AUTOSAVE must be more than 0 seconds")
 
     @property
     def effective_database_url(self) -> str:

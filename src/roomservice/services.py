@@ -17,6 +17,8 @@ from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.service import Matchmaker
+from roomservice.projects.service import ProjectService
+from roomservice.projects.workshop import Workshop
 from roomservice.realtime.hub import Hub
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.realtime.outbox import Outbox
@@ -58,6 +60,8 @@ class Services:
     leaderboards: Leaderboards
     replays: Replays
     accounts: AccountService
+    projects: ProjectService
+    workshop: Workshop
     owned_scheduler: LoopScheduler | None = None
 
     def start_background(self) -> None:
@@ -71,6 +75,7 @@ class Services:
             await self.owned_scheduler.close()
         await self.matchmaker.close()
         await self.hub.close()
+        await self.workshop.close()
         await self.engine.close()
         await self.journal.close()
         await self.chat.flush()
@@ -112,7 +117,9 @@ async def build_services(
     journal = Journal(db)
     leaderboards = Leaderboards(db, games, scheduler.now)
     engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards)
-    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
+    projects = ProjectService(db, scheduler.now)
+    workshop = Workshop(settings, projects, outbox, scheduler)
+    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler, workshop)
     # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
     queue = LocalQueue(clock=scheduler.now)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
@@ -136,5 +143,7 @@ async def build_services(
         leaderboards,
         Replays(db, games),
         AccountService(db, sessions, scheduler.now),
+        projects,
+        workshop,
         owned,
     )

@@ -18,6 +18,8 @@ __all__ = [
     "LobbyPage",
     "MatchmakingStats",
     "Member",
+    "Project",
+    "ProjectVersion",
     "Room",
     "RoomConfig",
     "Session",
@@ -125,3 +127,31 @@ class MatchmakingStats(msgspec.Struct, kw_only=True):
     searching: int
     open_rooms: int
     median_wait_seconds: float
+
+
+class Project(msgspec.Struct, kw_only=True):
+    """A workshop project (docs/workshop.md). ``content`` (``{"size", "cubes"}``) only where the API
+    sends it: created, or read alone; as last saved."""
+
+    id: str
+    name: str
+    description: str = ""
+    owner: str
+    collaborators: list[str] = []
+    version: int
+    saved_at: datetime
+    created_at: datetime
+    updated_at: datetime | None = None
+    content: dict[str, object] | None = None
+
+
+class ProjectVersion(msgspec.Struct, kw_only=True):
+    """A saved version; ``content`` only when one version is read."""
+
+    version: int
+    cubes: int
+    saved_at: datetime
+    #: Who pressed save; None for an autosave.
+    saved_by: str | None = None
+    auto: bool = False
+    content: dict[str, object] | None = None

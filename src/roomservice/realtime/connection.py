@@ -48,6 +48,7 @@ class Connection:
         "closed",
         "held",
         "outbox_size",
+        "project_id",
         "refused_in_a_row",
         "room_id",
         "session",
@@ -74,6 +75,8 @@ class Connection:
         #: The room this socket receives frames for, and the seq its ``room_state`` was taken at.
         self.room_id: str | None = None
         self.attached_seq = 0
+        #: The workshop project this socket has open, if any (a room of its own, beside ``room_id``).
+        self.project_id: str | None = None
         self.refused_in_a_row = 0
         #: Live frames held back while a returning client may still ask to resume, so that replayed
         #: frames reach it before newer ones.

@@ -1,6 +1,7 @@
 """Frames from clients: size and rate checked, decoded once, then handled — chat is numbered and fanned
 out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` queued to the game,
-``lobby_subscribe`` and ``lobby_unsubscribe`` handed to the live lobby."""
+``lobby_subscribe`` and ``lobby_unsubscribe`` handed to the live lobby, the workshop's frames
+(``project_open``, ``edit``, …) to the project desk."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from roomservice.config import Settings
 from roomservice.model import iso
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import (
+    WORKSHOP_FRAMES,
     Action,
     Chat,
     FrameError,
@@ -25,7 +27,7 @@ from roomservice.protocol.frames import (
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
-from roomservice.realtime.ports import GameDesk
+from roomservice.realtime.ports import GameDesk, ProjectDesk
 from roomservice.realtime.presence import Presence
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
@@ -40,8 +42,11 @@ class Dispatcher:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        projects: ProjectDesk | None = None,
     ) -> None:
         self.settings = settings
+        #: The workshop: the frames of project rooms go there.
+        self.projects = projects
         #: The live lobby the outbox keeps current.
         self.lobby = outbox.lobby
         self.presence = presence
@@ -67,7 +72,12 @@ class Dispatcher:
             frame = decode(text)
             if conn.held is not None and not isinstance(frame, Resume):
                 conn.release()
-            self._dispatch(conn, frame)
+            if isinstance(frame, WORKSHOP_FRAMES):
+                if self.projects is None:
+                    raise FrameError(codes.UNKNOWN_TYPE, "This server has no workshop.", frame.ref)
+                await self.projects.receive(conn, frame)
+            else:
+                self._dispatch(conn, frame)
         except FrameError as exc:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
 

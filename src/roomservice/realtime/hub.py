@@ -19,7 +19,7 @@ from roomservice.protocol.messages import ServerFrame, error
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
-from roomservice.realtime.ports import GameDesk, RoomDirectory
+from roomservice.realtime.ports import GameDesk, ProjectDesk, RoomDirectory
 from roomservice.realtime.presence import Presence
 from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire
@@ -37,12 +37,15 @@ class Hub:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        projects: ProjectDesk | None = None,
     ) -> None:
         self.settings = settings
+        #: The workshop's open projects (rooms of their own on the same sockets).
+        self.projects = projects
         self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler)
         #: The outbox's live lobby: it follows the rooms, the hub's sockets subscribe to it.
         self.lobby = outbox.lobby
-        self.dispatcher = Dispatcher(settings, self.presence, outbox, desk, chat, scheduler)
+        self.dispatcher = Dispatcher(settings, self.presence, outbox, desk, chat, scheduler, projects)
 
     @property
     def connections(self) -> dict[str, Connection]:
@@ -64,6 +67,8 @@ class Hub:
     async def disconnect(self, conn: Connection) -> None:
         self.lobby.unsubscribe(conn)
         await self.presence.disconnect(conn)
+        if self.projects is not None:
+            await self.projects.disconnected(conn)
 
     async def seated(self, session_id: str, room: Room) -> None:
         """A room operation seated ``session_id`` in ``room``: its socket follows."""

@@ -164,6 +164,13 @@ class Outbox:
         finally:
             await self.leases.release(room_log.lease)
 
+    async def release_room(self, room_id: str) -> None:
+        """Nothing of the room runs here any more, but it may come back (a project closed in memory):
+        drop its log and lease, keep its mark, so whoever opens it next numbers above what was sent."""
+        room_log = self.rooms.pop(room_id, None)
+        if room_log is not None:
+            await self.leases.release(room_log.lease)
+
     # -- numbering and publishing ------------------------------------------------------------
 
     def next_seq(self, room_log: RoomLog) -> int:

@@ -31,6 +31,7 @@ from roomservice.web.routes import (
     health,
     leaderboards,
     matchmaking,
+    projects,
     replays,
     rooms,
     session,
@@ -80,7 +81,7 @@ def create_app(
     app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
     app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
     app.add_middleware(SecurityHeaders)
-    for module in (health, session, accounts, games, rooms, matchmaking, leaderboards, replays):
+    for module in (health, session, accounts, games, rooms, matchmaking, leaderboards, replays, projects):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

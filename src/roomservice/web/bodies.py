@@ -218,3 +218,65 @@ class Replay(BaseModel):
     tick_stride: int | None
     steps: list[ReplayStep]
     result: dict[str, Any]
+
+
+class Cube(BaseModel):
+    x: int
+    y: int
+    z: int
+    #: ``#rrggbb``.
+    color: str
+
+
+class Content(BaseModel):
+    """A sculpture: cubes on a grid of ``size`` cells (x, y, z)."""
+
+    size: list[int]
+    cubes: list[Cube]
+
+
+class Project(BaseModel):
+    """A workshop project without its content; times ISO 8601, UTC."""
+
+    id: str
+    name: str
+    description: str
+    #: Usernames of accounts.
+    owner: str
+    collaborators: list[str]
+    #: Saves so far (0: as created).
+    version: int
+    saved_at: str
+    created_at: str
+    updated_at: str
+
+
+class ProjectWithContent(Project):
+    #: As last saved.
+    content: Content
+
+
+class Projects(BaseModel):
+    projects: list[Project]
+
+
+class DeletedProject(BaseModel):
+    id: str
+    deleted: Literal[True]
+
+
+class Version(BaseModel):
+    version: int
+    cubes: int
+    saved_at: str
+    #: The account that pressed save; null for an autosave.
+    saved_by: str | None
+    auto: bool
+
+
+class Versions(BaseModel):
+    versions: list[Version]
+
+
+class VersionWithContent(Version):
+    content: Content

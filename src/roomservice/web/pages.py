@@ -66,3 +66,15 @@ async def account() -> HTMLResponse:
 async def replay(game_id: str) -> HTMLResponse:
     """The replay player; the page fetches ``/api/replays/{game_id}`` and says when there is none."""
     return page("replay")
+
+
+@router.get("/workshop")
+async def workshop() -> HTMLResponse:
+    """The workshop: your projects and those shared with you, and a new one."""
+    return page("workshop")
+
+
+@router.get("/workshop/{project_id}")
+async def editor(project_id: str) -> HTMLResponse:
+    """A project's editor; the page says when the project does not exist or is not yours to open."""
+    return page("editor")

@@ -261,6 +261,7 @@ export function renderNav(inRoom = false) {
       { class: "links", "aria-label": "Main" },
       h("a", { href: "/" }, "Games"),
       h("a", { href: "/lobby", "data-nav": "lobby" }, inRoom ? "Back to lobby" : "Lobby"),
+      h("a", { href: "/workshop", "data-nav": "workshop" }, "Workshop"),
       h("a", { href: "/account", "data-nav": "account" }, session?.account ? "Account" : "Sign up / Log in"),
     ),
     session
