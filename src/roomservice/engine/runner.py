@@ -23,6 +23,7 @@ from roomservice.games.base import Event, InvalidAction
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.scheduling import Timer
+from roomservice.stats import Stats
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 TICK_SNAPSHOT_SECONDS = 5.0
 #: Ticks a late real-time room catches up at once before it gives up on the backlog.
 MAX_CATCH_UP = 5
+#: The ``code`` an accepted action is counted under (a refused one: its error code).
+ACCEPTED = "accepted"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,8 +61,11 @@ class RoomRunner:
         record: GameRecord,
         machine: GameMachine,
         members: Mapping[str, bool],
+        stats: Stats | None = None,
     ) -> None:
         self.host = host
+        #: Counts actions by outcome and the lateness of ticks, when metrics are on.
+        self.stats = stats
         self.room_id = room_id
         self.room_code = room_code
         self.record = record
@@ -130,7 +136,12 @@ class RoomRunner:
                 if job.done is not None and not job.done.done():
                     job.done.set_result(None)
 
+    def _count(self, job: Job, code: str) -> None:
+        if self.stats is not None and job.kind == ACTION:
+            self.stats.action(self.machine.game.id, code)
+
     def _refuse(self, job: Job, code: str, message: str) -> None:
+        self._count(job, code)
         if job.reply is not None:
             job.reply(encode(error(code, message, job.ref)))
 
@@ -154,7 +165,8 @@ class RoomRunner:
             machine.restore(before)
             self._refuse(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
             return
-        if events is None:  # nothing was due
+        if events is None:  # nothing was due, or an action that changed nothing
+            self._count(job, ACCEPTED)
             self.arm_timer()
             return
         result = self._result_or_none()
@@ -183,6 +195,7 @@ class RoomRunner:
             return
         finally:
             self._busy = False
+        self._count(job, ACCEPTED)
         # A game that sends its views on its own schedule (real-time) sends none per accepted action.
         views = machine.game.views_per_action or result is not None
         self._show(events, result, views=views, acked=(job.player, job.ref) if job.ref is not None else None)
@@ -241,6 +254,8 @@ class RoomRunner:
                 await asyncio.sleep(delay)
             elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
+            if self.stats is not None:
+                self.stats.tick_late(self.machine.game.id, max(0.0, loop.time() - (start + n * interval)))
             if self.over:  # ended while this loop slept (by a tick an action's step owed)
                 break
             if self._busy:
@@ -356,6 +371,10 @@ class RoomRunner:
     @property
     def shown_version(self) -> int:
         return self._shown_version
+
+    def spectator_view(self) -> Any:
+        """The view a spectator was last sent: no player's hidden cards are in it."""
+        return self._view(None)
 
     def shown_view(self, session_id: str) -> Any:
         """The view ``session_id`` was last sent (the ``state`` of their ``game_state``): what a seat

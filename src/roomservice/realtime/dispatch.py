@@ -4,6 +4,7 @@ out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` q
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -29,6 +30,9 @@ from roomservice.realtime.ports import GameDesk
 from roomservice.realtime.presence import Presence
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats, frame_bytes
+
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -40,8 +44,10 @@ class Dispatcher:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
+        self.stats = stats
         #: The live lobby the outbox keeps current.
         self.lobby = outbox.lobby
         self.presence = presence
@@ -51,6 +57,10 @@ class Dispatcher:
         self.scheduler = scheduler
 
     async def receive(self, conn: Connection, text: str) -> None:
+        stats = self.stats
+        if stats is not None:
+            stats.frames_in += 1
+            stats.bytes_in += frame_bytes(text, masked=True)
         if len(text) > self.settings.ws_max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
@@ -118,11 +128,27 @@ class Dispatcher:
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)
         room_log = self.outbox.get(chan.room_id) if chan is not None else None
-        if chan is None or room_log is None or frame.room_code.strip().upper() != chan.room_code:
+        asked = frame.room_code.strip().upper()
+        if chan is None or room_log is None or asked != chan.room_code:
+            shown = "".join(c if c.isascii() and c.isalnum() else "?" for c in asked[:16])  # client text
+            log.info(
+                "room %s: resume refused for session %s: it is not in that room",
+                shown,
+                conn.session_id,
+                extra={"room": shown, "session": conn.session_id},
+            )
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
         missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
+            log.info(
+                "room %s: resume of session %s from seq %d refused: older than the resume buffer; "
+                "it gets the room afresh",
+                chan.room_code,
+                conn.session_id,
+                frame.last_seq,
+                extra={"room": chan.room_code, "session": conn.session_id},
+            )
             self.presence.spawn(self.presence.fresh_state(conn, chan))
             return
         conn.release(missed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from roomservice.model import Room
 from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.rooms.events import RoomEvent, closes_room
+from roomservice.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,11 @@ class Outbox:
         leases: Leases,
         marks: SeqMarks,
         lobby: LobbyFeed | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
+        #: Times each fan-out when metrics are on.
+        self.stats = stats
         #: Follows every committed room operation, for the sockets that watch the lobby.
         self.lobby = lobby if lobby is not None else LobbyFeed()
         self.broker = broker
@@ -177,15 +182,19 @@ class Outbox:
 
     def send(self, room_log: RoomLog, envelope: Envelope) -> None:
         room_log.buffer.append(envelope)
-        self.broker.publish(envelope)
+        stats = self.stats
+        if stats is None:
+            self.broker.publish(envelope)
+        else:
+            start = time.perf_counter()
+            self.broker.publish(envelope)
+            stats.fanout.observe(time.perf_counter() - start)
 
     def publish(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> int:
         """Number, encode (once), keep and fan out one frame of an owned room."""
         seq = self.next_seq(room_log)
         frame.seq = seq
-        envelope = Envelope(room_log.room_id, seq, encode(frame), to, frame.type)
-        room_log.buffer.append(envelope)
-        self.broker.publish(envelope)
+        self.send(room_log, Envelope(room_log.room_id, seq, encode(frame), to, frame.type))
         return seq
 
     def publish_views(

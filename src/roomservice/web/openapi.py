@@ -11,10 +11,13 @@ from pydantic import BaseModel, ConfigDict
 #: What each status means, whichever route answers it (docs/protocol.md lists every code).
 MEANING = {
     400: "`bad_request`: a body the route could not read.",
-    401: "No session, or a bad or expired token: `unauthorized`, `invalid_token`, `session_expired`.",
+    401: "No session, or a bad or expired token: `unauthorized`, `invalid_token`, `session_expired` "
+    "(an operator endpoint: no `Authorization: Bearer` token).",
     403: "Refused: `cross_origin` (a state-changing call from another site without a bearer token), "
-    "or the route's own refusals (`not_host`, `wrong_password`, `spectators_not_allowed`).",
-    404: "Not found: `room_not_found`, `game_not_found`, `ticket_not_found`, `not_in_room`.",
+    "or the route's own refusals (`not_host`, `wrong_password`, `spectators_not_allowed`; an operator "
+    "endpoint: `invalid_token`).",
+    404: "Not found: `room_not_found`, `game_not_found`, `ticket_not_found`, `not_in_room` (an operator "
+    "endpoint that is not configured: `not_found`).",
     409: "Conflicts with the current state: `already_in_room`, `room_full`, `game_in_progress`, …",
     413: "`payload_too_large`: a body over the configured limit.",
     422: "`validation_error` (`fields` lists each problem), `invalid_json`, or the route's own "
