@@ -172,16 +172,20 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def route_of(scope: Scope) -> str:
+def route_of(scope: Scope, root_path: str = "") -> str:
     """The pattern of the route that served ``scope`` (``/api/rooms/{code}/join``), never the path
-    itself, so the number of series stays bounded whatever clients ask for."""
+    itself, so the number of series stays bounded whatever clients ask for. A mounted app (the
+    static files) is its prefix and ``/{path}``: routing moved the prefix into ``root_path``."""
     route: Any = scope.get("route")
-    if route is None:
-        return UNMATCHED
     if isinstance(route, Mount):
         return f"{route.path}/{{path}}"
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    if isinstance(path, str):
+        return path
+    mounted = scope.get("root_path", "")
+    if isinstance(mounted, str) and len(mounted) > len(root_path) and mounted.startswith(root_path):
+        return f"{mounted[len(root_path) :]}/{{path}}"
+    return UNMATCHED
 
 
 class HttpMetrics:
@@ -196,6 +200,7 @@ class HttpMetrics:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        root_path = scope.get("root_path", "")
         status = 500  # unless an answer starts: what the error middleware outside sends
 
         async def send_counted(message: Message) -> None:
@@ -207,7 +212,8 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            self.stats.http(scope["method"], route_of(scope), status, time.perf_counter() - start)
+            route = route_of(scope, root_path)
+            self.stats.http(scope["method"], route, status, time.perf_counter() - start)
 
 
 router = APIRouter(tags=["operators"])
