@@ -110,7 +110,7 @@ async def _cabo(people: Api, names: tuple[str, str] = ("ann", "ben")) -> tuple[U
 
 
 async def test_a_room_in_detail_shows_no_hidden_card(people: Api, operator: httpx.AsyncClient) -> None:
-    ann, ben, code, game_id = await _cabo(people)
+    _, _, code, game_id = await _cabo(people)
     detail = await _ok(await operator.get(f"/api/admin/rooms/{code.lower()}"))
     assert detail["room"]["room_code"] == code and detail["room"]["state"] == "IN_GAME"
     members = {m["username"]: m for m in detail["members"]}
