@@ -31,7 +31,9 @@ async function call(method, path, body) {
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    if (response.status === 401 || response.status === 403) signOut("The admin token was refused.");
+    // A token that stops working (the server's was changed) sends the operator back to the form.
+    const stored = sessionStorage.getItem(TOKEN_KEY);
+    if ((response.status === 401 || response.status === 403) && stored) signOut("The admin token was refused.");
     throw new AdminError(response.status, data);
   }
   return data;
