@@ -52,7 +52,7 @@ async def test_frames_actions_and_timings_are_counted(server: Server, remote: Ap
     assert value(samples, "roomservice_actions_total", game="tictactoe", code="accepted") == 1
     assert value(samples, "roomservice_actions_total", game="tictactoe", code="not_your_turn") == 1
     assert value(samples, "roomservice_actions_total", game="tictactoe", code="invalid_action") == 1
-    assert (value(samples, "roomservice_fanout_seconds_count") or 0) >= 4  # joins, start, views, event
+    assert value(samples, "roomservice_fanout_seconds_count") is not None  # one frame in 16 is timed
     assert value(samples, "roomservice_journal_commit_seconds_count") == 1
     assert value(samples, "roomservice_journal_batch_entries_sum") == 1
     assert value(samples, "roomservice_sessions_online") == 2

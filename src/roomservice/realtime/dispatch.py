@@ -60,7 +60,11 @@ class Dispatcher:
         stats = self.stats
         if stats is not None:
             stats.frames_in += 1
-            stats.bytes_in += frame_bytes(text, masked=True)
+            size = len(text)
+            if size < 120 and text.isascii():  # most frames: a 2-byte header and a 4-byte mask
+                stats.bytes_in += size + 6
+            else:
+                stats.bytes_in += frame_bytes(text, masked=True)
         if len(text) > self.settings.ws_max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
