@@ -63,6 +63,16 @@ async def test_resumes_refused(node: Node, caplog: pytest.LogCaptureFixture) -> 
         == f"room ZZ?99: resume refused for session {bob.session_id}: it is not in that room"
     )
     assert (refused.room, refused.session) == ("ZZ?99", bob.session_id)  # type: ignore[attr-defined]
+    # A client that repeats it is logged at the 2nd, 4th, 8th...: it cannot flood the log.
+    for _ in range(7):
+        await node.say(b, {"type": "resume", "room_code": "ZZ99", "last_seq": 0})
+    logged = [r.getMessage() for r in _about(caplog, "resume refused")]
+    assert [m.rpartition("room")[2] for m in logged] == [
+        "",
+        " (2 on this socket)",
+        " (4 on this socket)",
+        " (8 on this socket)",
+    ]
 
     await node.say(a, {"type": "chat", "text": "first"})
     last = (await b.expect("chat"))["seq"]

@@ -7,9 +7,13 @@ import asyncio
 
 import httpx
 
+from roomservice.stats import Stats
 from tests.conftest import Api, Server
+from tests.realtime.test_hub_parts import Node, node
 from tests.realtime.wsclient import Sock
 from tests.web.test_metrics import Samples, parse, value
+
+__all__ = ["node"]  # the fixture, shared with the hub's own tests
 
 
 async def _scrape(server: Server) -> Samples:
@@ -81,3 +85,13 @@ async def test_the_ticks_of_a_real_time_game_are_timed(server: Server, remote: A
     samples = await _scrape(server)
     count = value(samples, "roomservice_tick_lateness_seconds_count", game="arena")
     assert value(samples, "roomservice_tick_lateness_seconds_bucket", game="arena", le="+Inf") == count
+
+
+async def test_one_fan_out_in_sixteen_is_timed(node: Node) -> None:
+    _, (ann, bob) = node.seat("ann", "bob")
+    a, b = await node.connect(ann), await node.connect(bob)
+    stats = node.outbox.stats = Stats()
+    for i in range(64):
+        await node.say(a, {"type": "chat", "text": f"m{i}"})
+    assert len([f for f in b.pending() if f == "chat"]) == 64
+    assert stats.fanout.count == 4 and sum(stats.fanout.buckets) == 4 and stats.fanout.sum > 0

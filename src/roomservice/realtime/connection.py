@@ -51,6 +51,7 @@ class Connection:
         "held",
         "outbox_size",
         "refused_in_a_row",
+        "resumes_refused",
         "room_code",
         "room_id",
         "session",
@@ -81,6 +82,8 @@ class Connection:
         self.room_code: str | None = None
         self.attached_seq = 0
         self.refused_in_a_row = 0
+        #: Resumes refused so far (the log names a few of them, not every one).
+        self.resumes_refused = 0
         #: Live frames held back while a returning client may still ask to resume, so that replayed
         #: frames reach it before newer ones.
         self.held: list[str] | None = None

@@ -135,24 +135,27 @@ class Dispatcher:
         asked = frame.room_code.strip().upper()
         if chan is None or room_log is None or asked != chan.room_code:
             shown = "".join(c if c.isascii() and c.isalnum() else "?" for c in asked[:16])  # client text
-            log.info(
-                "room %s: resume refused for session %s: it is not in that room",
-                shown,
-                conn.session_id,
-                extra={"room": shown, "session": conn.session_id},
-            )
+            _refused(conn, shown, "room %s: resume refused for session %s: it is not in that room")
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
         missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
-            log.info(
-                "room %s: resume of session %s from seq %d refused: older than the resume buffer; "
-                "it gets the room afresh",
+            _refused(
+                conn,
                 chan.room_code,
-                conn.session_id,
-                frame.last_seq,
-                extra={"room": chan.room_code, "session": conn.session_id},
+                f"room %s: resume of session %s from seq {frame.last_seq} refused: older than the resume "
+                "buffer; it gets the room afresh",
             )
             self.presence.spawn(self.presence.fresh_state(conn, chan))
             return
         conn.release(missed)
+
+
+def _refused(conn: Connection, room: str, message: str) -> None:
+    """Log a refused resume: the 1st, 2nd, 4th, 8th... of a socket, so that a client repeating one
+    cannot flood the log."""
+    conn.resumes_refused += 1
+    n = conn.resumes_refused
+    if n & (n - 1) == 0:
+        suffix = f" ({n} on this socket)" if n > 1 else ""
+        log.info(message + suffix, room, conn.session_id, extra={"room": room, "session": conn.session_id})

@@ -8,6 +8,7 @@ by state and game, queue sizes) is read by the scrape itself, before the exposit
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -30,6 +31,8 @@ from roomservice.services import Services
 from roomservice.stats import Histogram, Stats
 from roomservice.web import operators
 from roomservice.web.openapi import errors
+
+log = logging.getLogger(__name__)
 
 #: The route label of a request no route matched (an unknown path, or one refused before routing).
 UNMATCHED = "unmatched"
@@ -56,10 +59,15 @@ class Exporter:
         self.queues: dict[str, tuple[int, int]] = {}
 
     async def refresh(self) -> None:
+        """Read the room census and the queues; when the database cannot answer, the scrape still
+        succeeds with the last census (the rest of the figures matter most then)."""
         svc = self.services()
         if svc is None:
             return
-        self.census = await svc.rooms.census()
+        try:
+            self.census = await svc.rooms.census()
+        except Exception as exc:
+            log.warning("metrics: the rooms could not be counted: %s", exc)
         queues: dict[str, tuple[int, int]] = {}
         for game in svc.games:
             figures = await svc.matchmaker.stats(game.id)
