@@ -23,6 +23,7 @@ from roomservice.games.base import Event, InvalidAction
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.scheduling import Timer
+from roomservice.stats import Stats
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ TICK_SNAPSHOT_SECONDS = 5.0
 MAX_CATCH_UP = 5
 #: Queued jobs a room applies in one pass and saves in one write.
 MAX_BATCH = 64
+#: The ``code`` an accepted action is counted under (a refused one: its error code).
+ACCEPTED = "accepted"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,8 +80,11 @@ class RoomRunner:
         record: GameRecord,
         machine: GameMachine,
         members: Mapping[str, bool],
+        stats: Stats | None = None,
     ) -> None:
         self.host = host
+        #: Counts actions by outcome and the lateness of ticks, when metrics are on.
+        self.stats = stats
         self.room_id = room_id
         self.room_code = room_code
         self.record = record
@@ -160,7 +166,12 @@ class RoomRunner:
             if stop:
                 return
 
+    def _count(self, job: Job, code: str) -> None:
+        if self.stats is not None and job.kind == ACTION:
+            self.stats.action(self.machine.game.id, code)
+
     def _refuse(self, job: Job, code: str, message: str) -> None:
+        self._count(job, code)
         if job.reply is not None:
             job.reply(encode(error(code, message, job.ref)))
 
@@ -196,7 +207,8 @@ class RoomRunner:
                     _Refused(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
                 )
                 continue
-            if events is None:  # nothing was due
+            if events is None:  # nothing was due, or an action that changed nothing
+                self._count(job, ACCEPTED)
                 continue
             result = self._result_or_none()
             entries.append(
@@ -239,6 +251,7 @@ class RoomRunner:
             if isinstance(answer, _Refused):
                 self._refuse(job, answer.code, answer.message)
                 continue
+            self._count(job, ACCEPTED)
             self._show(
                 answer.events,
                 answer.result,
@@ -303,6 +316,8 @@ class RoomRunner:
                 await asyncio.sleep(delay)
             elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
+            if self.stats is not None:
+                self.stats.tick_late(self.machine.game.id, max(0.0, loop.time() - (start + n * interval)))
             if self.over:  # ended while this loop slept (by a tick an action's step owed)
                 break
             if self._busy:
@@ -419,6 +434,10 @@ class RoomRunner:
     @property
     def shown_version(self) -> int:
         return self._shown_version
+
+    def spectator_view(self) -> Any:
+        """The view a spectator was last sent: no player's hidden cards are in it."""
+        return self._view(None)
 
     def shown_view(self, session_id: str) -> Any:
         """The view ``session_id`` was last sent (the ``state`` of their ``game_state``): what a seat

@@ -25,6 +25,7 @@ from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats
 
 
 class Hub:
@@ -38,14 +39,19 @@ class Hub:
         chat: ChatLog,
         scheduler: Scheduler,
         projects: ProjectDesk | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
         #: The workshop's open projects (rooms of their own on the same sockets).
         self.projects = projects
+        #: This node's counters (None: metrics are off); its sockets count what they write.
+        self.stats = stats
         self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler)
         #: The outbox's live lobby: it follows the rooms, the hub's sockets subscribe to it.
         self.lobby = outbox.lobby
-        self.dispatcher = Dispatcher(settings, self.presence, outbox, desk, chat, scheduler, projects)
+        self.dispatcher = Dispatcher(
+            settings, self.presence, outbox, desk, chat, scheduler, projects=projects, stats=stats
+        )
 
     @property
     def connections(self) -> dict[str, Connection]:
@@ -55,7 +61,7 @@ class Hub:
         self, session: Session, send: SendText, close: Close, wire: Wire | None = None
     ) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
-        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire)
+        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire, self.stats)
 
     async def connect(self, conn: Connection) -> bool:
         """Register a socket; False when it was refused because the session already has one."""

@@ -152,6 +152,16 @@ class RoomService:
                 if after is None:
                     return found
 
+    async def search(self, q: str | None, limit: int = 200) -> list[Room]:
+        """Every room, private ones too, most recently active first (for operators)."""
+        async with self.db.read() as conn:
+            return await repo.search_rooms(conn, q, limit)
+
+    async def census(self) -> list[tuple[str, str, int]]:
+        """``(game, state, rooms)`` for every game and state that has rooms."""
+        async with self.db.read() as conn:
+            return await repo.census(conn)
+
     async def created_by(self, session: Session) -> list[Room]:
         """The rooms the session created, or any session of its account."""
         async with self.db.read() as conn:
@@ -473,12 +483,14 @@ class RoomService:
             await repo.add_member(conn, room.room_id, member)
         return room, left, refused, out
 
-    async def kick(self, session: Session, code: str, target: str) -> Room:
+    async def kick(self, session: Session | None, code: str, target: str) -> Room:
+        """The host removes a member; ``session`` None: an operator does (anyone, the host too)."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            await _require_host(conn, room, session)
-            if target in (session.session_id, room.host_session_id):
-                raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
+            if session is not None:
+                await _require_host(conn, room, session)
+                if target in (session.session_id, room.host_session_id):
+                    raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
             member = room.member(target)
             if member is None:
                 raise NotFound("not_in_room", "That session is not in this room.")
@@ -554,12 +566,12 @@ class RoomService:
         await self._emit(room, [*out, events.room_updated(room)])
         return room
 
-    async def delete(self, session: Session, code: str) -> Room:
+    async def delete(self, session: Session | None, code: str) -> Room:
         """Close a room. The host may, and so may its creator, so a creator at the room limit can
-        always free a slot."""
+        always free a slot; ``session`` None: an operator does."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            if not (
+            if session is not None and not (
                 await _same_account(conn, session, room.host_session_id)
                 or await _same_account(conn, session, room.creator_session_id)
             ):
@@ -594,10 +606,17 @@ class RoomService:
                 if found is None or not self._expired(found[0], now):
                     continue
                 await repo.delete_room(conn, room_id)
-            closed.append(found[0])
-            await self._emit(found[0], [events.room_closed("expired")])
-        if closed:
-            log.info("expired %d idle room(s)", len(closed))
+            room = found[0]
+            closed.append(room)
+            log.info(
+                "room %s: expired after %d s idle (%s, %s)",
+                room.room_code,
+                int(now - room.last_activity),
+                room.state.value,
+                room.game,
+                extra={"room": room.room_code},
+            )
+            await self._emit(room, [events.room_closed("expired")])
         return closed
 
 
