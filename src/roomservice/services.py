@@ -99,7 +99,7 @@ async def build_services(
     broker = LocalBroker()
     lobby = LobbyFeed()
     outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby)
-    rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
+    rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now, owners=outbox)
     lobby.load(await rooms.public_rooms())
 
     async def load_chat(room_id: str) -> list[Line]:

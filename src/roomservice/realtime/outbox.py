@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
-from roomservice.leases.base import Lease, Leases
+from roomservice.leases.base import Fenced, Lease, Leases
 from roomservice.model import Room
 from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.realtime.lobby import LobbyFeed
@@ -30,11 +30,16 @@ SEQ_BLOCK = 100_000
 
 
 class SeqMarks(Protocol):
-    """Where high-water marks live (``store.seq.SeqMarks``)."""
+    """Where high-water marks and fences live (``store.seq.SeqMarks``)."""
 
-    async def load(self, room_id: str) -> int: ...
-    async def raise_to(self, room_id: str, hwm: int) -> None: ...
-    async def forget(self, room_id: str) -> None: ...
+    async def claim(self, room_id: str, token: int) -> int:
+        """Make ``token`` the room's fence and return its mark; raises ``Fenced`` when a higher token
+        claimed the room already."""
+
+    async def raise_to(self, room_id: str, hwm: int, token: int | None = None) -> None:
+        """Raise the mark; with ``token``, raises ``Fenced`` when a newer owner claimed the room."""
+
+    async def forget(self, room_id: str, token: int | None = None) -> None: ...
 
 
 class NotOwner(Exception):
@@ -44,12 +49,17 @@ class NotOwner(Exception):
 class RoomLog:
     """One owned room: its last seq, the numbers reserved so far, and the frames kept for resume."""
 
-    __slots__ = ("buffer", "lease", "reserved", "reserving", "room_code", "room_id", "seq")
+    __slots__ = ("buffer", "fence", "lease", "reserved", "reserving", "room_code", "room_id", "seq")
 
-    def __init__(self, room_id: str, room_code: str, lease: Lease, hwm: int, buffer_size: int) -> None:
+    def __init__(
+        self, room_id: str, room_code: str, lease: Lease, hwm: int, buffer_size: int, fenced: bool = False
+    ) -> None:
         self.room_id = room_id
         self.room_code = room_code
         self.lease = lease
+        #: The token this node's writes of the room carry (fencing), or None when nobody else could
+        #: own the room (one node alone).
+        self.fence = lease.token if fenced else None
         #: The seq of the last frame published for the room.
         self.seq = hwm
         self.reserved = hwm
@@ -79,8 +89,14 @@ class Outbox:
         leases: Leases,
         marks: SeqMarks,
         lobby: LobbyFeed | None = None,
+        *,
+        fencing: bool = False,
     ) -> None:
         self.settings = settings
+        #: Whether other nodes may own rooms: then every write of an owned room carries its token.
+        self.fencing = fencing
+        #: Called with a room's id when this node stops owning it without closing it.
+        self._on_lost: list[Callable[[str], None]] = []
         #: Follows every committed room operation, for the sockets that watch the lobby.
         self.lobby = lobby if lobby is not None else LobbyFeed()
         self.broker = broker
@@ -107,8 +123,14 @@ class Outbox:
             lease = await self.leases.acquire(room_id)
             if lease is None:
                 raise NotOwner(room_id)
-            hwm = await self.marks.load(room_id)
-            room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer)
+            try:
+                # Claimed before anything of the room is read: a former owner's writes from now on
+                # are refused, and those it made are there to be read.
+                hwm = await self.marks.claim(room_id, lease.token)
+            except Fenced:
+                await self.leases.release(lease)
+                raise NotOwner(room_id) from None
+            room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer, self.fencing)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
             future.set_result(room_log)
@@ -127,8 +149,11 @@ class Outbox:
         target = max(room_log.reserved, room_log.seq) + SEQ_BLOCK
         room_log.reserving = True
         try:
-            await self.marks.raise_to(room_log.room_id, target)
+            await self.marks.raise_to(room_log.room_id, target, room_log.fence)
             room_log.reserved = max(room_log.reserved, target)
+        except Fenced:
+            self.lost(room_log.room_id)
+            raise
         finally:
             room_log.reserving = False
 
@@ -141,6 +166,8 @@ class Outbox:
     async def _reserve_logged(self, room_log: RoomLog) -> None:
         try:
             await self._reserve(room_log)
+        except Fenced:
+            log.warning("room %s: a newer owner claimed it; no longer numbered here", room_log.room_code)
         except Exception:
             log.exception("room %s: could not reserve frame numbers", room_log.room_code)
 
@@ -148,11 +175,33 @@ class Outbox:
         """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here."""
         for room_log in list(self.rooms.values()):
             renewed = await self.leases.renew(room_log.lease)
+            if self.rooms.get(room_log.room_id) is not room_log:
+                continue  # closed or lost meanwhile
             if renewed is None:
                 log.warning("room %s: lease lost; another node owns it now", room_log.room_code)
-                self.rooms.pop(room_log.room_id, None)
+                self.lost(room_log.room_id)
             else:
                 room_log.lease = renewed
+
+    def when_lost(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(room_id)`` whenever this node stops owning a room it did not close (a lease
+        lost or a write refused by the fence), so what runs the room here stops."""
+        self._on_lost.append(callback)
+
+    def lost(self, room_id: str) -> None:
+        """Another node owns the room now: stop numbering it here, and tell who runs it here."""
+        if self.rooms.pop(room_id, None) is None:
+            return
+        for callback in self._on_lost:
+            try:
+                callback(room_id)
+            except Exception:
+                log.exception("room %s: a listener failed on the lost lease", room_id)
+
+    def fence_of(self, room_id: str) -> int | None:
+        """The token a write of the room carries when this node owns it and others could; else None."""
+        room_log = self.rooms.get(room_id)
+        return room_log.fence if room_log is not None else None
 
     async def close_room(self, room_id: str) -> None:
         """The room is gone: drop its log, its mark and its lease."""
@@ -160,7 +209,7 @@ class Outbox:
         if room_log is None:
             return
         try:
-            await self.marks.forget(room_id)
+            await self.marks.forget(room_id, room_log.fence)
         finally:
             await self.leases.release(room_log.lease)
 
