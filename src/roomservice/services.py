@@ -5,8 +5,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from redis.asyncio import Redis
+
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
+from roomservice.broker.redis import RedisBroker
+from roomservice.cluster.engine import ClusterEngine
+from roomservice.cluster.frames import Frames
+from roomservice.cluster.hub import ClusterHub
+from roomservice.cluster.node import Node
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.engine.replay import Replays
@@ -14,7 +21,10 @@ from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
+from roomservice.leases.redis import RedisLeases
+from roomservice.matchmaking.base import MatchQueue
 from roomservice.matchmaking.local import LocalQueue
+from roomservice.matchmaking.redis import RedisQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.realtime.hub import Hub
 from roomservice.realtime.lobby import LobbyFeed
@@ -34,8 +44,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between saves of rooms' recent chat and chat activity (what a crash may lose of chat).
 ACTIVITY_FLUSH = 1.0
-#: Seconds a room's lease lasts unless renewed (renewed every third of it).
+#: Seconds a room's lease lasts unless renewed (renewed every third of it), one node alone.
 LEASE_TTL = 30.0
+#: Seconds a Redis command of a node of several may take before Redis counts as unreachable.
+REDIS_TIMEOUT = 2.0
 
 
 @dataclasses.dataclass
@@ -57,14 +69,23 @@ class Services:
     leaderboards: Leaderboards
     replays: Replays
     owned_scheduler: LoopScheduler | None = None
+    #: Several nodes: this node's part of the cluster (None: one node alone).
+    cluster: Cluster | None = None
 
     def start_background(self) -> None:
-        """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal."""
+        """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal (with
+        several nodes: the cluster's upkeep, which renews leases too)."""
         self.scheduler.every(self.settings.expiry_interval, self.rooms.expire, "room expiry")
         self.scheduler.every(ACTIVITY_FLUSH, self.chat.flush, "chat save")
-        self.scheduler.every(LEASE_TTL / 3, self.outbox.renew, "lease renewal")
+        if self.cluster is None:
+            self.scheduler.every(LEASE_TTL / 3, self.outbox.renew, "lease renewal")
+        else:
+            self.scheduler.every(self.settings.lease_ttl / 3, self.cluster.hub.upkeep, "cluster upkeep")
 
     async def close(self) -> None:
+        if self.cluster is not None:
+            await self._drain(self.cluster)
+            return
         if self.owned_scheduler is not None:
             await self.owned_scheduler.close()
         await self.matchmaker.close()
@@ -74,6 +95,25 @@ class Services:
         await self.chat.flush()
         await self.outbox.close()
         await self.broker.close()
+        await self.db.close()
+
+    async def _drain(self, cluster: Cluster) -> None:
+        """A node of several stops: its games stop with every accepted step written, its rooms are let
+        go (other nodes take them when they need them), then its sockets close with 1012 so their
+        clients reconnect to another node and resume."""
+        self.outbox.stopping = True
+        if self.owned_scheduler is not None:
+            await self.owned_scheduler.close()
+        await self.matchmaker.close()
+        await self.engine.close()
+        await self.journal.close()
+        await self.chat.flush()
+        await self.outbox.close()
+        await cluster.hub.drain()
+        await self.hub.close()
+        await cluster.node.close()
+        await self.broker.close()
+        await cluster.leases.aclose()
         await self.db.close()
 
 
@@ -95,10 +135,17 @@ async def build_services(
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
-    leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
-    broker = LocalBroker()
+    cluster: Cluster | None = None
+    if settings.redis_url:
+        cluster = await _cluster(settings, scheduler)
+        leases: Leases = cluster.leases
+        broker: Broker = cluster.broker
+    else:
+        leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
+        broker = LocalBroker()
     lobby = LobbyFeed()
-    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby)
+    remote = cluster.frames if cluster is not None else None
+    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby, fencing=cluster is not None, remote=remote)
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now, owners=outbox)
     lobby.load(await rooms.public_rooms())
 
@@ -109,10 +156,17 @@ async def build_services(
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
     journal = Journal(db)
     leaderboards = Leaderboards(db, games, scheduler.now)
-    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards)
-    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
-    # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
-    queue = LocalQueue(clock=scheduler.now)
+    parts = (settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards)
+    engine = Engine(*parts) if cluster is None else ClusterEngine(*parts)
+    hub = (Hub if cluster is None else ClusterHub)(settings, outbox, broker, rooms, engine, chat, scheduler)
+    queue: MatchQueue = LocalQueue(clock=scheduler.now)
+    if cluster is not None:
+        assert isinstance(engine, ClusterEngine) and isinstance(hub, ClusterHub)
+        cluster.frames.bind(outbox, chat)
+        engine.bind_node(cluster.node)
+        hub.bind_node(cluster.node, rooms, scheduler.now)
+        cluster.hub = hub
+        queue = RedisQueue.from_settings(settings)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
     await engine.restore()
     await hub.restore()
@@ -134,4 +188,47 @@ async def build_services(
         leaderboards,
         Replays(db, games),
         owned,
+        cluster,
     )
+
+
+@dataclasses.dataclass
+class Cluster:
+    """The parts of a node of several (``settings.redis_url``)."""
+
+    node: Node
+    broker: RedisBroker
+    leases: RedisLeases
+    frames: Frames
+    hub: ClusterHub = dataclasses.field(init=False)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether Redis answered this node lately."""
+        return self.broker.reachable
+
+
+def _redis(settings: Settings, *, decode: bool) -> Redis:
+    """A client on the cluster's Redis that gives up on a silent server within seconds (a blocked
+    pub/sub read waits as long as it must)."""
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=decode,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+    )
+
+
+async def _cluster(settings: Settings, scheduler: Scheduler) -> Cluster:
+    node_id = settings.effective_node_id
+    prefix = settings.redis_prefix
+    broker = RedisBroker(_redis(settings, decode=False), prefix=prefix, log_size=settings.resume_buffer)
+    leases = RedisLeases(
+        _redis(settings, decode=True),
+        prefix=prefix,
+        node_id=node_id,
+        clock=scheduler.now,
+        ttl=settings.lease_ttl,
+    )
+    node = Node(node_id, broker, leases, _redis(settings, decode=True), prefix=prefix)
+    return Cluster(node, broker, leases, Frames(node, broker))

@@ -70,7 +70,7 @@ async def test_the_former_owners_game_writes_are_refused_and_the_new_owners_go_i
     await marks.claim("room-1", 1)
     await journal.write([_step(game_id, "room-1", 1)], ("room-1", 1))
     await marks.claim("room-1", 2)  # another node took the room over
-    stale = [
+    stale: list[repo.Entry] = [
         _step(game_id, "room-1", 2),
         repo.SnapshotEntry(game_id, 2, 0, {"board": "stale"}, 4.0),
         repo.FinishEntry(game_id, 5.0, {"winners": ["a"]}),
@@ -104,7 +104,7 @@ async def test_one_lost_room_does_not_sink_the_other_rooms_of_its_batch(db: Data
         return_exceptions=True,
     )
     await journal.close()
-    assert isinstance(results[0], Fenced) and results[1:] == [None, None]
+    assert isinstance(results[0], Fenced) and list(results[1:]) == [None, None]
     async with db.read() as conn:
         assert await repo.actions_after(conn, lost, 0) == []
         assert [s.step for s in await repo.actions_after(conn, kept, 0)] == [1, 2]

@@ -104,7 +104,7 @@ class Dispatcher:
     def _chat(self, conn: Connection, frame: Chat) -> None:
         chan = self._room_of(conn, frame.ref)
         room_log = self.outbox.get(chan.room_id)
-        if room_log is None:
+        if room_log is None and self.outbox.remote is None:
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
         message = messages.Chat(
             sender=conn.session.username,
@@ -112,15 +112,24 @@ class Dispatcher:
             text=frame.text,
             at=iso(self.scheduler.now()),
         )
+        if room_log is None and self.outbox.remote is not None:
+            # Another node owns the room: it numbers the line and keeps it in the history.
+            self.outbox.remote.publish(chan.room_id, chan.room_code, message, chat=True)
+            return
+        assert room_log is not None
         self.outbox.publish(room_log, message)  # numbers it: the history keeps its seq
         self.chat.add(chan.room_id, message)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)
         room_log = self.outbox.get(chan.room_id) if chan is not None else None
-        if chan is None or room_log is None or frame.room_code.strip().upper() != chan.room_code:
+        elsewhere = room_log is None and self.outbox.remote is not None
+        if chan is None or not (room_log or elsewhere) or frame.room_code.strip().upper() != chan.room_code:
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
+        if room_log is None:
+            self.presence.spawn(self.presence.resume_elsewhere(conn, chan, frame.last_seq))
+            return
         missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
             self.presence.spawn(self.presence.fresh_state(conn, chan))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from roomservice.broker.base import Broker, Envelope
@@ -40,6 +40,23 @@ class SeqMarks(Protocol):
         """Raise the mark; with ``token``, raises ``Fenced`` when a newer owner claimed the room."""
 
     async def forget(self, room_id: str, token: int | None = None) -> None: ...
+
+
+class Remote(Protocol):
+    """Several nodes: how this node reaches a room it does not own (``cluster.node.Node``)."""
+
+    async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
+        """Hand a committed room operation's events to the room's owner, which numbers and sends them
+        (claiming the room when nobody owns it)."""
+
+    def publish(self, room_id: str, room_code: str, frame: RoomFrame, *, chat: bool = False) -> None:
+        """Have the room's owner number and send ``frame``; a chat line also joins the room's history."""
+
+    async def since(self, room_id: str, after: int) -> list[Envelope] | None:
+        """The room's frames after ``after`` (None: no longer kept), for a socket that resumes here."""
+
+    async def last_seq(self, room_id: str) -> int:
+        """The seq of the room's newest frame."""
 
 
 class NotOwner(Exception):
@@ -91,12 +108,20 @@ class Outbox:
         lobby: LobbyFeed | None = None,
         *,
         fencing: bool = False,
+        remote: Remote | None = None,
     ) -> None:
         self.settings = settings
         #: Whether other nodes may own rooms: then every write of an owned room carries its token.
         self.fencing = fencing
         #: Called with a room's id when this node stops owning it without closing it.
         self._on_lost: list[Callable[[str], None]] = []
+        #: Awaited with a room's id each time this node takes a room no node owned (several nodes),
+        #: before anyone else gets the room's log: what runs a room (its game) comes back here.
+        self._on_claimed: list[Callable[[str], Awaitable[None]]] = []
+        #: Several nodes: the owners of the rooms this node does not own.
+        self.remote = remote
+        #: Set when the node stops: it takes no more rooms.
+        self.stopping = False
         #: Follows every committed room operation, for the sockets that watch the lobby.
         self.lobby = lobby if lobby is not None else LobbyFeed()
         self.broker = broker
@@ -114,6 +139,8 @@ class Outbox:
         log_ = self.rooms.get(room_id)
         if log_ is not None:
             return log_
+        if self.stopping:
+            raise NotOwner(room_id)  # a node on its way out takes no room
         pending = self._opening.get(room_id)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -133,6 +160,10 @@ class Outbox:
             room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer, self.fencing)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
+            for claimed in self._on_claimed:
+                # The room's log is in place (so ``open`` answers at once from here on); other
+                # callers waiting for the room wait for this too.
+                await claimed(room_id)
             future.set_result(room_log)
             return room_log
         except BaseException as exc:
@@ -144,6 +175,20 @@ class Outbox:
 
     def get(self, room_id: str) -> RoomLog | None:
         return self.rooms.get(room_id)
+
+    async def follow(self, room_id: str, room_code: str) -> RoomLog | None:
+        """The room's log when this node owns the room (taking it if nobody does); None when another
+        node owns it (several nodes only: one node alone owns every room)."""
+        try:
+            return await self.open(room_id, room_code)
+        except NotOwner:
+            if self.remote is None:
+                raise
+            return None
+
+    def when_claimed(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Await ``callback(room_id)`` whenever this node takes a room (see ``_on_claimed``)."""
+        self._on_claimed.append(callback)
 
     async def _reserve(self, room_log: RoomLog) -> None:
         target = max(room_log.reserved, room_log.seq) + SEQ_BLOCK
@@ -171,10 +216,23 @@ class Outbox:
         except Exception:
             log.exception("room %s: could not reserve frame numbers", room_log.room_code)
 
-    async def renew(self) -> None:
-        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here."""
+    async def renew(self, now: float | None = None) -> None:
+        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here.
+        A lease that could not be renewed (the leases' store did not answer) is kept until its
+        ``expires_at`` passes ``now`` (when given), then lost; the error is raised after the others
+        were renewed."""
+        failure: Exception | None = None
         for room_log in list(self.rooms.values()):
-            renewed = await self.leases.renew(room_log.lease)
+            try:
+                renewed = await self.leases.renew(room_log.lease)
+            except Exception as exc:
+                failure = exc
+                if now is not None and room_log.lease.expires_at <= now:
+                    log.warning(
+                        "room %s: lease not renewed in time; no longer owned here", room_log.room_code
+                    )
+                    self.lost(room_log.room_id)
+                continue
             if self.rooms.get(room_log.room_id) is not room_log:
                 continue  # closed or lost meanwhile
             if renewed is None:
@@ -182,6 +240,8 @@ class Outbox:
                 self.lost(room_log.room_id)
             else:
                 room_log.lease = renewed
+        if failure is not None:
+            raise failure
 
     def when_lost(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(room_id)`` whenever this node stops owning a room it did not close (a lease
@@ -252,7 +312,13 @@ class Outbox:
         self.lobby.room_events(room, events)
         if not events:
             return
-        room_log = await self.open(room.room_id, room.room_code)
+        try:
+            room_log = await self.open(room.room_id, room.room_code)
+        except NotOwner:
+            if self.remote is None:
+                raise
+            await self.remote.room_events(room, events)
+            return
         for event in events:
             frame = event.frame
             seq = self.next_seq(room_log)

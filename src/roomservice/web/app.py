@@ -19,6 +19,7 @@ from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
 from roomservice.web import bodies, errors, pages
 from roomservice.web.bodyguard import BodyGuard
+from roomservice.web.cluster import ClusterGuard
 from roomservice.web.deps import ServicesDep
 from roomservice.web.headers import SecurityHeaders
 from roomservice.web.openapi import errors as error_responses
@@ -69,6 +70,8 @@ def create_app(
     errors.install(app)
     # Outermost last: headers on every answer, then the origin check, then the body check.
     app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
+    if settings.redis_url:
+        app.add_middleware(ClusterGuard)
     app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
     app.add_middleware(SecurityHeaders)
     for module in (health, session, games, rooms, matchmaking, leaderboards, replays):

@@ -121,9 +121,11 @@ async def my_rooms(session: SessionDep, svc: ServicesDep) -> Response:
     return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session.session_id)]})
 
 
-@router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404)})
+@router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404, 503)})
 async def get_room(code: str, svc: ServicesDep) -> Response:
-    return JSON(room_body(await svc.rooms.get(code)))
+    room = await svc.rooms.get(code)
+    # Which node runs the room (its lease holder), for operators; None while nobody does.
+    return JSON({**room_body(room), "node": await svc.leases.owner(room.room_id)})
 
 
 # join and leave are the hottest routes. Each is documented (and can always be served) like the
