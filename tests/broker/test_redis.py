@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -54,3 +55,23 @@ async def test_a_late_envelope_below_the_log_does_not_enter_it(pair: tuple[Redis
     await owner.flush()
     missed = await other.since("room", 0)
     assert missed is not None and [(e.seq, e.text) for e in missed] == [(s, "new") for s in (1, 2, 3, 4)]
+
+
+async def test_a_former_owners_late_frame_is_not_delivered_on_other_nodes(
+    pair: tuple[RedisBroker, RedisBroker],
+) -> None:
+    former, other = pair
+    got: list[int] = []
+    other.subscribe("room", lambda e: got.append(e.seq))
+    await other.flush()
+    for seq in (1, 2, 9):
+        former.publish(Envelope("room", seq, "x"))
+    former.publish(Envelope("room", 3, "late"))
+    former.publish(Envelope("room", 0, "unnumbered"))
+    former.publish(Envelope("room", 10, "x"))
+    await former.flush()
+    for _ in range(100):
+        if len(got) == 5:
+            break
+        await asyncio.sleep(0.01)
+    assert got == [1, 2, 9, 0, 10]

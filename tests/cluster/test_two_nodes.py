@@ -97,10 +97,9 @@ async def test_fifty_sessions_racing_for_the_last_seat_across_two_nodes_give_one
 ) -> None:
     host = await remote_a.user("host")
     code = (await host.create_room("last seat", "cabo", config={"max_players": 2}))["room_code"]
-    racers = []
-    for n in range(50):
-        user = await (remote_a if n % 2 else remote_b).user(f"p{n}")
-        racers.append(user)
+    made = await asyncio.gather(*(remote_a.user(f"p{n}") for n in range(50)))
+    # Fresh connections, half of them to each node.
+    racers = [on(remote_a if n % 2 else remote_b, user) for n, user in enumerate(made)]
     answers = await asyncio.gather(*(r.http.post(f"/api/rooms/{code}/join") for r in racers))
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] + [409] * 49

@@ -11,6 +11,8 @@ has subscribers in (not every room, as a broker on one shared channel would).
   room, ``<prefix>log:<room_id>`` (entry id ``<seq>-n``, the newest ``log_size`` kept, gone
   ``LOG_TTL`` seconds after the room's last frame), so any node can replay what a returning client
   missed (:meth:`since`) and knows the room's last ``seq`` (:meth:`last_seq`).
+- A numbered envelope heard from another node with a ``seq`` not above the last one heard for its
+  room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
 - Redis unreachable: publishing goes on for this node's subscribers; what waits for Redis is kept (the
   newest ``BACKLOG`` envelopes) and sent, in order, when it answers again; the subscription comes back
   with every channel. ``flush`` does not wait for Redis while it is unreachable.
@@ -47,6 +49,8 @@ BATCH = 512
 #: Seconds a room's stream is kept after its last frame (a room without frames for that long has no
 #: client left that could resume into it).
 LOG_TTL = 600
+#: Seconds ``close`` waits for the sender and the subscription to stop.
+CLOSE_WAIT = 2.0
 #: Seconds between attempts to reach Redis again, doubling up to the second value.
 RETRY = (0.05, 1.0)
 
@@ -92,6 +96,8 @@ class RedisBroker:
         self._wanted: set[str] = set()
         self._confirmed: set[str] = set()
         self._changes: set[str] = set()
+        #: The highest seq heard from other nodes, per room subscribed to.
+        self._heard_seq: dict[str, int] = {}
         self._outgoing: deque[Envelope] = deque(maxlen=BACKLOG)
         self._published = 0
         self._sent = 0
@@ -132,6 +138,7 @@ class RedisBroker:
         self._local.unsubscribe(room_id, deliver)
         if room_id in self._wanted and not self._local.subscribed(room_id):
             self._wanted.discard(room_id)
+            self._heard_seq.pop(room_id, None)
             self._changes.add(room_id)
             self._wake_control.set()
 
@@ -220,9 +227,7 @@ class RedisBroker:
                 self._unreachable(exc)
             finally:
                 if control is not None:
-                    control.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await control
+                    control.cancel()  # it holds nothing: no need to wait for it
                 self._pubsub = None
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -266,6 +271,12 @@ class RedisBroker:
             except (msgspec.DecodeError, ValueError, TypeError):
                 log.warning("dropped an undecodable envelope on %s", name)
                 return
+            if envelope.seq > 0:
+                # A room's numbers only go up, across owners too: a lower one is a former owner's
+                # late frame, which nobody here must see after the new owner's.
+                if envelope.seq <= self._heard_seq.get(room_id, 0):
+                    return
+                self._heard_seq[room_id] = envelope.seq
             self._local.publish(envelope)
         elif kind == "subscribe":
             self._confirmed.add(room_id)
@@ -320,9 +331,7 @@ class RedisBroker:
         await self._local.close()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)
         self._tasks = []
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()
