@@ -13,6 +13,7 @@ from roomservice.broker.redis import RedisBroker
 from roomservice.cluster.engine import ClusterEngine
 from roomservice.cluster.frames import Frames
 from roomservice.cluster.hub import ClusterHub
+from roomservice.cluster.lobby import ClusterLobby
 from roomservice.cluster.node import Node
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
@@ -143,7 +144,7 @@ async def build_services(
     else:
         leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
         broker = LocalBroker()
-    lobby = LobbyFeed()
+    lobby = LobbyFeed() if cluster is None else ClusterLobby(broker, cluster.node.node_id)
     remote = cluster.frames if cluster is not None else None
     outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby, fencing=cluster is not None, remote=remote)
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now, owners=outbox)
@@ -166,6 +167,8 @@ async def build_services(
         engine.bind_node(cluster.node)
         hub.bind_node(cluster.node, rooms, scheduler.now)
         cluster.hub = hub
+        assert isinstance(lobby, ClusterLobby)
+        lobby.bind(rooms.get_by_id, cluster.node.spawn)
         queue = RedisQueue.from_settings(settings)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
     await engine.restore()

@@ -142,3 +142,20 @@ async def test_a_node_that_stops_closes_its_sockets_with_1012_and_the_room_goes_
     )
     assert view["seq"] > acked["seq"]
     assert (await on(remote_b, alice).http.get(f"/api/rooms/{code}")).json()["node"] == "node-b"
+
+
+async def test_a_socket_ticket_from_one_node_opens_the_socket_on_the_other_once(
+    cluster: Cluster, remote_a: RemoteApi
+) -> None:
+    alice = await remote_a.user("alice")
+    ticket = (await alice.http.post("/api/session/ticket")).json()["ticket"]
+    from websockets.asyncio.client import connect
+
+    url = f"{cluster.nodes[1].ws}?ticket={ticket}"
+    async with connect(url) as ws:
+        await ws.send('{"type": "ping", "ref": 1}')
+        assert '"pong"' in str(await ws.recv())
+    again = Sock(await connect(url))
+    refused = await again.next()
+    assert refused["code"] == "invalid_ticket"
+    assert await again.closed() == 4001

@@ -106,3 +106,23 @@ async def test_fifty_sessions_racing_for_the_last_seat_across_two_nodes_give_one
     assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"room_full"}
     room = (await host.http.get(f"/api/rooms/{code}")).json()
     assert len(room["players"]) == 2
+
+
+async def test_a_lobby_followed_on_one_node_sees_rooms_change_on_the_other(
+    cluster: Cluster, remote_a: RemoteApi, remote_b: RemoteApi
+) -> None:
+    watcher = await remote_b.user("watcher")
+    sock = await Sock.open(cluster.nodes[1], watcher)
+    await sock.send({"type": "lobby_subscribe"})
+    assert (await sock.expect("lobby_snapshot"))["rooms"] == []
+    alice = await remote_a.user("alice")
+    code = (await alice.create_room("public", "tictactoe"))["room_code"]
+    added = await sock.expect("lobby_room_added", timeout=2)
+    assert added["room"]["room_code"] == code
+    bob = await remote_a.user("bob")
+    assert (await bob.http.post(f"/api/rooms/{code}/join")).status_code == 200
+    updated = await sock.expect("lobby_room_updated", timeout=2)
+    assert [p["username"] for p in updated["room"]["players"]] == ["alice", "bob"]
+    assert (await alice.http.delete(f"/api/rooms/{code}")).status_code == 200
+    removed = await sock.expect("lobby_room_removed", timeout=2)
+    assert removed["room"]["room_code"] == code

@@ -14,6 +14,9 @@ What goes between nodes:
   now sits in this room" (``seated``), and "a newer socket of your session opened elsewhere"
   (``replaced``).
 
+Socket tickets are ``<prefix>ticket:<ticket>`` = token, for 30 seconds, deleted as they are redeemed,
+so a page may get its ticket from one node and open its socket on another.
+
 Who holds a session's socket is the key ``<prefix>sock:<session id>`` = node id, with a time-to-live
 of ``SESSION_TTL`` renewed while the socket lives; who owns a room is its lease (``leases.redis``).
 """
@@ -37,6 +40,7 @@ from roomservice.errors import ClusterUnavailable, RoomServiceError
 from roomservice.leases.redis import RedisLeases
 from roomservice.protocol.messages import RoomFrame
 from roomservice.rooms.events import RoomEvent
+from roomservice.tickets import TICKET_TTL
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +94,7 @@ class Node:
         self.leases = leases
         self.redis = redis
         self._sock = prefix + "sock:"
+        self._ticket = prefix + "ticket:"
         self._claim_socket = redis.register_script(_CLAIM_SOCKET)
         self._drop_socket = redis.register_script(_DROP_SOCKET)
         self._handlers: dict[str, Handler] = {}
@@ -247,6 +252,26 @@ class Node:
             for session_id in session_ids:
                 pipe.expire(self._sock + session_id, SESSION_TTL)
             await pipe.execute()
+
+    # -- socket tickets, valid on every node ----------------------------------------------------
+
+    async def issue_ticket(self, token: str) -> str:
+        """A one-time ticket standing for ``token`` for ``TICKET_TTL`` seconds, on any node."""
+        ticket = secrets.token_urlsafe(32)
+        try:
+            await self.redis.set(self._ticket + ticket, token, ex=TICKET_TTL)
+        except (RedisError, OSError) as exc:
+            raise ClusterUnavailable(str(exc)) from exc
+        return ticket
+
+    async def redeem_ticket(self, ticket: str) -> str | None:
+        """The token a ticket stands for, once (it is deleted as it is read); None when unknown,
+        used or expired."""
+        try:
+            token = await self.redis.getdel(self._ticket + ticket)
+        except (RedisError, OSError) as exc:
+            raise ClusterUnavailable(str(exc)) from exc
+        return str(token) if token is not None else None
 
     # -- events for another node's room --------------------------------------------------------
 
