@@ -331,7 +331,8 @@ class RedisBroker:
         await self._local.close()
         for task in self._tasks:
             task.cancel()
-        await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)
         self._tasks = []
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()

@@ -14,6 +14,7 @@ from typing import Any
 
 from roomservice.cluster.node import Node
 from roomservice.engine.engine import Engine
+from roomservice.engine.ports import Reply
 from roomservice.errors import ClusterUnavailable
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
@@ -24,8 +25,6 @@ from roomservice.types import RoomState
 
 log = logging.getLogger(__name__)
 
-Reply = Any
-
 
 class ClusterEngine(Engine):
     """An :class:`Engine` whose owner-only work goes to the room's owner. ``bind_node`` must be called
@@ -35,6 +34,8 @@ class ClusterEngine(Engine):
 
     def bind_node(self, node: Node) -> None:
         self.node = node
+        #: Rooms whose game is being restored here (the restore takes the room: no second restore).
+        self._restoring: set[str] = set()
         #: A real-time game's input rate is unknown on a node that does not run it: the highest of
         #: the installed games stands in (the owner's runner still checks every input).
         self._remote_rate = max((float(g.input_rate) for g in self.games), default=0.0)
@@ -50,7 +51,7 @@ class ClusterEngine(Engine):
 
     async def claimed(self, room_id: str) -> None:
         """This node just took the room: bring its game back, if it has one, and show it to everyone."""
-        if room_id in self.runners:
+        if room_id in self.runners or room_id in self._restoring:
             return
         async with self.db.read() as conn:
             record = await repo.latest_game(conn, room_id)
@@ -62,6 +63,13 @@ class ClusterEngine(Engine):
             if runner is not None:
                 runner.open([])  # everyone's view, numbered here: sockets anywhere catch up
                 log.info("room %s: taken over, game restored at step %d", room.room_code, runner.machine.step)
+
+    async def _restore(self, record: repo.GameRecord) -> int:
+        self._restoring.add(record.room_id)
+        try:
+            return await super()._restore(record)
+        finally:
+            self._restoring.discard(record.room_id)
 
     # -- the socket side --------------------------------------------------------------------
 

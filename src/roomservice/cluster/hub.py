@@ -14,6 +14,7 @@ lapsed), and renew the socket locations of this node's sessions.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -41,6 +42,8 @@ class ClusterHub(Hub):
 
     def bind_node(self, node: Node, rooms: RoomService, clock: Clock) -> None:
         self.node = node
+        #: The last frame on its way to each session whose socket is on another node.
+        self._sending: dict[str, asyncio.Future[None]] = {}
         self.room_service = rooms
         self.clock = clock
         self.presence.online_elsewhere = self._online_elsewhere
@@ -92,6 +95,9 @@ class ClusterHub(Hub):
         if session_id in self.connections:
             await super().seated(session_id, room)
             return
+        pending = self._sending.get(session_id)
+        if pending is not None:
+            await asyncio.wait([pending])  # a frame sent to the session first arrives first
         try:
             where = await self.node.session_node(session_id)
         except ClusterUnavailable:
@@ -102,10 +108,19 @@ class ClusterHub(Hub):
     def send_to(self, session_id: str, frame: ServerFrame) -> bool:
         if super().send_to(session_id, frame):
             return True
-        self.node.spawn(self._send_elsewhere(session_id, encode(frame)))
+        previous = self._sending.get(session_id)
+        task = asyncio.ensure_future(self._send_elsewhere(session_id, encode(frame), previous))
+        self._sending[session_id] = task
+        task.add_done_callback(lambda done: self._sent(session_id, done))
         return False
 
-    async def _send_elsewhere(self, session_id: str, text: str) -> None:
+    def _sent(self, session_id: str, task: asyncio.Future[None]) -> None:
+        if self._sending.get(session_id) is task:
+            del self._sending[session_id]
+
+    async def _send_elsewhere(self, session_id: str, text: str, after: asyncio.Future[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait([after])  # frames for one session keep their order
         try:
             where = await self.node.session_node(session_id)
         except ClusterUnavailable:
