@@ -126,3 +126,26 @@ async def test_a_lobby_followed_on_one_node_sees_rooms_change_on_the_other(
     assert (await alice.http.delete(f"/api/rooms/{code}")).status_code == 200
     removed = await sock.expect("lobby_room_removed", timeout=2)
     assert removed["room"]["room_code"] == code
+
+
+async def test_tickets_filed_through_two_nodes_meet_in_one_match(
+    cluster: Cluster, remote_a: RemoteApi, remote_b: RemoteApi
+) -> None:
+    alice = await remote_a.user("alice")
+    bob = on(remote_b, await remote_a.user("bob"))
+    a = await Sock.open(cluster.nodes[0], alice)
+    b = await Sock.open(cluster.nodes[1], bob)
+    first = await alice.http.post("/api/matchmaking/tictactoe/tickets")
+    assert first.status_code == 201, first.text
+    second = await bob.http.post("/api/matchmaking/tictactoe/tickets")
+    assert second.status_code == 201, second.text
+    found_a = await a.expect("match_found", timeout=5)
+    found_b = await b.expect("match_found", timeout=5)
+    assert found_a["room_code"] == found_b["room_code"]
+    # Both sockets, one on each node, follow the match into its room and its game.
+    for sock in (a, b):
+        state = await sock.expect("room_state", timeout=5)
+        assert state["room"]["room_code"] == found_a["room_code"]
+        await sock.expect("game_state", timeout=5)
+    ticket = (await bob.http.get(f"/api/matchmaking/tickets/{first.json()['ticket_id']}")).status_code
+    assert ticket == 404  # another session's ticket, whichever node is asked

@@ -92,12 +92,12 @@ def create_app(
                 "`GET /api/rooms/{code}` gives it",
                 "content": {"text/html": {"schema": {"type": "string"}}},
             },
-            **error_responses(404),
+            **error_responses(404, 503),
         },
     )
     async def invite(code: str, request: Request, svc: ServicesDep) -> Response:
         if pages.wants_html(request):
             return pages.page("room")  # the page itself says when the room does not exist
-        return JSON(rooms.room_body(await svc.rooms.get(code)))
+        return JSON(await rooms.room_and_node(svc, await svc.rooms.get(code)))
 
     return app
