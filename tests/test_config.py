@@ -10,7 +10,7 @@ from roomservice.web.app import create_app
 
 def test_a_redis_url_needs_a_postgresql_database() -> None:
     settings = Settings.from_env({"ROOMSERVICE_REDIS_URL": "redis://127.0.0.1:6379/15"})
-    with pytest.raises(SettingsError, match="the database is SQLite.*PostgreSQL --database-url"):
+    with pytest.raises(SettingsError, match=r"the database is SQLite.*PostgreSQL --database-url"):
         settings.check()
     with pytest.raises(SettingsError, match="the database is SQLite"):
         create_app(settings)
