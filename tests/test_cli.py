@@ -110,7 +110,7 @@ def test_second_serve_on_one_database_is_refused(
 
     line = _one_line(_refused(env))
     assert "already serving the database" in line
-    assert "several nodes on one database are not available yet" in line
+    assert "give each a Redis URL (--redis-url)" in line
     assert first.healthy()
 
     # migrate does not take the lock.
@@ -128,7 +128,7 @@ def test_second_serve_on_one_database_is_refused(
 
 
 @pytest.mark.parametrize("how", ["flag", "environment"])
-def test_serve_with_a_redis_url_exits_at_once(tmp_path: Path, how: str) -> None:
+def test_serve_with_a_redis_url_on_sqlite_exits_before_listening(tmp_path: Path, how: str) -> None:
     url = "redis://127.0.0.1:6379/15"
     env = _env(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", tmp_path)
     cmd = [ROOMSERVICE, "serve", "--port", str(_free_port())]
@@ -138,7 +138,8 @@ def test_serve_with_a_redis_url_exits_at_once(tmp_path: Path, how: str) -> None:
         env["ROOMSERVICE_REDIS_URL"] = url
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
     line = _one_line(done)
-    assert "Redis is not available yet" in line
+    assert "the database is SQLite" in line and "PostgreSQL --database-url" in line
+    assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.db").exists()
 
 

@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument(
-        "--redis-url", help="several nodes sharing rooms through Redis: not available yet, refused if set"
+        "--redis-url",
+        help="one node of several sharing rooms through this Redis (needs a PostgreSQL --database-url)",
     )
+    serve.add_argument("--node-id", help="this node's name in the cluster (default hostname:port)")
     serve.add_argument("--dev", action="store_true", default=None, help="enable test-only options")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database on start")
     serve.add_argument(
@@ -59,6 +61,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "port",
             "database_url",
             "redis_url",
+            "node_id",
             "data_dir",
             "dev",
             "forwarded_allow_ips",
@@ -72,8 +75,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def serve(settings: Settings) -> int:
-    """Serve until stopped, holding the database's serving lock (``store.nodelock``) the whole time.
-    Settings that cannot run, or a database another live process serves: one line on stderr, exit 1."""
+    """Serve until stopped, holding the database's serving lock (``store.nodelock``) the whole time
+    (one node alone; nodes of a cluster share the database). Settings that cannot run, or a database
+    another live process serves alone: one line on stderr, exit 1."""
     try:
         settings.check()
     except SettingsError as exc:
@@ -105,10 +109,16 @@ def serve(settings: Settings) -> int:
 
     async def run() -> int:
         try:
-            lock = server.lock = await nodelock.acquire(settings.effective_database_url)
+            # Several nodes (Redis) share the database on purpose: leases and fences keep them apart.
+            lock = server.lock = (
+                nodelock.NoLock()
+                if settings.redis_url
+                else await nodelock.acquire(settings.effective_database_url)
+            )
         except nodelock.NodeBusy as exc:
             print(
-                f"roomservice serve: {exc}; several nodes on one database are not available yet.",
+                f"roomservice serve: {exc}; to serve one database from several nodes, give each a "
+                "Redis URL (--redis-url).",
                 file=sys.stderr,
             )
             return 1

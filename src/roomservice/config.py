@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,9 +30,14 @@ class Settings:
     port: int = 8000
     #: SQLAlchemy async URL. Empty means a SQLite file in ``data_dir``.
     database_url: str = ""
-    #: ``redis://`` URL for several nodes sharing rooms. Not available yet: a non-empty value is refused
-    #: (see ``check``), so one process serves the database with the in-process broker.
+    #: ``redis://`` URL for several nodes sharing rooms (with a PostgreSQL database); its database
+    #: number holds this server's keys. Empty: one process alone, everything in-process.
     redis_url: str = ""
+    #: This node's name in the cluster (room owners, socket locations). Empty: ``hostname:port``.
+    node_id: str = ""
+    #: Seconds a node's lease on a room lasts unless renewed (renewed every third of it): how long a
+    #: dead node's rooms wait before another node takes them. Several nodes only.
+    lease_ttl: float = 3.0
     data_dir: Path = DEFAULT_DATA_DIR
     #: Signs session tokens. Empty: generated once and kept in the database.
     secret_key: str = ""
@@ -93,7 +99,8 @@ class Settings:
     match_countdown: float = 10.0
     #: Seconds a matchmaking ticket may search before it expires.
     match_timeout: float = 120.0
-    #: Prefix of every Redis key this server writes (the matchmaking queue's keys start with it).
+    #: Prefix of every Redis key and pub/sub channel this server uses, so that two clusters can share
+    #: one Redis (the matchmaking queue's keys start with it and ``mm:``).
     redis_prefix: str = "roomservice:"
 
     #: Write every accepted game step to the action log (off only to measure what it costs).
@@ -118,11 +125,16 @@ class Settings:
 
     def check(self) -> None:
         """Raise :class:`SettingsError` for a setting asking for what this version cannot do."""
-        if self.redis_url:
+        if self.redis_url and self.effective_database_url.split(":", 1)[0].split("+", 1)[0] == "sqlite":
             raise SettingsError(
-                "a Redis URL is set (--redis-url or ROOMSERVICE_REDIS_URL), but running several nodes "
-                "with Redis is not available yet: unset it to serve from one process"
+                "a Redis URL is set, but the database is SQLite, which only one process can serve: "
+                "several nodes share a PostgreSQL database: pass a PostgreSQL --database-url "
+                "(postgresql+asyncpg://user:password@host/db, or ROOMSERVICE_DATABASE_URL)"
             )
+        if self.redis_url and not self.lease_ttl > 0:
+            raise SettingsError("ROOMSERVICE_LEASE_TTL must be more than 0 seconds")
+        if "|" in self.node_id:
+            raise SettingsError("ROOMSERVICE_NODE_ID may not contain '|'")
         if not self.match_countdown >= 0:
             raise SettingsError("ROOMSERVICE_MATCH_COUNTDOWN must be 0 seconds or more")
         if not self.match_timeout > 0:
@@ -140,6 +152,11 @@ class Settings:
             raise SettingsError("ROOMSERVICE_LOG_FORMAT must be text or json")
         if self.log_level.lower() not in LOG_LEVELS:
             raise SettingsError("ROOMSERVICE_LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
+
+    @property
+    def effective_node_id(self) -> str:
+        """``node_id``, else this machine's name and the port it serves."""
+        return self.node_id or f"{socket.gethostname()}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

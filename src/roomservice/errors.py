@@ -40,3 +40,17 @@ class Unauthorized(RoomServiceError):
 
 class Invalid(RoomServiceError):
     status = 422
+
+
+class ClusterUnavailable(RoomServiceError):
+    """503 ``cluster_unavailable``: several nodes serve, and Redis (or the node owning a room) does not
+    answer. Nothing was changed that a client could miss; trying again later is safe."""
+
+    status = 503
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "cluster_unavailable",
+            "The cluster cannot serve this now (Redis does not answer); try again soon.",
+        )
+        self.detail = detail

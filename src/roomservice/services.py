@@ -5,9 +5,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from redis.asyncio import Redis
+
 from roomservice.accounts import AccountService
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
+from roomservice.broker.redis import RedisBroker
+from roomservice.cluster.engine import ClusterEngine
+from roomservice.cluster.frames import Frames
+from roomservice.cluster.hub import ClusterHub
+from roomservice.cluster.lobby import ClusterLobby
+from roomservice.cluster.node import Node
 from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.engine.replay import Replays
@@ -15,7 +23,10 @@ from roomservice.games.registry import GameRegistry, default_registry
 from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
+from roomservice.leases.redis import RedisLeases
+from roomservice.matchmaking.base import MatchQueue
 from roomservice.matchmaking.local import LocalQueue
+from roomservice.matchmaking.redis import RedisQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.projects.service import ProjectService
 from roomservice.projects.workshop import Workshop
@@ -38,8 +49,10 @@ log = logging.getLogger(__name__)
 
 #: Seconds between saves of rooms' recent chat and chat activity (what a crash may lose of chat).
 ACTIVITY_FLUSH = 1.0
-#: Seconds a room's lease lasts unless renewed (renewed every third of it).
+#: Seconds a room's lease lasts unless renewed (renewed every third of it), one node alone.
 LEASE_TTL = 30.0
+#: Seconds a Redis command of a node of several may take before Redis counts as unreachable.
+REDIS_TIMEOUT = 2.0
 
 
 @dataclasses.dataclass
@@ -66,14 +79,23 @@ class Services:
     owned_scheduler: LoopScheduler | None = None
     #: This node's counters for ``/metrics``; None when metrics are off.
     stats: Stats | None = None
+    #: Several nodes: this node's part of the cluster (None: one node alone).
+    cluster: Cluster | None = None
 
     def start_background(self) -> None:
-        """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal."""
+        """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal (with
+        several nodes: the cluster's upkeep, which renews leases too)."""
         self.scheduler.every(self.settings.expiry_interval, self.rooms.expire, "room expiry")
         self.scheduler.every(ACTIVITY_FLUSH, self.chat.flush, "chat save")
-        self.scheduler.every(LEASE_TTL / 3, self.outbox.renew, "lease renewal")
+        if self.cluster is None:
+            self.scheduler.every(LEASE_TTL / 3, self.outbox.renew, "lease renewal")
+        else:
+            self.scheduler.every(self.settings.lease_ttl / 3, self.cluster.hub.upkeep, "cluster upkeep")
 
     async def close(self) -> None:
+        if self.cluster is not None:
+            await self._drain(self.cluster)
+            return
         if self.owned_scheduler is not None:
             await self.owned_scheduler.close()
         await self.matchmaker.close()
@@ -84,6 +106,26 @@ class Services:
         await self.chat.flush()
         await self.outbox.close()
         await self.broker.close()
+        await self.db.close()
+
+    async def _drain(self, cluster: Cluster) -> None:
+        """A node of several stops: its games stop with every accepted step written, its rooms are let
+        go (other nodes take them when they need them), then its sockets close with 1012 so their
+        clients reconnect to another node and resume."""
+        self.outbox.stopping = True
+        if self.owned_scheduler is not None:
+            await self.owned_scheduler.close()
+        await self.matchmaker.close()
+        await self.engine.close()
+        await self.workshop.close()
+        await self.journal.close()
+        await self.chat.flush()
+        await self.outbox.close()
+        await cluster.hub.drain()
+        await self.hub.close()
+        await cluster.node.close()
+        await self.broker.close()
+        await cluster.leases.aclose()
         await self.db.close()
 
 
@@ -106,11 +148,20 @@ async def build_services(
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
-    leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
-    broker = LocalBroker()
-    lobby = LobbyFeed()
-    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby, stats)
-    rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
+    cluster: Cluster | None = None
+    if settings.redis_url:
+        cluster = await _cluster(settings, scheduler)
+        leases: Leases = cluster.leases
+        broker: Broker = cluster.broker
+    else:
+        leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
+        broker = LocalBroker()
+    lobby = LobbyFeed() if cluster is None else ClusterLobby(broker, cluster.node.node_id)
+    remote = cluster.frames if cluster is not None else None
+    outbox = Outbox(
+        settings, broker, leases, SeqMarks(db), lobby, stats, fencing=cluster is not None, remote=remote
+    )
+    rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now, owners=outbox)
     lobby.load(await rooms.public_rooms())
 
     async def load_chat(room_id: str) -> list[Line]:
@@ -120,12 +171,23 @@ async def build_services(
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
     journal = Journal(db, stats)
     leaderboards = Leaderboards(db, games, scheduler.now)
-    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
+    parts = (settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
+    engine = Engine(*parts) if cluster is None else ClusterEngine(*parts)
     projects = ProjectService(db, scheduler.now)
     workshop = Workshop(settings, projects, outbox, scheduler)
-    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler, projects=workshop, stats=stats)
-    # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
-    queue = LocalQueue(clock=scheduler.now)
+    hub = (Hub if cluster is None else ClusterHub)(
+        settings, outbox, broker, rooms, engine, chat, scheduler, projects=workshop, stats=stats
+    )
+    queue: MatchQueue = LocalQueue(clock=scheduler.now)
+    if cluster is not None:
+        assert isinstance(engine, ClusterEngine) and isinstance(hub, ClusterHub)
+        cluster.frames.bind(outbox, chat)
+        engine.bind_node(cluster.node)
+        hub.bind_node(cluster.node, rooms, scheduler.now)
+        cluster.hub = hub
+        assert isinstance(lobby, ClusterLobby)
+        lobby.bind(rooms.get_by_id, cluster.node.spawn)
+        queue = RedisQueue.from_settings(settings)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
     await engine.restore()
     await hub.restore()
@@ -151,4 +213,47 @@ async def build_services(
         workshop,
         owned,
         stats,
+        cluster,
     )
+
+
+@dataclasses.dataclass
+class Cluster:
+    """The parts of a node of several (``settings.redis_url``)."""
+
+    node: Node
+    broker: RedisBroker
+    leases: RedisLeases
+    frames: Frames
+    hub: ClusterHub = dataclasses.field(init=False)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether Redis answered this node lately."""
+        return self.broker.reachable
+
+
+def _redis(settings: Settings, *, decode: bool) -> Redis:
+    """A client on the cluster's Redis that gives up on a silent server within seconds (a blocked
+    pub/sub read waits as long as it must)."""
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=decode,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+    )
+
+
+async def _cluster(settings: Settings, scheduler: Scheduler) -> Cluster:
+    node_id = settings.effective_node_id
+    prefix = settings.redis_prefix
+    broker = RedisBroker(_redis(settings, decode=False), prefix=prefix, log_size=settings.resume_buffer)
+    leases = RedisLeases(
+        _redis(settings, decode=True),
+        prefix=prefix,
+        node_id=node_id,
+        clock=scheduler.now,
+        ttl=settings.lease_ttl,
+    )
+    node = Node(node_id, broker, leases, _redis(settings, decode=True), prefix=prefix)
+    return Cluster(node, broker, leases, Frames(node, broker))

@@ -246,6 +246,7 @@ async def test_a_subscriber_on_another_node_gets_the_room_in_order(two_nodes: tu
     local, remote = Inbox(), Inbox()
     here.subscribe("room", local.deliver)
     there.subscribe("room", remote.deliver)
+    await there.flush()  # the subscription is in place
     for seq in range(1, 21):
         here.publish(env("room", seq, to="s" if seq % 2 else None))
     await here.flush()
@@ -253,3 +254,55 @@ async def test_a_subscriber_on_another_node_gets_the_room_in_order(two_nodes: tu
     got = await remote.wait_for(20)
     assert [e.seq for e in got] == list(range(1, 21))
     assert [e.to for e in got] == ["s" if seq % 2 else None for seq in range(1, 21)]
+
+
+async def test_a_node_without_subscribers_of_a_room_hears_nothing_of_it(
+    two_nodes: tuple[Broker, Broker],
+) -> None:
+    here, there = two_nodes
+    remote, other = Inbox(), Inbox()
+    there.subscribe("room", remote.deliver)
+    there.subscribe("other", other.deliver)
+    await there.flush()
+    here.publish(env("room", 1))
+    await here.flush()
+    await remote.wait_for(1)
+    there.unsubscribe("room", remote.deliver)
+    await there.flush()
+    here.publish(env("room", 2))
+    here.publish(env("other", 3))
+    await here.flush()
+    await other.wait_for(1)
+    assert remote.seqs() == [1]
+
+
+async def test_views_cross_nodes_with_equal_texts_as_one_object(two_nodes: tuple[Broker, Broker]) -> None:
+    here, there = two_nodes
+    remote = Inbox()
+    there.subscribe("room", remote.deliver)
+    await there.flush()
+    same = '{"type":"game_state","seq":5}'
+    here.publish(Envelope("room", 5, "", None, "game_state", None, {"a": same, "b": same, "c": "x"}))
+    await here.flush()
+    (got,) = await remote.wait_for(1)
+    assert got.views == {"a": same, "b": same, "c": "x"} and got.kind == "game_state"
+    assert got.views["a"] is got.views["b"]
+    assert got.text_for("b") == same and got.text_for("z") is None
+
+
+async def test_both_nodes_publishing_each_see_the_other_in_order(two_nodes: tuple[Broker, Broker]) -> None:
+    here, there = two_nodes
+    a, b = Inbox(), Inbox()
+    here.subscribe("room", a.deliver)
+    there.subscribe("room", b.deliver)
+    await here.flush()
+    await there.flush()
+    for seq in range(1, 11):
+        here.publish(env("room", seq))
+    await here.flush()
+    await b.wait_for(10)
+    for seq in range(11, 21):
+        there.publish(env("room", seq))
+    await there.flush()
+    assert [e.seq for e in await a.wait_for(20)] == list(range(1, 21))
+    assert [e.seq for e in await b.wait_for(20)] == list(range(1, 21))

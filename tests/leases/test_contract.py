@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 from roomservice.leases.base import Lease
@@ -130,3 +131,23 @@ async def test_a_node_cannot_renew_or_release_a_lease_of_another(shared: Backend
     await b.release(held)
     assert await b.owner("room-1") == "node-a"
     assert await a.renew(held) is not None
+
+
+async def test_a_lapsed_lease_is_taken_by_another_node_and_lost_to_its_former_owner(shared: Backend) -> None:
+    a, b = await shared.node("node-a"), await shared.node("node-b")
+    held = await a.acquire("room-1")
+    assert held is not None
+    await shared.lapse("room-1")
+    assert await b.owner("room-1") is None
+    taken = await b.acquire("room-1")
+    assert taken is not None and taken.token > held.token
+    assert await a.renew(held) is None
+    assert await a.acquire("room-1") is None
+    assert await a.owner("room-1") == "node-b"
+
+
+async def test_two_nodes_racing_for_a_room_give_it_to_one(shared: Backend) -> None:
+    nodes = [await shared.node(f"node-{i}") for i in range(8)]
+    won = [lease for lease in await asyncio.gather(*(n.acquire("room-1") for n in nodes)) if lease]
+    assert len(won) == 1
+    assert await nodes[0].owner("room-1") == won[0].owner

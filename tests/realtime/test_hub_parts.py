@@ -39,13 +39,13 @@ class Marks:
     def __init__(self) -> None:
         self.marks: dict[str, int] = {}
 
-    async def load(self, room_id: str) -> int:
+    async def claim(self, room_id: str, token: int) -> int:
         return self.marks.get(room_id, 0)
 
-    async def raise_to(self, room_id: str, hwm: int) -> None:
+    async def raise_to(self, room_id: str, hwm: int, token: int | None = None) -> None:
         self.marks[room_id] = max(self.marks.get(room_id, 0), hwm)
 
-    async def forget(self, room_id: str) -> None:
+    async def forget(self, room_id: str, token: int | None = None) -> None:
         self.marks.pop(room_id, None)
 
 

@@ -131,5 +131,5 @@ async def test_the_invite_link_answers_json_clients_like_the_room_endpoint(api: 
     room = await alice.http.get(f"/api/rooms/{code}")
     assert invite.status_code == 200
     assert invite.json() == room.json()
-    assert set(invite.json()) == {"room_code", "room_id", "room", "players"}
+    assert set(invite.json()) == {"room_code", "room_id", "room", "players", "node"}
     error(await alice.http.get("/r/ZZZZZZ"), 404, "room_not_found")

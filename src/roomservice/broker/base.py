@@ -69,7 +69,9 @@ class Broker(Protocol):
 
     async def flush(self) -> None:
         """Return once every envelope published on this node before the call has been handed to this
-        node's subscribers (or dropped because nobody subscribed). After ``close``: returns at once."""
+        node's subscribers (or dropped because nobody subscribed) and sent on to the other nodes, and
+        once the rooms subscribed to before the call hear other nodes' envelopes. After ``close``:
+        returns at once."""
 
     async def close(self) -> None:
         """Stop: forget every subscriber, end any sender task; nothing is delivered after it returns.

@@ -93,6 +93,10 @@ class LocalBroker:
         elif fan_out is None:
             self._targets[room_id] = _FanOut(subscribers)
 
+    def subscribed(self, room_id: str) -> bool:
+        """Whether the room has a subscriber here."""
+        return room_id in self._targets
+
     def publish(self, envelope: Envelope) -> None:
         deliver = self._targets.get(envelope.room_id)
         if deliver is not None:

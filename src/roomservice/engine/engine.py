@@ -28,18 +28,19 @@ from roomservice.errors import Conflict, Invalid
 from roomservice.games.base import LEAVE_REASONS, LEFT, Event, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.leaderboards.service import Leaderboards
+from roomservice.leases.base import Fenced
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import FrameError
 from roomservice.protocol.messages import RoomFrame
 from roomservice.realtime.channel import MEMBERSHIP
-from roomservice.realtime.outbox import Outbox
+from roomservice.realtime.outbox import NotOwner, Outbox
 from roomservice.rooms.service import RoomService
 from roomservice.scheduling import Scheduler, Timer
 from roomservice.stats import Stats
 from roomservice.store import games as repo
 from roomservice.store.database import Database
-from roomservice.store.journal import Journal
+from roomservice.store.journal import Fence, Journal
 from roomservice.types import Role, RoomState
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ class Engine:
         self.runners: dict[str, RoomRunner] = {}
         self.bots: dict[str, BotSeats] = {}
         self._follow: dict[str, Callable[[Envelope], None]] = {}
+        #: The room of each running game, for the fence its writes carry.
+        self._room_of_game: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        outbox.when_lost(self._lost)
 
     # -- RunnerHost --------------------------------------------------------------------------
 
@@ -117,11 +121,36 @@ class Engine:
 
     async def save(self, entries: Sequence[repo.Entry]) -> None:
         if self.journal is not None:
-            await self.journal.write(entries)
+            fence = self._fence(entries)
+            try:
+                await self.journal.write(entries, fence)
+            except Fenced as exc:
+                self.outbox.lost(exc.room_id)  # the runner refuses the step, then stops
+                raise
 
     def save_later(self, entries: Sequence[repo.Entry]) -> None:
         if self.journal is not None:
-            self.journal.write_later(entries)
+            try:
+                self.journal.write_later(entries, self._fence(entries))
+            except Fenced as exc:
+                self.outbox.lost(exc.room_id)
+
+    def _fence(self, entries: Sequence[repo.Entry]) -> Fence | None:
+        """The room and token a game write carries while other nodes could own the room; raises
+        ``Fenced`` when this node no longer owns it."""
+        if not self.outbox.fencing or not entries:
+            return None
+        room_id = self._room_of_game.get(entries[0].game_id, "")
+        token = self.outbox.fence_of(room_id)
+        if token is None:
+            raise Fenced(room_id or entries[0].game_id)
+        return room_id, token
+
+    def _lost(self, room_id: str) -> None:
+        """Another node owns the room now: its game stops here (it goes on there, from the log)."""
+        if room_id in self.runners:
+            log.warning("room %s: owned elsewhere now; its game stops here", self.runners[room_id].room_code)
+            self._spawn(self._drop(room_id))
 
     # -- starting and restoring --------------------------------------------------------------
 
@@ -177,6 +206,7 @@ class Engine:
         await self.outbox.open(room.room_id, room.room_code)  # this node owns the room's frames
         runner = RoomRunner(self, room.room_id, room.room_code, record, machine, _members(room), self.stats)
         self.runners[room.room_id] = runner
+        self._room_of_game[record.game_id] = room.room_id
         if room.bots:
             self.bots[room.room_id] = BotSeats(runner, [m.session_id for m in room.bots], self.scheduler)
         if room.room_id not in self._follow:
@@ -186,6 +216,8 @@ class Engine:
 
     async def _drop(self, room_id: str) -> None:
         runner = self.runners.pop(room_id, None)
+        if runner is not None:
+            self._room_of_game.pop(runner.record.game_id, None)
         seats = self.bots.pop(room_id, None)
         if seats is not None:
             seats.close()
@@ -211,12 +243,18 @@ class Engine:
         return restored
 
     async def _restore(self, record: repo.GameRecord) -> int:
-        async with self.db.read() as conn:
-            snapshot = await repo.latest_snapshot(conn, record.game_id)
-            steps = await repo.actions_after(conn, record.game_id, snapshot.step if snapshot else 0)
         room = await self.rooms.get_by_id(record.room_id)
         if room is None:
             return 0
+        try:
+            # Owned (and its fence claimed) before its log is read: what a former owner wrote is
+            # there to read, and it writes nothing more.
+            await self.outbox.open(room.room_id, room.room_code)
+        except NotOwner:
+            return 0  # another node runs it
+        async with self.db.read() as conn:
+            snapshot = await repo.latest_snapshot(conn, record.game_id)
+            steps = await repo.actions_after(conn, record.game_id, snapshot.step if snapshot else 0)
         if snapshot is None:  # run with persistence off: nothing to come back to
             if room.state is RoomState.IN_GAME:
                 await self.rooms.finish(room.room_id)

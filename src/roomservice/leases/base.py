@@ -26,6 +26,15 @@ import dataclasses
 from typing import Protocol
 
 
+class Fenced(Exception):
+    """A write of a room carried a lease token below the room's fence: a newer owner claimed the room,
+    so the writer lost it and must stop acting as its owner. ``room_id`` names the room."""
+
+    def __init__(self, room_id: str) -> None:
+        super().__init__(f"room {room_id}: a newer owner holds the room")
+        self.room_id = room_id
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Lease:
     """Ownership of one room by one node until ``expires_at`` unless renewed."""

@@ -15,7 +15,7 @@ MEMBERSHIP = frozenset({"player_joined", "player_left", "room_closed"})
 
 
 class RoomChannel:
-    __slots__ = ("attached", "grace", "offline", "on_membership", "room_code", "room_id")
+    __slots__ = ("attached", "base_seq", "grace", "offline", "on_membership", "room_code", "room_id")
 
     def __init__(
         self, room_id: str, room_code: str, on_membership: Callable[[RoomChannel, Envelope], None]
@@ -27,6 +27,9 @@ class RoomChannel:
         #: Session ids whose socket dropped; they stay seated until grace runs out.
         self.offline: set[str] = set()
         self.on_membership = on_membership
+        #: Several nodes, on a node that does not own the room: the room's last seq when the channel
+        #: was last prepared (an owner reads it from the room's log).
+        self.base_seq = 0
 
     def deliver(self, envelope: Envelope) -> None:
         """Hand a frame to the sockets attached here: the same encoded text, and the same framed bytes

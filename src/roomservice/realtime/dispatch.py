@@ -128,7 +128,7 @@ class Dispatcher:
     def _chat(self, conn: Connection, frame: Chat) -> None:
         chan = self._room_of(conn, frame.ref)
         room_log = self.outbox.get(chan.room_id)
-        if room_log is None:
+        if room_log is None and self.outbox.remote is None:
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
         message = messages.Chat(
             sender=conn.session.username,
@@ -136,6 +136,11 @@ class Dispatcher:
             text=frame.text,
             at=iso(self.scheduler.now()),
         )
+        if room_log is None and self.outbox.remote is not None:
+            # Another node owns the room: it numbers the line and keeps it in the history.
+            self.outbox.remote.publish(chan.room_id, chan.room_code, message, chat=True)
+            return
+        assert room_log is not None
         self.outbox.publish(room_log, message)  # numbers it: the history keeps its seq
         self.chat.add(chan.room_id, message)
 
@@ -143,11 +148,15 @@ class Dispatcher:
         chan = self.presence.channel_of(conn)
         room_log = self.outbox.get(chan.room_id) if chan is not None else None
         asked = frame.room_code.strip().upper()
-        if chan is None or room_log is None or asked != chan.room_code:
+        elsewhere = room_log is None and self.outbox.remote is not None
+        if chan is None or not (room_log or elsewhere) or asked != chan.room_code:
             shown = "".join(c if c.isascii() and c.isalnum() else "?" for c in asked[:16])  # client text
             _refused(conn, shown, "room %s: resume refused for session %s: it is not in that room")
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
+        if room_log is None:
+            self.presence.spawn(self.presence.resume_elsewhere(conn, chan, frame.last_seq))
+            return
         missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
             _refused(

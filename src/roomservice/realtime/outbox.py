@@ -12,12 +12,12 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
-from roomservice.leases.base import Lease, Leases
+from roomservice.leases.base import Fenced, Lease, Leases
 from roomservice.model import Room
 from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.realtime.lobby import LobbyFeed
@@ -36,11 +36,33 @@ FANOUT_SAMPLE = 16
 
 
 class SeqMarks(Protocol):
-    """Where high-water marks live (``store.seq.SeqMarks``)."""
+    """Where high-water marks and fences live (``store.seq.SeqMarks``)."""
 
-    async def load(self, room_id: str) -> int: ...
-    async def raise_to(self, room_id: str, hwm: int) -> None: ...
-    async def forget(self, room_id: str) -> None: ...
+    async def claim(self, room_id: str, token: int) -> int:
+        """Make ``token`` the room's fence and return its mark; raises ``Fenced`` when a higher token
+        claimed the room already."""
+
+    async def raise_to(self, room_id: str, hwm: int, token: int | None = None) -> None:
+        """Raise the mark; with ``token``, raises ``Fenced`` when a newer owner claimed the room."""
+
+    async def forget(self, room_id: str, token: int | None = None) -> None: ...
+
+
+class Remote(Protocol):
+    """Several nodes: how this node reaches a room it does not own (``cluster.node.Node``)."""
+
+    async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
+        """Hand a committed room operation's events to the room's owner, which numbers and sends them
+        (claiming the room when nobody owns it)."""
+
+    def publish(self, room_id: str, room_code: str, frame: RoomFrame, *, chat: bool = False) -> None:
+        """Have the room's owner number and send ``frame``; a chat line also joins the room's history."""
+
+    async def since(self, room_id: str, after: int) -> list[Envelope] | None:
+        """The room's frames after ``after`` (None: no longer kept), for a socket that resumes here."""
+
+    async def last_seq(self, room_id: str) -> int:
+        """The seq of the room's newest frame."""
 
 
 class NotOwner(Exception):
@@ -50,12 +72,17 @@ class NotOwner(Exception):
 class RoomLog:
     """One owned room: its last seq, the numbers reserved so far, and the frames kept for resume."""
 
-    __slots__ = ("buffer", "lease", "reserved", "reserving", "room_code", "room_id", "seq")
+    __slots__ = ("buffer", "fence", "lease", "reserved", "reserving", "room_code", "room_id", "seq")
 
-    def __init__(self, room_id: str, room_code: str, lease: Lease, hwm: int, buffer_size: int) -> None:
+    def __init__(
+        self, room_id: str, room_code: str, lease: Lease, hwm: int, buffer_size: int, fenced: bool = False
+    ) -> None:
         self.room_id = room_id
         self.room_code = room_code
         self.lease = lease
+        #: The token this node's writes of the room carry (fencing), or None when nobody else could
+        #: own the room (one node alone).
+        self.fence = lease.token if fenced else None
         #: The seq of the last frame published for the room.
         self.seq = hwm
         self.reserved = hwm
@@ -86,11 +113,25 @@ class Outbox:
         marks: SeqMarks,
         lobby: LobbyFeed | None = None,
         stats: Stats | None = None,
+        *,
+        fencing: bool = False,
+        remote: Remote | None = None,
     ) -> None:
         self.settings = settings
         #: Times one fan-out in ``FANOUT_SAMPLE`` when metrics are on.
         self.stats = stats
         self._published = 0
+        #: Whether other nodes may own rooms: then every write of an owned room carries its token.
+        self.fencing = fencing
+        #: Called with a room's id when this node stops owning it without closing it.
+        self._on_lost: list[Callable[[str], None]] = []
+        #: Awaited with a room's id each time this node takes a room no node owned (several nodes),
+        #: before anyone else gets the room's log: what runs a room (its game) comes back here.
+        self._on_claimed: list[Callable[[str], Awaitable[None]]] = []
+        #: Several nodes: the owners of the rooms this node does not own.
+        self.remote = remote
+        #: Set when the node stops: it takes no more rooms.
+        self.stopping = False
         #: Follows every committed room operation, for the sockets that watch the lobby.
         self.lobby = lobby if lobby is not None else LobbyFeed()
         self.broker = broker
@@ -108,6 +149,8 @@ class Outbox:
         log_ = self.rooms.get(room_id)
         if log_ is not None:
             return log_
+        if self.stopping:
+            raise NotOwner(room_id)  # a node on its way out takes no room
         pending = self._opening.get(room_id)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -117,10 +160,20 @@ class Outbox:
             lease = await self.leases.acquire(room_id)
             if lease is None:
                 raise NotOwner(room_id)
-            hwm = await self.marks.load(room_id)
-            room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer)
+            try:
+                # Claimed before anything of the room is read: a former owner's writes from now on
+                # are refused, and those it made are there to be read.
+                hwm = await self.marks.claim(room_id, lease.token)
+            except Fenced:
+                await self.leases.release(lease)
+                raise NotOwner(room_id) from None
+            room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer, self.fencing)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
+            for claimed in self._on_claimed:
+                # The room's log is in place (so ``open`` answers at once from here on); other
+                # callers waiting for the room wait for this too.
+                await claimed(room_id)
             future.set_result(room_log)
             return room_log
         except BaseException as exc:
@@ -133,12 +186,29 @@ class Outbox:
     def get(self, room_id: str) -> RoomLog | None:
         return self.rooms.get(room_id)
 
+    async def follow(self, room_id: str, room_code: str) -> RoomLog | None:
+        """The room's log when this node owns the room (taking it if nobody does); None when another
+        node owns it (several nodes only: one node alone owns every room)."""
+        try:
+            return await self.open(room_id, room_code)
+        except NotOwner:
+            if self.remote is None:
+                raise
+            return None
+
+    def when_claimed(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Await ``callback(room_id)`` whenever this node takes a room (see ``_on_claimed``)."""
+        self._on_claimed.append(callback)
+
     async def _reserve(self, room_log: RoomLog) -> None:
         target = max(room_log.reserved, room_log.seq) + SEQ_BLOCK
         room_log.reserving = True
         try:
-            await self.marks.raise_to(room_log.room_id, target)
+            await self.marks.raise_to(room_log.room_id, target, room_log.fence)
             room_log.reserved = max(room_log.reserved, target)
+        except Fenced:
+            self.lost(room_log.room_id)
+            raise
         finally:
             room_log.reserving = False
 
@@ -151,18 +221,57 @@ class Outbox:
     async def _reserve_logged(self, room_log: RoomLog) -> None:
         try:
             await self._reserve(room_log)
+        except Fenced:
+            log.warning("room %s: a newer owner claimed it; no longer numbered here", room_log.room_code)
         except Exception:
             log.exception("room %s: could not reserve frame numbers", room_log.room_code)
 
-    async def renew(self) -> None:
-        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here."""
+    async def renew(self, now: float | None = None) -> None:
+        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here.
+        A lease that could not be renewed (the leases' store did not answer) is kept until its
+        ``expires_at`` passes ``now`` (when given), then lost; the error is raised after the others
+        were renewed."""
+        failure: Exception | None = None
         for room_log in list(self.rooms.values()):
-            renewed = await self.leases.renew(room_log.lease)
+            try:
+                renewed = await self.leases.renew(room_log.lease)
+            except Exception as exc:
+                failure = exc
+                if now is not None and room_log.lease.expires_at <= now:
+                    log.warning(
+                        "room %s: lease not renewed in time; no longer owned here", room_log.room_code
+                    )
+                    self.lost(room_log.room_id)
+                continue
+            if self.rooms.get(room_log.room_id) is not room_log:
+                continue  # closed or lost meanwhile
             if renewed is None:
                 log.warning("room %s: lease lost; another node owns it now", room_log.room_code)
-                self.rooms.pop(room_log.room_id, None)
+                self.lost(room_log.room_id)
             else:
                 room_log.lease = renewed
+        if failure is not None:
+            raise failure
+
+    def when_lost(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(room_id)`` whenever this node stops owning a room it did not close (a lease
+        lost or a write refused by the fence), so what runs the room here stops."""
+        self._on_lost.append(callback)
+
+    def lost(self, room_id: str) -> None:
+        """Another node owns the room now: stop numbering it here, and tell who runs it here."""
+        if self.rooms.pop(room_id, None) is None:
+            return
+        for callback in self._on_lost:
+            try:
+                callback(room_id)
+            except Exception:
+                log.exception("room %s: a listener failed on the lost lease", room_id)
+
+    def fence_of(self, room_id: str) -> int | None:
+        """The token a write of the room carries when this node owns it and others could; else None."""
+        room_log = self.rooms.get(room_id)
+        return room_log.fence if room_log is not None else None
 
     async def close_room(self, room_id: str) -> None:
         """The room is gone: drop its log, its mark and its lease."""
@@ -170,7 +279,7 @@ class Outbox:
         if room_log is None:
             return
         try:
-            await self.marks.forget(room_id)
+            await self.marks.forget(room_id, room_log.fence)
         finally:
             await self.leases.release(room_log.lease)
 
@@ -226,7 +335,13 @@ class Outbox:
         self.lobby.room_events(room, events)
         if not events:
             return
-        room_log = await self.open(room.room_id, room.room_code)
+        try:
+            room_log = await self.open(room.room_id, room.room_code)
+        except NotOwner:
+            if self.remote is None:
+                raise
+            await self.remote.room_events(room, events)
+            return
         for event in events:
             frame = event.frame
             seq = self.next_seq(room_log)

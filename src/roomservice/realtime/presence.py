@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -60,6 +60,9 @@ class Presence:
         self.connections: dict[str, Connection] = {}
         self.channels: dict[str, RoomChannel] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Several nodes: whether a session has a socket on some node, asked before a grace period
+        #: gives up its seat (the player may have come back through another node).
+        self.online_elsewhere: Callable[[str], Awaitable[bool]] | None = None
 
     # -- channels ----------------------------------------------------------------------------
 
@@ -116,17 +119,26 @@ class Presence:
         )
 
     async def prepare(self, room: Room) -> RoomChannel:
-        """Everything attaching needs that takes I/O: the room's log and its saved chat."""
-        await self.outbox.open(room.room_id, room.room_code)
+        """Everything attaching needs that takes I/O: the room's log and its saved chat. On a node that
+        does not own the room (several nodes): the room's channel heard from the owner, its last seq,
+        and its chat as last saved (the owner keeps the lines in between)."""
+        remote = self.outbox.remote
+        if await self.outbox.follow(room.room_id, room.room_code) is not None or remote is None:
+            await self.chat.lines(room.room_id)
+            return self.channel(room.room_id, room.room_code)
+        chan = self.channel(room.room_id, room.room_code)
+        await self.broker.flush()  # the owner's frames reach this node from now on
+        chan.base_seq = await remote.last_seq(room.room_id)
+        self.chat.forget(room.room_id)
         await self.chat.lines(room.room_id)
-        return self.channel(room.room_id, room.room_code)
+        return chan
 
     def attach(self, conn: Connection, room: Room, *, returning: bool = False) -> RoomChannel:
         """Attach a socket to its prepared room and send it the room's state. No await in here, so no
         frame of the room can slip between the state and what follows it."""
         chan = self.channel(room.room_id, room.room_code)
         room_log = self.outbox.get(room.room_id)
-        seq = room_log.seq if room_log is not None else 0
+        seq = room_log.seq if room_log is not None else chan.base_seq
         if returning:
             conn.held = []
             self.scheduler.call_later(RESUME_WINDOW, conn.release)
@@ -161,14 +173,20 @@ class Presence:
         """Send a socket whose ``resume`` came too late the room as it stands now."""
         room = await self.rooms.room_of(conn.session_id)
         room_log = self.outbox.get(chan.room_id)
-        if room is None or room.room_id != chan.room_id or room_log is None:
+        remote = self.outbox.remote
+        if room is None or room.room_id != chan.room_id or (room_log is None and remote is None):
             conn.release()
             return
+        if room_log is not None:
+            seq = room_log.seq
+        else:
+            assert remote is not None
+            seq = await remote.last_seq(chan.room_id)
         # Frames held since attaching are newer than attached_seq but may be older than the new
         # state: send the state, then only the held frames it does not already cover.
         held, conn.held = conn.held or [], None
-        conn.attached_seq = room_log.seq
-        conn.send_replay([encode(self.room_state(chan, room, room_log.seq))])
+        conn.attached_seq = seq
+        conn.send_replay([encode(self.room_state(chan, room, seq))])
         conn.send_replay(text for text in held if _seq_of(text) > conn.attached_seq)
         self.desk.attached(room.room_id, conn.session_id)
 
@@ -184,6 +202,21 @@ class Presence:
         room_log = self.outbox.get(chan.room_id)
         if room_log is not None:
             self.outbox.publish(room_log, frame)
+        elif self.outbox.remote is not None:
+            self.outbox.remote.publish(chan.room_id, chan.room_code, frame)
+
+    async def resume_elsewhere(self, conn: Connection, chan: RoomChannel, after: int) -> None:
+        """Replay to a returning socket what it missed of a room another node owns (several nodes),
+        from the room's shared log; a fresh state when the log no longer reaches back that far."""
+        remote = self.outbox.remote
+        missed = await remote.since(chan.room_id, after) if remote is not None else None
+        if missed is None:
+            await self.fresh_state(conn, chan)
+            return
+        upto, session_id = conn.attached_seq, conn.session_id
+        conn.release(
+            text for e in missed if after < e.seq <= upto and (text := e.text_for(session_id)) is not None
+        )
 
     async def connect(self, conn: Connection) -> bool:
         """Register a socket; False when it was refused because the session already has one."""
@@ -284,6 +317,10 @@ class Presence:
         session_id = session.session_id
         chan.grace.pop(session_id, None)
         if session_id not in chan.offline or session_id in self.connections:
+            return
+        if self.online_elsewhere is not None and await self.online_elsewhere(session_id):
+            chan.offline.discard(session_id)
+            self.release(chan)
             return
         log.info(
             "room %s: session %s did not come back within its grace period; its seat is given up",

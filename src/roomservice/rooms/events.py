@@ -21,6 +21,17 @@ class RoomEvent:
     subject: str | None = None
 
 
+class Owners(Protocol):
+    """Which rooms this node owns while other nodes could own rooms too (``realtime.outbox.Outbox``)."""
+
+    def fence_of(self, room_id: str) -> int | None:
+        """The lease token this node's writes of the room carry, or None (not owned here, or one node
+        alone: nothing to fence)."""
+
+    def lost(self, room_id: str) -> None:
+        """A write of the room was refused by its fence: another node owns it now."""
+
+
 class RoomEventSink(Protocol):
     async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         """Called after the transaction that produced ``events`` has committed. ``room`` is the room

@@ -8,10 +8,11 @@ after the transaction commits.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roomservice.config import Settings
 from roomservice.errors import Conflict, Forbidden, Invalid, NotFound, RoomServiceError
 from roomservice.games.registry import GameRegistry
+from roomservice.leases.base import Fenced
 from roomservice.model import Session
 from roomservice.rooms import codes, events
-from roomservice.rooms.events import RoomEvent, RoomEventSink
+from roomservice.rooms.events import Owners, RoomEvent, RoomEventSink
 from roomservice.rooms.model import (
     NAME_MAX,
     PASSWORD_MAX,
@@ -32,7 +34,7 @@ from roomservice.rooms.model import (
     build_config,
 )
 from roomservice.rooms.passwords import hash_password, verify_password
-from roomservice.store import chat
+from roomservice.store import chat, seq
 from roomservice.store import rooms as repo
 from roomservice.store.database import Database
 from roomservice.types import Clock, Role, RoomState, wall_clock
@@ -44,6 +46,29 @@ _CODE_ATTEMPTS = 8
 #: Sets up a room's game inside the start transaction.
 #: Deals the game inside the start transaction and returns the new game's id.
 Deal = Callable[[AsyncConnection, Room], Awaitable[str]]
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _refenced(
+    operation: Callable[Concatenate[RoomService, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[RoomService, P], Coroutine[Any, Any, T]]:
+    """Run a room operation again, as a node that does not own the room, when its write was refused
+    because a newer owner claimed the room (several nodes): nothing of the first try was written."""
+
+    async def run(self: RoomService, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await operation(self, *args, **kwargs)
+        except Fenced as exc:
+            if self.owners is None:
+                raise
+            self.owners.lost(exc.room_id)
+            return await operation(self, *args, **kwargs)
+
+    functools.update_wrapper(run, operation)
+    return run
 
 
 def room_not_found(code: str) -> NotFound:
@@ -88,12 +113,22 @@ class RoomService:
         settings: Settings,
         sink: RoomEventSink | None,
         clock: Clock = wall_clock,
+        owners: Owners | None = None,
     ) -> None:
         self.db = db
         self.games = games
         self.settings = settings
         self.sink = sink
         self.clock = clock
+        #: Several nodes: the fence this node's writes of a room carry while it owns the room.
+        self.owners = owners
+
+    async def _fenced(self, conn: AsyncConnection, room_id: str) -> None:
+        """Inside a write of the room: refused (``Fenced``) when this node thinks it owns the room and
+        a newer owner claimed it, so a node that lost a room never numbers its frames."""
+        token = self.owners.fence_of(room_id) if self.owners is not None else None
+        if token is not None:
+            await seq.check(conn, room_id, token)
 
     def default_config(self, game_id: str) -> dict[str, Any]:
         game = self.games.get(game_id)
@@ -116,6 +151,8 @@ class RoomService:
         found = await repo.get_room(conn, code=codes.normalize(code), lock=lock)
         if found is None:
             raise room_not_found(code)
+        if lock:
+            await self._fenced(conn, found[0].room_id)
         return found
 
     # -- queries ---------------------------------------------------------------------------------
@@ -257,6 +294,7 @@ class RoomService:
         await self._emit(room, [])
         return room
 
+    @_refenced
     async def join(
         self, session: Session, code: str, *, password: str | None = None, spectator: bool = False
     ) -> Room:
@@ -325,6 +363,7 @@ class RoomService:
         await repo.save_room(conn, room)
         return room, out
 
+    @_refenced
     async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
         """Give up one's seat (``reason``: left, or disconnected when a socket's grace ran out).
         Returns the room, or None when it was deleted for being empty."""
@@ -428,6 +467,7 @@ class RoomService:
             return room, refused
         raise RoomServiceError("code_exhausted", "Could not allocate a room code; try again.", 503)
 
+    @_refenced
     async def seat_match(self, code: str, session_ids: Sequence[str]) -> tuple[Room | None, list[str]]:
         """Seat ``session_ids`` in the waiting matchmaking room ``code`` as ``create_match`` does; the
         room is None when it is gone or no longer waiting (then every session is returned)."""
@@ -437,6 +477,7 @@ class RoomService:
                     found = await repo.get_room(conn, code=code, lock=True)
                     if found is None or found[0].state is not RoomState.WAITING:
                         return None, list(session_ids)
+                    await self._fenced(conn, found[0].room_id)
                     room, left, refused, out = await self._seat_many(conn, found[0], session_ids)
                     await repo.save_room(conn, room)
             except IntegrityError:
@@ -483,6 +524,7 @@ class RoomService:
             await repo.add_member(conn, room.room_id, member)
         return room, left, refused, out
 
+    @_refenced
     async def kick(self, session: Session | None, code: str, target: str) -> Room:
         """The host removes a member; ``session`` None: an operator does (anyone, the host too)."""
         async with self.db.write() as conn:
@@ -498,6 +540,7 @@ class RoomService:
         await self._emit(room, [events.kicked(member), *out])
         return room
 
+    @_refenced
     async def start(self, session: Session, code: str, deal: Deal | None = None) -> Room:
         """WAITING or FINISHED → IN_GAME. ``deal`` runs inside the transaction, on the locked room as it
         will start, so the game's setup commits (or fails) together with the room's new state."""
@@ -530,6 +573,7 @@ class RoomService:
             raise Conflict("game_not_running", "No game is running in this room.")
         return room
 
+    @_refenced
     async def finish(
         self, room_id: str, record: Callable[[AsyncConnection, Room], Awaitable[None]] | None = None
     ) -> Room | None:
@@ -539,6 +583,7 @@ class RoomService:
             found = await repo.get_room(conn, room_id=room_id, lock=True)
             if found is None or found[0].state is not RoomState.IN_GAME:
                 return None
+            await self._fenced(conn, room_id)
             room = dataclasses.replace(found[0], state=RoomState.FINISHED, last_activity=self.clock())
             await repo.save_room(conn, room)
             if record is not None:
@@ -546,6 +591,7 @@ class RoomService:
         await self._emit(room, [events.room_updated(room)])
         return room
 
+    @_refenced
     async def configure(self, session: Session, code: str, patch: dict[str, Any]) -> Room:
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
@@ -566,6 +612,7 @@ class RoomService:
         await self._emit(room, [*out, events.room_updated(room)])
         return room
 
+    @_refenced
     async def delete(self, session: Session | None, code: str) -> Room:
         """Close a room. The host may, and so may its creator, so a creator at the room limit can
         always free a slot; ``session`` None: an operator does."""

@@ -4,6 +4,10 @@ Every room's runner hands its accepted steps here and waits until they are durab
 them. Entries from all rooms that arrive while a transaction is
 being written go together in the next one, so on SQLite (one writer at a time) an action never queues
 behind a separate disk write of another room: it shares that room's commit instead.
+
+Entries written with a fence (room id, lease token) go in only while no newer owner has claimed their
+room: the batch reads its rooms' fences in its own transaction (``store.seq.stale``) and leaves out, and
+refuses, the entries of rooms lost meanwhile. A batch without fences reads nothing more.
 """
 
 from __future__ import annotations
@@ -13,14 +17,17 @@ import logging
 import time
 from collections.abc import Sequence
 
+from roomservice.leases.base import Fenced
 from roomservice.stats import Stats
-from roomservice.store import games
+from roomservice.store import games, seq
 from roomservice.store.database import Database
 
 log = logging.getLogger(__name__)
 
 Entry = games.Entry
-_Pending = tuple[Sequence[Entry], asyncio.Future[None] | None]
+#: A room and the lease token its owner's writes carry (``store.seq``: fencing).
+Fence = tuple[str, int]
+_Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | None]
 
 
 class Journal:
@@ -37,21 +44,24 @@ class Journal:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._writer())
 
-    async def write(self, entries: Sequence[Entry]) -> None:
-        """Return once ``entries`` are committed; raise if the transaction failed."""
+    async def write(self, entries: Sequence[Entry], fence: Fence | None = None) -> None:
+        """Return once ``entries`` are committed; raise if the transaction failed. With ``fence``
+        (room id, token) they are written only while no newer owner claimed the room, else
+        ``leases.base.Fenced`` is raised and nothing of them is written."""
         if self._closed:
             raise RuntimeError("the journal is closed")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((entries, future))
+        self._pending.append((entries, fence, future))
         self._wake.set()
         self._ensure_writer()
         await future
 
-    def write_later(self, entries: Sequence[Entry]) -> None:
-        """Queue entries nobody waits for (periodic snapshots of real-time games)."""
+    def write_later(self, entries: Sequence[Entry], fence: Fence | None = None) -> None:
+        """Queue entries nobody waits for (periodic snapshots of real-time games); fenced as ``write``
+        (refused entries are logged)."""
         if self._closed:
             return
-        self._pending.append((entries, None))
+        self._pending.append((entries, fence, None))
         self._wake.set()
         self._ensure_writer()
 
@@ -66,23 +76,40 @@ class Journal:
                     await self._commit([one])
 
     async def _commit(self, batch: list[_Pending]) -> bool:
-        entries = [entry for pending, _ in batch for entry in pending]
+        refused: set[Fence] = set()
         start = time.perf_counter()
+        written = 0
         try:
             async with self.db.write() as conn:
-                await games.write(conn, entries)
+                wanted = {fence for _, fence, _ in batch if fence is not None}
+                if wanted:
+                    current = await seq.fences(conn, (room_id for room_id, _ in wanted))
+                    refused = {f for f in wanted if current.get(f[0], 0) > f[1]}
+                rows = [
+                    entry
+                    for pending, fence, _ in batch
+                    if fence is None or fence not in refused
+                    for entry in pending
+                ]
+                written = len(rows)
+                await games.write(conn, rows)
         except Exception as exc:
-            log.exception("could not write %d game entries", len(entries))
+            log.exception("could not write %d game entries", sum(len(entries) for entries, _, _ in batch))
             if len(batch) == 1:
-                future = batch[0][1]
+                future = batch[0][2]
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return False
         if self.stats is not None:
             self.stats.journal_commit.observe(time.perf_counter() - start)
-            self.stats.journal_batch.observe(len(entries))
-        for _, future in batch:
-            if future is not None and not future.done():
+            self.stats.journal_batch.observe(written)
+        for _, fence, future in batch:
+            if fence is not None and fence in refused:
+                if future is None:
+                    log.warning("room %s: a newer owner claimed it; entries not written", fence[0])
+                elif not future.done():
+                    future.set_exception(Fenced(fence[0]))
+            elif future is not None and not future.done():
                 future.set_result(None)
         return True
 

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from roomservice.store.database import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: The advisory lock migrations take on PostgreSQL: "rsmigrat" as a big-endian 64-bit number.
+MIGRATION_LOCK = int.from_bytes(b"rsmigrat", "big")
 
 
 def alembic_config(url: str = "") -> Config:
@@ -30,4 +33,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with db.engine.begin() as conn:
+        if not db.sqlite:
+            # Nodes starting together migrate one after the other: the later ones find it done.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(run)

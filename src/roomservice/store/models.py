@@ -186,13 +186,16 @@ class RoomChatRow(Base):
 
 class RoomSeqRow(Base):
     """The highest frame ``seq`` a room's owner may have sent, reserved ahead in blocks, so an owner
-    that restarts continues above every number it ever sent. No foreign key: it is written off the
-    room's transactions and outlives nothing that matters once its room is gone."""
+    that restarts continues above every number it ever sent; and the room's fence. No foreign key: it
+    is written off the room's transactions and outlives nothing that matters once its room is gone."""
 
     __tablename__ = "room_seq"
 
     room_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hwm: Mapped[int] = mapped_column(BigInteger)
+    #: The lease token of the room's newest owner (fencing): a write of the room carrying a lower
+    #: token comes from an owner that lost the room, and is refused.
+    fence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LeaderboardResultRow(Base):

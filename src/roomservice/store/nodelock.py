@@ -1,4 +1,4 @@
-"""One serving process per database, until rooms can be shared between nodes.
+"""One serving process per database, unless the nodes share rooms through Redis.
 
 Two ``roomservice serve`` processes on one database would both restore and run the same games and split
 every room's sockets between them. So a serving process holds a lock for its whole life:
@@ -71,8 +71,8 @@ class _AdvisoryLock:
         await self._engine.dispose()
 
 
-class _NoLock:
-    """An in-memory SQLite database: no other process can open it."""
+class NoLock:
+    """No lock: an in-memory SQLite database (no other process can open it), or a node of several."""
 
     async def release(self) -> None:
         return None
@@ -89,7 +89,7 @@ def lock_path(database_url: str) -> Path | None:
 async def _lock_file(database_url: str) -> NodeLock:
     path = lock_path(database_url)
     if path is None:
-        return _NoLock()
+        return NoLock()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     loop = asyncio.get_running_loop()

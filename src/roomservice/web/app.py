@@ -20,6 +20,7 @@ from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
 from roomservice.web import bodies, errors, metrics, pages
 from roomservice.web.bodyguard import BodyGuard
+from roomservice.web.cluster import ClusterGuard
 from roomservice.web.deps import ServicesDep
 from roomservice.web.headers import SecurityHeaders
 from roomservice.web.metrics import HttpMetrics, Metrics
@@ -92,6 +93,8 @@ def create_app(
     # Outermost last: headers on every answer, then the origin check, then the body check; the
     # request metrics outside them all, so that what they refuse is counted too.
     app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
+    if settings.redis_url:
+        app.add_middleware(ClusterGuard)
     app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
     app.add_middleware(SecurityHeaders)
     if stats is not None:
@@ -127,12 +130,12 @@ def create_app(
                 "`GET /api/rooms/{code}` gives it",
                 "content": {"text/html": {"schema": {"type": "string"}}},
             },
-            **error_responses(404),
+            **error_responses(404, 503),
         },
     )
     async def invite(code: str, request: Request, svc: ServicesDep) -> Response:
         if pages.wants_html(request):
             return pages.page("room")  # the page itself says when the room does not exist
-        return JSON(rooms.room_body(await svc.rooms.get(code)))
+        return JSON(await rooms.room_and_node(svc, await svc.rooms.get(code)))
 
     return app

@@ -63,6 +63,9 @@ class RoomBody(BaseModel):
     room: Room
     #: ``room.players``, repeated for convenience.
     players: list[Member]
+    #: ``GET /api/rooms/{code}`` only: the id of the node running the room (its lease holder), or
+    #: null while no node runs it.
+    node: str | None = None
 
 
 class LeftRoom(BaseModel):

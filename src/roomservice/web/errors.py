@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from roomservice.errors import RoomServiceError
+from roomservice.errors import ClusterUnavailable, RoomServiceError
 from roomservice.web.ratelimit import RateLimited
 from roomservice.web.responses import error_response
 
@@ -50,6 +51,11 @@ def install(app: FastAPI) -> None:
     async def http(_: Request, exc: HTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(RedisError)
+    async def redis_down(_: Request, exc: RedisError) -> Response:
+        refused = ClusterUnavailable(str(exc))
+        return error_response(refused.status, refused.code, refused.message)
 
     @app.exception_handler(Exception)
     async def crash(_: Request, exc: Exception) -> Response:

@@ -35,7 +35,8 @@ async def _authenticate(ws: WebSocket, services: Services) -> Session | None:
     ticket = ws.query_params.get("ticket")
     if ticket is not None:
         tickets: TicketBook = ws.app.state.tickets
-        token = tickets.redeem(ticket)
+        cluster = services.cluster
+        token = await cluster.node.redeem_ticket(ticket) if cluster is not None else tickets.redeem(ticket)
         if token is None:
             raise Unauthorized(
                 "invalid_ticket",

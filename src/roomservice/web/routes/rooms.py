@@ -123,9 +123,14 @@ async def my_rooms(session: SessionDep, svc: ServicesDep) -> Response:
     return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session)]})
 
 
-@router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404)})
+@router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404, 503)})
 async def get_room(code: str, svc: ServicesDep) -> Response:
-    return JSON(room_body(await svc.rooms.get(code)))
+    return JSON(await room_and_node(svc, await svc.rooms.get(code)))
+
+
+async def room_and_node(svc: Services, room: Room) -> dict[str, Any]:
+    """The room's body and, for operators, the node running it (its lease holder; None while none)."""
+    return {**room_body(room), "node": await svc.leases.owner(room.room_id)}
 
 
 # join and leave are the hottest routes. Each is documented (and can always be served) like the

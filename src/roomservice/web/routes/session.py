@@ -70,10 +70,11 @@ async def rename_session(body: UsernameBody, session: SessionDep, svc: ServicesD
     responses={**body(bodies.SocketTicket, 201), **errors(401, 403)},
 )
 async def socket_ticket(request: Request, session: SessionDep, svc: ServicesDep) -> Response:
-    """Valid once, for 30 seconds, on this server: the page opens ``/ws?ticket=`` with it instead of
-    putting its long-lived token in a URL."""
+    """Valid once, for 30 seconds, on this server (any node of a cluster): the page opens
+    ``/ws?ticket=`` with it instead of putting its long-lived token in a URL."""
     tickets: TicketBook = request.app.state.tickets
     token = token_of(request, svc.settings.session_cookie)
     assert token is not None  # SessionDep authenticated it
-    ticket = tickets.issue(token)
+    # Several nodes: the ticket is kept in Redis, so the socket may open on any node.
+    ticket = await svc.cluster.node.issue_ticket(token) if svc.cluster is not None else tickets.issue(token)
     return JSON({"ticket": ticket, "expires_in": TICKET_TTL}, 201, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,77 @@
+"""What the Redis broker adds to the contract: the shared resume log of each room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from roomservice.broker.base import Envelope
+from roomservice.broker.redis import RedisBroker, decode, encode
+from tests.broker.conftest import _prefix, _redis
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[tuple[RedisBroker, RedisBroker]]:
+    prefix = _prefix()
+    owner, other = await _redis(prefix), await _redis(prefix)
+    assert isinstance(owner, RedisBroker) and isinstance(other, RedisBroker)
+    yield owner, other
+    await owner.forget(["room"])
+    await owner.close()
+    await other.close()
+
+
+def test_an_envelope_survives_the_wire_whole() -> None:
+    sent = Envelope("r", 9, "t", "s", "chat", "subject", {"a": "x"})
+    assert decode(encode(sent)) == sent
+    plain = Envelope("r", 1, "t")
+    assert decode(encode(plain)) == plain
+
+
+async def test_another_node_replays_what_a_client_missed(pair: tuple[RedisBroker, RedisBroker]) -> None:
+    owner, other = pair
+    for seq in range(1, 101):
+        owner.publish(Envelope("room", seq, f'{{"seq":{seq}}}', "s1" if seq == 60 else None))
+    await owner.flush()
+    assert await other.last_seq("room") == 100
+    missed = await other.since("room", 50)
+    assert missed is not None
+    assert [e.seq for e in missed] == list(range(51, 101))
+    assert missed[9].to == "s1" and missed[9].text_for("s2") is None
+    # The log keeps the newest 64, so the start is gone.
+    assert await other.since("room", 0) is None
+    assert await other.since("room", 100) == []
+    assert await other.since("nowhere", 0) == []
+
+
+async def test_a_late_envelope_below_the_log_does_not_enter_it(pair: tuple[RedisBroker, RedisBroker]) -> None:
+    owner, other = pair
+    for seq in (1, 2, 3):
+        owner.publish(Envelope("room", seq, "new"))
+    owner.publish(Envelope("room", 2, "stale"))  # a former owner's frame arriving late
+    owner.publish(Envelope("room", 4, "new"))
+    await owner.flush()
+    missed = await other.since("room", 0)
+    assert missed is not None and [(e.seq, e.text) for e in missed] == [(s, "new") for s in (1, 2, 3, 4)]
+
+
+async def test_a_former_owners_late_frame_is_not_delivered_on_other_nodes(
+    pair: tuple[RedisBroker, RedisBroker],
+) -> None:
+    former, other = pair
+    got: list[int] = []
+    other.subscribe("room", lambda e: got.append(e.seq))
+    await other.flush()
+    for seq in (1, 2, 9):
+        former.publish(Envelope("room", seq, "x"))
+    former.publish(Envelope("room", 3, "late"))
+    former.publish(Envelope("room", 0, "unnumbered"))
+    former.publish(Envelope("room", 10, "x"))
+    await former.flush()
+    for _ in range(100):
+        if len(got) == 5:
+            break
+        await asyncio.sleep(0.01)
+    assert got == [1, 2, 9, 0, 10]
