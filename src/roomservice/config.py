@@ -26,6 +26,8 @@ class Settings:
     port: int = 8000
     #: SQLAlchemy async URL. Empty means a SQLite file in ``data_dir``.
     database_url: str = ""
+    #: PostgreSQL connections a process keeps open (as many more are opened while busier).
+    database_pool_size: int = 20
     #: ``redis://`` URL for several nodes sharing rooms. Not available yet: a non-empty value is refused
     #: (see ``check``), so one process serves the database with the in-process broker.
     redis_url: str = ""
