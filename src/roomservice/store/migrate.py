@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from roomservice.store.database import Database
@@ -21,8 +22,16 @@ def alembic_config(url: str = "") -> Config:
     return cfg
 
 
+#: The key of the advisory lock migrations take turns on (PostgreSQL): "rs-migra" as a 64-bit number.
+MIGRATION_LOCK_KEY = int.from_bytes(b"rs-migra", "big")
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (default: the latest)."""
+    """Bring the database to ``revision`` (default: the latest).
+
+    On PostgreSQL the whole upgrade is one transaction holding an advisory lock, so processes that
+    start together take turns: the first migrates, the others then find nothing left to do. (On
+    SQLite one process serves a database; ``store.nodelock`` sees to that before it migrates.)"""
 
     def run(connection: Connection) -> None:
         cfg = alembic_config()
@@ -30,4 +39,6 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with db.engine.begin() as conn:
+        if not db.sqlite:
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(run)
