@@ -73,6 +73,9 @@ async def test_join_and_leave_run_as_one_statement_each(world: World) -> None:
     assert left == await _stored(world.db, room.room_code)
     # Neither went through a transaction of SQLAlchemy's (reading the room back did, once).
     assert len(world.statements) == 2 and all("FOR UPDATE" not in s for s in world.statements)
+    # Their commits skipped the flush to disk, and only theirs: the connection's setting is as before.
+    async with world.db.direct() as conn:
+        assert await conn.fetchval("SHOW synchronous_commit") == "on"
 
 
 async def _waiting_for_a_lock(db: Database) -> None:

@@ -12,6 +12,14 @@ Every change to a room's seats also updates its row in the same transaction, so 
 ``xmin`` as locked equals the one seen at the start exactly when nothing changed the seats in between.
 When they differ, the statement writes nothing and answers ``fresh = false``; the caller runs it again
 (a new start sees the other transaction's changes).
+
+**Durability.** A join or a leave commits without waiting for its WAL record to be flushed to disk
+(``synchronous_commit`` off for that one transaction, ``set_config(..., true)``): a flush costs more
+than the whole statement. Consistency is unchanged. A crash of PostgreSQL itself, or of its machine,
+can undo the joins and leaves of its last moments (at most about three ``wal_writer_delay``, 0.6 s by
+default) — never one that a later synchronous commit (a room created, a game started, an action
+logged) depends on, since that commit flushes the log up to itself. SQLite's
+``synchronous=NORMAL`` makes the same kind of trade for every transaction.
 """
 
 from __future__ import annotations
@@ -38,7 +46,10 @@ _COLUMNS = """
 """
 
 #: The room, locked, as it is now; the same row as this statement first saw it; its seats as then.
+#: ``durability``: this statement's commit does not wait for its WAL record to reach the disk (see
+#: the module's docstring).
 _READ = """
+    durability AS (SELECT set_config('synchronous_commit', 'off', true) AS mode),
     locked AS (
         SELECT r.*, r.xmin::text AS version FROM rooms r WHERE r.code = $1::varchar FOR UPDATE
     ),
@@ -89,7 +100,7 @@ WITH {_READ},
 SELECT (SELECT count(*) FROM seated) + (SELECT count(*) FROM saved) = 2 AS done,
     seen.version IS NOT DISTINCT FROM l.version AS fresh, (SELECT username FROM me) AS username,
     {_COLUMNS}
-FROM locked l LEFT JOIN seen ON true LEFT JOIN seats ON true
+FROM locked l CROSS JOIN durability LEFT JOIN seen ON true LEFT JOIN seats ON true
 ORDER BY seats.seat
 """
 
@@ -128,7 +139,7 @@ WITH {_READ},
 SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM saved) = 2 AS done,
     seen.version IS NOT DISTINCT FROM l.version AS fresh, NULL AS username,
     {_COLUMNS}
-FROM locked l LEFT JOIN seen ON true LEFT JOIN seats ON true
+FROM locked l CROSS JOIN durability LEFT JOIN seen ON true LEFT JOIN seats ON true
 ORDER BY seats.seat
 """
 
