@@ -102,6 +102,8 @@ class Engine:
         if self.leaderboards is not None and runner is not None and runner.result is not None:
             record = self.leaderboards.recorder(runner.record, runner.result)
         await self.rooms.finish(room_id, record)
+        if record is not None:
+            await record.published()
 
     def shown(self, room_id: str) -> None:
         seats = self.bots.get(room_id)
