@@ -120,8 +120,19 @@ def later():
 
 
 def test_games_and_protocol_do_no_io() -> None:
-    found = _violations(_under("games", "protocol"), IO_FRAMEWORKS)
-    assert not found, _report("games/ and protocol/ import I/O frameworks", found)
+    found = _violations(_under("games", "protocol", "workshop"), IO_FRAMEWORKS)
+    assert not found, _report("games/, protocol/ and workshop/ import I/O frameworks", found)
+
+
+def test_the_workshop_rules_import_only_the_protocol() -> None:
+    inner = (f"{PACKAGE}.workshop", f"{PACKAGE}.protocol")
+    found = [
+        str(imp)
+        for importer in _under("workshop")
+        for imp in IMPORTS[importer]
+        if imp.module.startswith(PACKAGE + ".") and not _within(imp.module, inner)
+    ]
+    assert not found, _report("workshop/ imports more than the protocol", found)
 
 
 def test_store_imports_nothing_above_it() -> None:
@@ -139,6 +150,12 @@ def test_matchmaking_reaches_the_hub_and_the_engine_only_through_its_protocols()
     above = [f"{PACKAGE}.{p}" for p in ("realtime", "engine", "web")]
     found = _violations(_under("matchmaking"), above)
     assert not found, _report("matchmaking/ imports the socket layer, the engine or the web", found)
+
+
+def test_projects_know_neither_the_web_nor_the_games() -> None:
+    above = [f"{PACKAGE}.{p}" for p in ("web", "engine", "rooms", "games")]
+    found = _violations(_under("projects"), above)
+    assert not found, _report("projects/ imports the web, the engine, the rooms or the games", found)
 
 
 def test_leaderboards_know_neither_sockets_nor_the_engine() -> None:

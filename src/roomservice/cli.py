@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="proxies trusted for X-Forwarded-For/-Proto, comma-separated, '*' for any "
         "(default $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)",
     )
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", help="debug, info, warning or error (default $ROOMSERVICE_LOG_LEVEL, else info)"
+    )
     _server_args(serve)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
@@ -52,7 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     overrides = {
         key: getattr(args, key, None)
-        for key in ("host", "port", "database_url", "redis_url", "data_dir", "dev", "forwarded_allow_ips")
+        for key in (
+            "host",
+            "port",
+            "database_url",
+            "redis_url",
+            "data_dir",
+            "dev",
+            "forwarded_allow_ips",
+            "log_level",
+        )
     }
     settings = Settings.from_env(**overrides)
     if getattr(args, "no_migrate", False):
@@ -60,7 +71,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def serve(settings: Settings, log_level: str) -> int:
+def serve(settings: Settings) -> int:
     """Serve until stopped, holding the database's serving lock (``store.nodelock``) the whole time.
     Settings that cannot run, or a database another live process serves: one line on stderr, exit 1."""
     try:
@@ -84,7 +95,12 @@ def serve(settings: Settings, log_level: str) -> int:
             if self.lock is not None:
                 await self.lock.release()
 
-    config = uvicorn_config(create_app(settings), settings, log_level)
+    from roomservice.logs import logging_config
+
+    level = settings.log_level.lower()
+    config = uvicorn_config(
+        create_app(settings), settings, level, log_config=logging_config(level, settings.log_format)
+    )
     server = Server(config)
 
     async def run() -> int:
@@ -127,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_from(args)
     if args.command == "serve":
-        return serve(settings, args.log_level)
+        return serve(settings)
     elif args.command == "migrate":
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         asyncio.run(migrate(settings, args.revision))

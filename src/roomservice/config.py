@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 DEFAULT_DATA_DIR = Path("./data")
+#: Shortest admin or metrics token accepted: a guessable one would open the console.
+MIN_TOKEN = 16
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class SettingsError(ValueError):
@@ -75,11 +78,13 @@ class Settings:
     #: Deepest nesting of arrays and objects accepted in a JSON body (the top level is 1).
     max_json_depth: int = 32
     #: Per client address and minute: sessions created, rooms created, password attempts; and password
-    #: attempts per room and minute. ``0`` turns a limit off.
+    #: attempts per room and minute; accounts signed up per client address and minute (each costs an
+    #: Argon2 hash). ``0`` turns a limit off.
     http_rate_sessions: int = 30
     http_rate_rooms: int = 20
     http_rate_passwords: int = 10
     http_rate_room_passwords: int = 10
+    http_rate_accounts: int = 10
     #: Origins (``https://host[:port]``, comma-separated) besides the server's own whose pages may send
     #: cookie-authenticated requests and open sockets with the cookie.
     allowed_origins: str = ""
@@ -97,6 +102,21 @@ class Settings:
     persist_games: bool = True
     #: Accepted steps between two snapshots of a game (one is also written when a game ends).
     snapshot_every: int = 50
+    #: Seconds an open workshop project keeps edits unsaved at most: the first edit after a save arms
+    #: a save this long after it. What a crash can lose.
+    workshop_autosave: float = 10.0
+
+    #: Prometheus metrics at ``/metrics`` (off: the hot paths count nothing and ``/metrics`` is 404).
+    metrics: bool = True
+    #: When set, ``/metrics`` wants ``Authorization: Bearer <metrics_token>``.
+    metrics_token: str = ""
+    #: The admin console (``/admin``, ``/api/admin/*``) opens with ``Authorization: Bearer <admin_token>``;
+    #: empty: there is no console (404).
+    admin_token: str = ""
+    #: Level of the server's own loggers and uvicorn's (``roomservice serve``): debug, info, warning, error.
+    log_level: str = "info"
+    #: ``text``: one readable line per record; ``json``: one JSON object per line.
+    log_format: Literal["text", "json"] = "text"
 
     def check(self) -> None:
         """Raise :class:`SettingsError` for a setting asking for what this version cannot do."""
@@ -109,6 +129,19 @@ class Settings:
             raise SettingsError("ROOMSERVICE_MATCH_COUNTDOWN must be 0 seconds or more")
         if not self.match_timeout > 0:
             raise SettingsError("ROOMSERVICE_MATCH_TIMEOUT must be more than 0 seconds")
+        if not self.workshop_autosave > 0:
+            raise SettingsError("ROOMSERVICE_WORKSHOP_AUTOSAVE must be more than 0 seconds")
+        for name in ("admin_token", "metrics_token"):
+            token = getattr(self, name)
+            if token and (len(token) < MIN_TOKEN or not token.isprintable() or " " in token):
+                raise SettingsError(
+                    f"ROOMSERVICE_{name.upper()} must be at least {MIN_TOKEN} printable characters "
+                    "without spaces (e.g. the output of: openssl rand -hex 32)"
+                )
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("ROOMSERVICE_LOG_FORMAT must be text or json")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise SettingsError("ROOMSERVICE_LOG_LEVEL must be one of " + ", ".join(LOG_LEVELS))
 
     @property
     def effective_database_url(self) -> str:

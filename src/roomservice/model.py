@@ -16,7 +16,7 @@ from typing import Any, overload
 from roomservice.protocol.rooms import RoomConfig
 from roomservice.types import Role, RoomState
 
-__all__ = ["Member", "Room", "RoomConfig", "Session", "iso"]
+__all__ = ["Account", "Member", "Room", "RoomConfig", "Session", "iso"]
 
 #: The last whole second ``iso`` formatted, and its ``YYYY-MM-DDTHH:MM:SS`` text.
 _iso_second: list[Any] = [None, ""]
@@ -147,12 +147,39 @@ class Room:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Session:
-    """A guest session: who is calling. Tokens and validation are ``roomservice.sessions``."""
+class Account:
+    """A person who signs in with a username and password (``roomservice.accounts``)."""
 
-    session_id: str
+    account_id: str
     username: str
     created_at: float
 
     def to_dict(self) -> dict[str, object]:
-        return {"session_id": self.session_id, "username": self.username}
+        return {"id": self.account_id, "username": self.username, "created_at": iso(self.created_at)}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Session:
+    """Who is calling: a guest session, or one of an account's (``account_id``, with the account's
+    ``account_username``). Tokens and validation are ``roomservice.sessions``."""
+
+    session_id: str
+    username: str
+    created_at: float
+    account_id: str | None = None
+    account_username: str | None = None
+
+    @property
+    def owner_id(self) -> str:
+        """Who owns what this session makes (rooms it creates, leaderboard entries): its account,
+        else the session itself."""
+        return self.account_id or self.session_id
+
+    def account(self) -> dict[str, str] | None:
+        """``{id, username}`` of the session's account, or None for a guest."""
+        if self.account_id is None or self.account_username is None:
+            return None
+        return {"id": self.account_id, "username": self.account_username}
+
+    def to_dict(self) -> dict[str, object]:
+        return {"session_id": self.session_id, "username": self.username, "account": self.account()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from roomservice.accounts import AccountService
 from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.config import Settings
@@ -16,6 +17,8 @@ from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.service import Matchmaker
+from roomservice.projects.service import ProjectService
+from roomservice.projects.workshop import Workshop
 from roomservice.realtime.hub import Hub
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.realtime.outbox import Outbox
@@ -23,6 +26,7 @@ from roomservice.rooms.chat import ChatLog, Line
 from roomservice.rooms.service import RoomService
 from roomservice.scheduling import LoopScheduler, Scheduler
 from roomservice.sessions import SessionService, TokenSigner
+from roomservice.stats import Stats
 from roomservice.store import chat as chat_repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
@@ -56,7 +60,12 @@ class Services:
     matchmaker: Matchmaker
     leaderboards: Leaderboards
     replays: Replays
+    accounts: AccountService
+    projects: ProjectService
+    workshop: Workshop
     owned_scheduler: LoopScheduler | None = None
+    #: This node's counters for ``/metrics``; None when metrics are off.
+    stats: Stats | None = None
 
     def start_background(self) -> None:
         """Timers: idle-room expiry, the batched save of chat and chat activity, lease renewal."""
@@ -69,6 +78,7 @@ class Services:
             await self.owned_scheduler.close()
         await self.matchmaker.close()
         await self.hub.close()
+        await self.workshop.close()
         await self.engine.close()
         await self.journal.close()
         await self.chat.flush()
@@ -83,9 +93,10 @@ async def build_services(
     clock: Clock = wall_clock,
     scheduler: Scheduler | None = None,
     games: GameRegistry | None = None,
+    stats: Stats | None = None,
 ) -> Services:
     """Every part of a node. ``scheduler`` (default: the event loop's timers on ``clock``) runs every
-    timer, so tests can move time."""
+    timer, so tests can move time; ``stats`` (None: metrics off) is what the hot paths count into."""
     games = games or default_registry(p.strip() for p in settings.games.split(",") if p.strip())
     owned = LoopScheduler(clock) if scheduler is None else None
     scheduler = scheduler or owned
@@ -98,7 +109,7 @@ async def build_services(
     leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
     broker = LocalBroker()
     lobby = LobbyFeed()
-    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby)
+    outbox = Outbox(settings, broker, leases, SeqMarks(db), lobby, stats)
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now)
     lobby.load(await rooms.public_rooms())
 
@@ -107,10 +118,12 @@ async def build_services(
             return await chat_repo.load(conn, room_id)
 
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
-    journal = Journal(db)
+    journal = Journal(db, stats)
     leaderboards = Leaderboards(db, games, scheduler.now)
-    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards)
-    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler)
+    engine = Engine(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
+    projects = ProjectService(db, scheduler.now)
+    workshop = Workshop(settings, projects, outbox, scheduler)
+    hub = Hub(settings, outbox, broker, rooms, engine, chat, scheduler, projects=workshop, stats=stats)
     # The in-process queue: a Redis one (``matchmaking.redis``) waits for several nodes to be served.
     queue = LocalQueue(clock=scheduler.now)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
@@ -133,5 +146,9 @@ async def build_services(
         matchmaker,
         leaderboards,
         Replays(db, games),
+        AccountService(db, sessions, scheduler.now),
+        projects,
+        workshop,
         owned,
+        stats,
     )

@@ -75,8 +75,8 @@ class TokenSigner:
 
 
 #: Seconds a session read from the database is used without reading it again. Sessions are never
-#: deleted and a rename through this process updates the copy at once; a rename written to the
-#: database by another process shows here within this time.
+#: deleted, and a rename or a revocation through this process updates the copy at once; one written
+#: to the database by another process shows here within this time.
 SESSION_CACHE_TTL = 5.0
 
 
@@ -96,9 +96,13 @@ class SessionService:
         self.clock = clock
         self.cache_ttl = cache_ttl
         self._cache: dict[str, tuple[Session, float]] = {}
+        #: Sessions revoked by this process: a read that began before the revocation must not put
+        #: one back into the cache.
+        self._revoked: dict[str, None] = {}
 
     def _keep(self, session: Session) -> None:
-        _remember(self._cache, session.session_id, (session, time.monotonic() + self.cache_ttl))
+        if session.session_id not in self._revoked:
+            _remember(self._cache, session.session_id, (session, time.monotonic() + self.cache_ttl))
 
     async def create(self, username: object) -> tuple[Session, str]:
         """A new session and its token."""
@@ -110,6 +114,31 @@ class SessionService:
         self._keep(session)
         return session, self.signer.sign(session.session_id)
 
+    async def issue(self, account_id: str, username: str) -> tuple[Session, str]:
+        """A new session of an account (a log-in on another device), named as the account, and its
+        token."""
+        session = Session(str(uuid.uuid4()), username, self.clock(), account_id, username)
+        async with self.db.write() as conn:
+            await repo.insert_session(conn, session)
+        self._keep(session)
+        return session, self.signer.sign(session.session_id)
+
+    def changed(self, session: Session) -> None:
+        """``session`` was changed in the database (it joined an account): requests see it at once."""
+        self._keep(session)
+
+    async def revoke(self, session_ids: list[str]) -> None:
+        """Refuse these sessions' tokens from now on: 401 on the very next request to this process."""
+        async with self.db.write() as conn:
+            await repo.revoke(conn, session_ids, self.clock())
+        self.forget(session_ids)
+
+    def forget(self, session_ids: list[str]) -> None:
+        """These sessions were revoked in the database: refuse their tokens here at once."""
+        for session_id in session_ids:
+            _remember(self._revoked, session_id, None)
+            self._cache.pop(session_id, None)
+
     async def authenticate(self, token: str | None) -> Session:
         """The session a token names; ``unauthorized``/``invalid_token``/``session_expired`` (401)."""
         if not token:
@@ -120,8 +149,8 @@ class SessionService:
             return cached[0]
         async with self.db.read() as conn:
             session = await repo.get_session(conn, session_id)
-        if session is None:
-            raise Unauthorized("invalid_token", "The session no longer exists.")
+        if session is None or session_id in self._revoked:
+            raise Unauthorized("invalid_token", "The session has ended; log in or start a new one.")
         self._keep(session)
         return session
 

@@ -32,6 +32,8 @@ LAUNCH_ARGS = [
 ]
 #: Playwright's own waits, milliseconds: pages here answer in well under a second.
 TIMEOUT_MS = 8000
+#: The server's admin console opens with this token.
+ADMIN_TOKEN = "browser-admin-token-0123456789"
 
 
 class LiveServer:
@@ -73,6 +75,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         dev=True,
         ws_heartbeat=5,
         ws_rate_limit=0,
+        admin_token=ADMIN_TOKEN,
     )
     server = LiveServer(settings)
     url = server.start()

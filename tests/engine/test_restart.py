@@ -262,10 +262,12 @@ async def test_sigkill_mid_arena_match_resumes_from_its_last_logged_input(proces
         (await c.create_session(name)).session_id
         for c, name in zip(clients, ("ann", "bob", "cat"), strict=True)
     ]
-    room = await ann.create_room("arena", "arena", config={"reconnect_grace_seconds": 3})
+    # The restarted server gives every seat a fresh grace: long enough for ann's and bob's sockets,
+    # which retry at most half a second apart, to be back in it however slowly the server starts.
+    room = await ann.create_room("arena", "arena", config={"reconnect_grace_seconds": 6})
     for c in (bob, cat):
         await c.join(room.room_code)
-    socks = [await c.connect() for c in clients]
+    socks = [await c.connect(max_reconnect_delay=0.5) for c in clients]
     a_sock, b_sock, c_sock = socks
     await ann.start(room.room_code, options={"time_limit": 120})
     seen = await a_sock.wait_for(GameState, timeout=10)

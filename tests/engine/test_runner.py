@@ -334,3 +334,63 @@ async def test_a_game_ended_by_a_tick_an_action_owed_is_finished_and_never_ticke
         assert sum(isinstance(e, FinishEntry) for e in host.saved) == 1
     finally:
         await runner.stop()
+
+
+class CountingHost(SlowHost):
+    """A held save, counting the writes: what queues meanwhile goes in the next write, together."""
+
+    def __init__(self, scheduler: ManualScheduler) -> None:
+        super().__init__(scheduler)
+        self.writes: list[list[int]] = []
+
+    async def save(self, entries: Sequence[Entry]) -> None:
+        await self.gate.wait()
+        self.writes.append([e.step for e in entries if isinstance(e, ActionEntry)])
+        self.saved.extend(entries)
+
+
+async def test_actions_queued_during_a_write_share_the_next_write_and_keep_their_order(
+    scheduler: ManualScheduler,
+) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Twins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
+    host = CountingHost(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    try:
+        replies: dict[str, list[str]] = {ANN: [], BOB: [], CAT: []}
+        runner.submit(Job(ACTION, ANN, "tap", replies[ANN].append, "a1"))
+        for _ in range(100):  # the first step is being written
+            if runner._busy:
+                break
+            await asyncio.sleep(0.01)
+        assert runner._busy
+        before = len(host.frames)
+        refused_after: list[int] = []  # frames out when Cat's refusal was answered
+
+        def cat_reply(text: str) -> None:
+            refused_after.append(len(host.frames))
+            replies[CAT].append(text)
+
+        runner.submit(Job(ACTION, BOB, "tap", replies[BOB].append, "b1"))
+        runner.submit(Job(ACTION, CAT, "kick", cat_reply, "c1"))
+        runner.submit(Job(ACTION, CAT, "tap", cat_reply, "c2"))
+        host.gate.set()
+        await runner.call(Job("settle"))
+        assert host.writes == [[1], [2, 3]]  # one write for the three queued while the first was written
+        assert [decoded(r)["code"] for r in replies[CAT]] == ["bad_move"]
+        # Each accepted step's views show the state that step left, acknowledging its own action.
+        states = host.states()[-3:]
+        assert [decoded(s[1][ANN])["state"]["taps"] for s in states] == [1, 2, 3]
+        assert [decoded(s[1][p]).get("ref") for s, p in zip(states, [ANN, BOB, CAT], strict=True)] == [
+            "a1",
+            "b1",
+            "c2",
+        ]
+        assert all(seq > before for seq, _, _ in states[1:])
+        assert refused_after == [before + 6]  # after Ann's and Bob's steps were seen, not before
+    finally:
+        await runner.stop()

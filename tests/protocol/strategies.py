@@ -81,6 +81,20 @@ def deep(inner: st.SearchStrategy[Any] = values) -> st.SearchStrategy[Any]:
     return _wrapped(inner)
 
 
+#: Edit ops, good and bad, for ``edit`` frames.
+OPS = [
+    {"kind": "place", "x": 1, "y": 2, "z": 3, "color": "#ff0000"},
+    {"kind": "place", "x": 1, "y": 2, "color": "#ff0000"},
+    {"kind": "remove", "x": 1, "y": 2, "z": 3},
+    {"kind": "fill", "from": [0, 0, 0], "to": [1, 1, 1], "color": None},
+    {"kind": "fill", "from": [0, 0], "to": [1, 1, 1], "color": None},
+    {"kind": "clear"},
+    {"kind": "clear", "extra": 1},
+    {"kind": "restore", "version": 2},
+    {"kind": "warp"},
+]
+
+
 def _frames(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
     field = inner | deep(inner)
     known = st.fixed_dictionaries(
@@ -96,6 +110,11 @@ def _frames(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
             "last_seq": st.integers() | field,
             "payload": field,
             "game": st.text(max_size=8) | st.text(min_size=38, max_size=42) | field,
+            "project_id": st.text(max_size=8) | st.text(min_size=63, max_size=66) | field,
+            "op": field | st.sampled_from(OPS),
+            "x": st.integers() | field,
+            "name": st.text(max_size=8) | field,
+            "collaborators": st.lists(st.text(max_size=4), max_size=3) | field,
         },
     )
     extra = st.dictionaries(st.text(max_size=6), field, max_size=2)

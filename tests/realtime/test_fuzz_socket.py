@@ -22,7 +22,7 @@ from tests.protocol.strategies import EXAMPLES, anything, damaged, dump
 from tests.realtime.wsclient import Sock
 
 #: What a nasty frame may get back, besides the pong of the ping after it.
-ANSWERS = {"error", "chat", "pong"}
+ANSWERS = {"error", "chat", "pong", "lobby_snapshot"}  # a lobby_subscribe gets its snapshot
 CODES = {"invalid_json", "invalid_frame", "unknown_type", "invalid_chat", "not_in_room", "game_not_started"}
 
 

@@ -73,9 +73,23 @@ class Live:
         self.room_code = room_code
         self.errors = errors
         self.http = httpx.Client(base_url=url, timeout=10)
+        #: An account's session and a project it owns: the workshop's routes need an account to get
+        #: past 403 ``account_required``.
+        self.member_token = ""
+        self.project_id = ""
 
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+    def auth(self, path: str = "") -> dict[str, str]:
+        token = self.member_token if path.startswith("/api/projects") else self.token
+        return {"Authorization": f"Bearer {token}"}
+
+    def own_session(self) -> dict[str, str]:
+        """A session of its own, for a request that may end the one it is sent with."""
+        token = self.http.post("/api/session", json={"username": "leaver"}).json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+
+#: Operations that end the caller's session: each gets one of its own, so the others keep theirs.
+ENDS_SESSION = {("POST", "/api/logout")}
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +111,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         http_rate_rooms=0,
         http_rate_passwords=0,
         http_rate_room_passwords=0,
+        http_rate_accounts=0,
         ws_heartbeat=0,
     )
     app = create_app(config)
@@ -120,6 +135,18 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         headers={"Authorization": f"Bearer {host['token']}"},
     ).json()
     live = Live(url, session["token"], room["room_code"], errors)
+    maker = httpx.post(f"{url}/api/session", json={"username": "maker"}).json()
+    live.member_token = maker["token"]
+    signed_up = live.http.post(
+        "/api/accounts",
+        json={"username": "maker", "password": "fuzz the maker"},
+        headers=live.auth("/api/projects"),
+    )
+    assert signed_up.status_code == 201, signed_up.text
+    project = live.http.post(
+        "/api/projects", json={"name": "fuzz"}, headers=live.auth("/api/projects")
+    ).json()
+    live.project_id = project["id"]
     yield live
     live.http.close()
     server.should_exit = True
@@ -143,7 +170,9 @@ def check(status: int, content: bytes, what: object) -> None:
 @schema.parametrize()
 @FUZZ
 def test_schemathesis(case: Case, live: Live) -> None:
-    kwargs = case.as_transport_kwargs(base_url=live.url, headers=live.auth())
+    ends = (case.method.upper(), case.path) in ENDS_SESSION
+    auth = live.own_session() if ends else live.auth(case.path)
+    kwargs = case.as_transport_kwargs(base_url=live.url, headers=auth)
     headers = dict(kwargs.get("headers") or {})
     if kwargs.get("cookies"):
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items())
@@ -175,6 +204,10 @@ ROUTES = [
     ("GET", "/api/session"),
     ("PATCH", "/api/session"),
     ("POST", "/api/session/ticket"),
+    ("POST", "/api/accounts"),
+    ("POST", "/api/login"),
+    ("GET", "/api/account"),
+    ("DELETE", "/api/account/sessions"),
     ("GET", "/api/games"),
     ("GET", "/api/rooms"),
     ("POST", "/api/rooms"),
@@ -189,6 +222,15 @@ ROUTES = [
     ("POST", "/api/rooms/{code}/kick"),
     ("DELETE", "/api/rooms/{code}"),
     ("GET", "/healthz"),
+    ("POST", "/api/projects"),
+    ("GET", "/api/projects"),
+    ("GET", "/api/projects/{project}"),
+    ("PATCH", "/api/projects/{project}"),
+    ("PUT", "/api/projects/{project}/collaborators/{code}"),
+    ("DELETE", "/api/projects/{project}/collaborators/{code}"),
+    ("GET", "/api/projects/{project}/versions"),
+    ("GET", "/api/projects/{project}/versions/0"),
+    ("DELETE", "/api/projects/{project}"),
 ]
 
 FIELDS = ["username", "name", "game", "password", "private", "config", "spectator", "options", "session_id"]
@@ -273,12 +315,13 @@ def _hostile_examples(test: Any) -> Any:
 def test_any_body_at_every_endpoint(
     live: Live, body: bytes, content_type: str | None, code: str, query: dict[str, str], authenticated: bool
 ) -> None:
-    headers = live.auth() if authenticated else {}
-    if content_type:
-        headers["content-type"] = content_type
+    project = live.project_id if code == "ROOM" else quote(code, safe="%/.")
     query = {k: v.encode("utf-8", "replace").decode() for k, v in query.items()}
     room = live.room_code if code == "ROOM" else quote(code, safe="%/.")
     for method, template in ROUTES:
-        path = template.replace("{code}", room)
+        path = template.replace("{code}", room).replace("{project}", project)
+        headers = live.auth(path) if authenticated else {}
+        if content_type:
+            headers["content-type"] = content_type
         response = live.http.request(method, path, content=body, headers=headers, params=query)
         check(response.status_code, response.content, (method, path, body[:100], query))

@@ -101,3 +101,22 @@ async def test_success_bodies_are_the_documented_ones(api: Any) -> None:
     _conforms("get", "/api/session", await api.client().get("/api/session"))
     _conforms("get", "/api/rooms/{code}", await bob.http.get("/api/rooms/ZZZZZZ"))
     _conforms("post", "/api/rooms", await bob.http.post("/api/rooms", json={"name": 5}))
+
+
+async def test_account_bodies_are_the_documented_ones(api: Any) -> None:
+    alice = await api.user("alice")
+    signed_up = await alice.http.post("/api/accounts", json={"username": "alice", "password": "a password"})
+    _conforms("post", "/api/accounts", signed_up)
+    _conforms("get", "/api/session", await alice.http.get("/api/session"))
+    login = await api.client().post("/api/login", json={"username": "alice", "password": "a password"})
+    _conforms("post", "/api/login", login)
+    _conforms("get", "/api/account", await alice.http.get("/api/account"))
+    _conforms("delete", "/api/account/sessions", await alice.http.delete("/api/account/sessions"))
+    wrong = await api.client().post("/api/login", json={"username": "alice", "password": "wrong one"})
+    _conforms("post", "/api/login", wrong)
+    _conforms("post", "/api/accounts", await alice.http.post("/api/accounts", json={}))
+    guest = await api.user("bob")
+    _conforms("get", "/api/account", await guest.http.get("/api/account"))
+    taken = await guest.http.post("/api/accounts", json={"username": "ALICE", "password": "a password"})
+    _conforms("post", "/api/accounts", taken)
+    assert (await guest.http.post("/api/logout")).status_code == 204

@@ -17,6 +17,10 @@ from roomservice.client.models import Member, Room
 from roomservice.protocol.messages import (
     FRAMES,
     Chat,
+    CollaboratorJoined,
+    CollaboratorLeft,
+    CursorMoved,
+    EditApplied,
     Error,
     GameEvent,
     GameState,
@@ -29,21 +33,29 @@ from roomservice.protocol.messages import (
     MatchCountdown,
     MatchFound,
     MatchTimeout,
+    MetaChanged,
     PlayerDisconnected,
     PlayerJoined,
     PlayerLeft,
     PlayerReconnected,
     Pong,
+    ProjectClosed,
+    ProjectSnapshot,
     RoomClosed,
     RoomFrame,
     RoomState,
     RoomUpdated,
+    Saved,
     ServerFrame,
 )
 
 __all__ = [
     "TYPES",
     "Chat",
+    "CollaboratorJoined",
+    "CollaboratorLeft",
+    "CursorMoved",
+    "EditApplied",
     "Error",
     "Event",
     "GameEvent",
@@ -58,14 +70,18 @@ __all__ = [
     "MatchCountdown",
     "MatchFound",
     "MatchTimeout",
+    "MetaChanged",
     "PlayerDisconnected",
     "PlayerJoined",
     "PlayerLeft",
     "PlayerReconnected",
     "Pong",
+    "ProjectClosed",
+    "ProjectSnapshot",
     "RoomClosed",
     "RoomState",
     "RoomUpdated",
+    "Saved",
     "Unknown",
     "decode",
     "seq_of",
@@ -102,6 +118,14 @@ Known = (
     | LobbyRoomAdded[Room]
     | LobbyRoomUpdated[Room]
     | LobbyRoomRemoved[Room]
+    | ProjectSnapshot
+    | CollaboratorJoined
+    | CollaboratorLeft
+    | EditApplied
+    | CursorMoved
+    | MetaChanged
+    | Saved
+    | ProjectClosed
     | Pong
     | Error
 )

@@ -11,7 +11,16 @@ import httpx
 import msgspec
 
 from roomservice.client.errors import ApiError
-from roomservice.client.models import GameInfo, LobbyPage, MatchmakingStats, Room, Session, Ticket
+from roomservice.client.models import (
+    GameInfo,
+    LobbyPage,
+    MatchmakingStats,
+    Project,
+    ProjectVersion,
+    Room,
+    Session,
+    Ticket,
+)
 from roomservice.client.socket import Socket
 
 T = TypeVar("T")
@@ -27,6 +36,14 @@ class _LeaveBody(msgspec.Struct):
 
 class _Cancelled(msgspec.Struct):
     status: str
+
+
+class _Projects(msgspec.Struct):
+    projects: list[Project]
+
+
+class _Versions(msgspec.Struct):
+    versions: list[ProjectVersion]
 
 
 class _Games(msgspec.Struct):
@@ -194,7 +211,46 @@ class Client:
         """Rooms this session created."""
         return (await self._call("GET", "/api/rooms/mine", _Rooms)).rooms
 
-    # -- socket --------------------------------------------------------------------------------
+    # -- workshop projects (docs/workshop.md): an account's session only -----------------------
+
+    async def create_project(
+        self, name: str, description: str = "", content: dict[str, Any] | None = None
+    ) -> Project:
+        body: dict[str, Any] = {"name": name, "description": description}
+        if content is not None:
+            body["content"] = content
+        return await self._call("POST", "/api/projects", Project, json=body)
+
+    async def projects(self) -> list[Project]:
+        """The account's projects and those shared with it (without content)."""
+        return (await self._call("GET", "/api/projects", _Projects)).projects
+
+    async def project(self, project_id: str) -> Project:
+        """A project as last saved, with its content."""
+        return await self._call("GET", f"/api/projects/{_id(project_id)}", Project)
+
+    async def update_project(self, project_id: str, **patch: Any) -> Project:
+        """``name``, ``description`` or ``owner`` (a username; the owner only)."""
+        return await self._call("PATCH", f"/api/projects/{_id(project_id)}", Project, json=patch)
+
+    async def delete_project(self, project_id: str) -> None:
+        await self._call("DELETE", f"/api/projects/{_id(project_id)}", dict)
+
+    async def add_collaborator(self, project_id: str, username: str) -> Project:
+        path = f"/api/projects/{_id(project_id)}/collaborators/{_id(username)}"
+        return await self._call("PUT", path, Project)
+
+    async def remove_collaborator(self, project_id: str, username: str) -> Project:
+        path = f"/api/projects/{_id(project_id)}/collaborators/{_id(username)}"
+        return await self._call("DELETE", path, Project)
+
+    async def versions(self, project_id: str) -> list[ProjectVersion]:
+        """Every saved version, newest first (without content)."""
+        return (await self._call("GET", f"/api/projects/{_id(project_id)}/versions", _Versions)).versions
+
+    async def version(self, project_id: str, version: int) -> ProjectVersion:
+        path = f"/api/projects/{_id(project_id)}/versions/{int(version)}"
+        return await self._call("GET", path, ProjectVersion)
 
     # -- matchmaking ---------------------------------------------------------------------------
 
@@ -231,6 +287,10 @@ class Client:
         self._sockets = [s for s in self._sockets if s.stopped is None]
         self._sockets.append(socket)
         return socket
+
+
+def _id(value: str) -> str:
+    return quote(value, safe="")
 
 
 def _code(code: str) -> str:

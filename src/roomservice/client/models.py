@@ -13,17 +13,38 @@ import msgspec
 
 from roomservice.protocol.rooms import RoomConfig
 
-__all__ = ["GameInfo", "LobbyPage", "MatchmakingStats", "Member", "Room", "RoomConfig", "Session", "Ticket"]
+__all__ = [
+    "GameInfo",
+    "LobbyPage",
+    "MatchmakingStats",
+    "Member",
+    "Project",
+    "ProjectVersion",
+    "Room",
+    "RoomConfig",
+    "Session",
+    "SessionAccount",
+    "Ticket",
+]
+
+
+class SessionAccount(msgspec.Struct, kw_only=True):
+    """The account a session belongs to."""
+
+    id: str
+    username: str
 
 
 class Session(msgspec.Struct, kw_only=True):
-    """A guest session. ``token`` is set only when the session was just created; ``room_code`` only
-    by ``GET /api/session`` (the room the session sits in, if any)."""
+    """A session. ``token`` is set only when the session was just created; ``room_code`` only
+    by ``GET /api/session`` (the room the session sits in, if any); ``account`` when the session
+    belongs to an account."""
 
     session_id: str
     username: str
     token: str | None = None
     room_code: str | None = None
+    account: SessionAccount | None = None
 
 
 class GameInfo(msgspec.Struct, kw_only=True):
@@ -106,3 +127,31 @@ class MatchmakingStats(msgspec.Struct, kw_only=True):
     searching: int
     open_rooms: int
     median_wait_seconds: float
+
+
+class Project(msgspec.Struct, kw_only=True):
+    """A workshop project (docs/workshop.md). ``content`` (``{"size", "cubes"}``) only where the API
+    sends it: created, or read alone; as last saved."""
+
+    id: str
+    name: str
+    description: str = ""
+    owner: str
+    collaborators: list[str] = []
+    version: int
+    saved_at: datetime
+    created_at: datetime
+    updated_at: datetime | None = None
+    content: dict[str, object] | None = None
+
+
+class ProjectVersion(msgspec.Struct, kw_only=True):
+    """A saved version; ``content`` only when one version is read."""
+
+    version: int
+    cubes: int
+    saved_at: datetime
+    #: Who pressed save; None for an autosave.
+    saved_by: str | None = None
+    auto: bool = False
+    content: dict[str, object] | None = None

@@ -28,13 +28,20 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from roomservice.client.errors import SocketClosed
 from roomservice.client.events import (
+    CollaboratorJoined,
+    CollaboratorLeft,
+    EditApplied,
     Error,
     Event,
     Kicked,
+    MetaChanged,
     PlayerLeft,
     Pong,
+    ProjectClosed,
+    ProjectSnapshot,
     RoomClosed,
     RoomState,
+    Saved,
     decode,
     seq_of,
     type_of,
@@ -42,6 +49,9 @@ from roomservice.client.events import (
 from roomservice.protocol import codes
 
 log = logging.getLogger(__name__)
+
+#: Frames of the open project's room, numbered apart from the game room's.
+_PROJECT_FRAMES = (ProjectSnapshot, CollaboratorJoined, CollaboratorLeft, EditApplied, MetaChanged, Saved)
 
 #: Close codes after which reconnecting would be wrong: bad token, replaced by a newer socket of the
 #: session, refused because one is already open, rate-limit abuse, frame too big.
@@ -125,6 +135,9 @@ class Socket:
         self._hello_ref: str | None = None
         #: The lobby followed (``lobby_subscribe``'s frame), subscribed again after a reconnect.
         self._lobby: dict[str, Any] | None = None
+        #: The open project and the last seq delivered of it, opened again after a reconnect.
+        self._project: str | None = None
+        self._project_seq = -1
         #: How many times the socket came back after a dropped connection.
         self.reconnects = 0
 
@@ -233,6 +246,10 @@ class Socket:
             if self._lobby is not None and self._reader is not None:
                 # The lobby feed is not resumable: a fresh snapshot replaces what was missed.
                 await ws.send(_encode(self._lobby))
+            if self._project is not None and self._reader is not None:
+                # Within the reconnect grace this replays what was missed; later, a new snapshot.
+                reopen = {"type": "project_open", "project_id": self._project, "last_seq": self._project_seq}
+                await ws.send(_encode(reopen))
         return ws
 
     def _set_connected(self) -> None:
@@ -310,6 +327,15 @@ class Socket:
             self._last_seq[code] = event.seq
             self._deliver(event)
             return
+        if isinstance(event, _PROJECT_FRAMES):
+            if event.seq:  # 0: not numbered (a save that found nothing to write)
+                if not isinstance(event, ProjectSnapshot) and event.seq <= self._project_seq:
+                    return  # already delivered
+                self._project_seq = event.seq
+            self._deliver(event)
+            return
+        if isinstance(event, ProjectClosed):
+            self._project = None
         seq = seq_of(event)
         if seq is not None and self._room is not None:
             if seq <= self._last_seq.get(self._room, -1):
@@ -421,6 +447,44 @@ class Socket:
     async def unsubscribe_lobby(self) -> None:
         self._lobby = None
         await self.send({"type": "lobby_unsubscribe"})
+
+    # -- the workshop (docs/workshop.md) ----------------------------------------------------------
+
+    async def open_project(self, project_id: str, last_seq: int | None = None) -> None:
+        """Open a project: a :class:`ProjectSnapshot` event follows (or, with the ``last_seq`` this
+        socket last saw of it, within the reconnect grace, the frames missed since)."""
+        frame: dict[str, Any] = {"type": "project_open", "project_id": project_id}
+        if last_seq is not None:
+            frame["last_seq"] = last_seq
+        self._project, self._project_seq = project_id, -1 if last_seq is None else last_seq
+        await self.send(frame)
+
+    async def leave_project(self) -> None:
+        self._project = None
+        await self.send({"type": "project_leave"})
+
+    async def edit(self, op: dict[str, Any], ref: str | int | None = None) -> None:
+        """An edit of the open project, e.g. ``{"kind": "place", "x": 0, "y": 0, "z": 0, "color":
+        "#ff0000"}``; it comes back as an :class:`EditApplied` carrying ``ref``, or an ``Error``."""
+        await self.send(_with_ref({"type": "edit", "op": op}, ref))
+
+    async def undo(self, ref: str | int | None = None) -> None:
+        await self.send(_with_ref({"type": "undo"}, ref))
+
+    async def redo(self, ref: str | int | None = None) -> None:
+        await self.send(_with_ref({"type": "redo"}, ref))
+
+    async def save(self, ref: str | int | None = None) -> None:
+        await self.send(_with_ref({"type": "save"}, ref))
+
+    async def cursor(self, cell: tuple[int, int, int] | None) -> None:
+        """Show the others where this collaborator points (None: nowhere)."""
+        x, y, z = cell if cell is not None else (None, None, None)
+        await self.send({"type": "cursor", "x": x, "y": y, "z": z})
+
+    async def meta_change(self, ref: str | int | None = None, **attributes: Any) -> None:
+        """``name``, ``description``, ``collaborators`` (a list of usernames) or ``owner``."""
+        await self.send(_with_ref({"type": "meta_change", **attributes}, ref))
 
     async def ping(self, timeout: float = 10.0) -> float:
         """Round trip to the server and back, in seconds (the ``pong`` is not put in the stream)."""

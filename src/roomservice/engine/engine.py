@@ -24,7 +24,7 @@ from roomservice.engine.bots import BotSeats
 from roomservice.engine.machine import ACTION, END, LEAVE, REJOIN, GameMachine, Step
 from roomservice.engine.ports import BuildViews, Reply
 from roomservice.engine.runner import SETTLE, Job, RoomRunner
-from roomservice.errors import Invalid
+from roomservice.errors import Conflict, Invalid
 from roomservice.games.base import LEAVE_REASONS, LEFT, Event, InvalidAction
 from roomservice.games.registry import GameRegistry
 from roomservice.leaderboards.service import Leaderboards
@@ -36,6 +36,7 @@ from roomservice.realtime.channel import MEMBERSHIP
 from roomservice.realtime.outbox import Outbox
 from roomservice.rooms.service import RoomService
 from roomservice.scheduling import Scheduler, Timer
+from roomservice.stats import Stats
 from roomservice.store import games as repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
@@ -60,8 +61,10 @@ class Engine:
         journal: Journal,
         scheduler: Scheduler,
         leaderboards: Leaderboards | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
+        self.stats = stats
         self.games = games
         self.db = db
         self.rooms = rooms
@@ -101,9 +104,13 @@ class Engine:
         record = None
         if self.leaderboards is not None and runner is not None and runner.result is not None:
             record = self.leaderboards.recorder(runner.record, runner.result)
-        await self.rooms.finish(room_id, record)
+        if await self.rooms.finish(room_id, record) is None and record is not None:
+            # The room was gone (its players saw the result and left) or finished already: the game
+            # still counts, once.
+            async with self.db.write() as conn:
+                await record(conn, None)
         if record is not None:
-            await record.published()
+            await record.published()  # after the commit: the leaderboard index hears of it
 
     def shown(self, room_id: str) -> None:
         seats = self.bots.get(room_id)
@@ -170,7 +177,7 @@ class Engine:
         if old is not None:
             await old.stop()
         await self.outbox.open(room.room_id, room.room_code)  # this node owns the room's frames
-        runner = RoomRunner(self, room.room_id, room.room_code, record, machine, _members(room))
+        runner = RoomRunner(self, room.room_id, room.room_code, record, machine, _members(room), self.stats)
         self.runners[room.room_id] = runner
         if room.bots:
             self.bots[room.room_id] = BotSeats(runner, [m.session_id for m in room.bots], self.scheduler)
@@ -235,6 +242,14 @@ class Engine:
             await self.finish(room.room_id)  # the result was saved, the room's state was not
         runner.arm_timer()
         self.shown(room.room_id)  # bots carry on from the state they were last shown
+        log.info(
+            "room %s: game %s restored at step %d%s",
+            room.room_code,
+            record.game_id,
+            machine.step,
+            " (over)" if runner.over else "",
+            extra={"room": room.room_code, "game_id": record.game_id},
+        )
         return 1
 
     # -- the socket side (GameDesk) ---------------------------------------------------------
@@ -244,6 +259,8 @@ class Engine:
         if runner is None:
             raise FrameError(codes.GAME_NOT_STARTED, "No game is running in this room.", ref)
         if session_id not in runner.machine.players or not runner.members.get(session_id):
+            if self.stats is not None:
+                self.stats.action(runner.machine.game.id, "not_a_player")
             raise FrameError("not_a_player", "Only the game's players can act.", ref)
         runner.submit(Job(ACTION, session_id, payload, reply, ref))
 
@@ -299,12 +316,38 @@ class Engine:
     async def end(self, session: Session, code: str) -> Room:
         """End the room's running game (host only): FINISHED with ``{"winners": [], "abandoned": true}``."""
         room = await self.rooms.check_end(session, code)
+        return await self._end(room, session.session_id)
+
+    async def end_as_operator(self, code: str) -> Room:
+        """End the room's running game as its host would, for an operator (a stuck game): the same
+        step, logged without a player. Raises ``room_not_found`` (404), ``game_not_running`` (409)."""
+        room = await self.rooms.get(code)
+        if room.state is not RoomState.IN_GAME:
+            raise Conflict("game_not_running", "No game is running in this room.")
+        return await self._end(room, None)
+
+    async def _end(self, room: Room, by: str | None) -> Room:
         runner = self.runners.get(room.room_id)
         if runner is None:  # nothing runs it here (a game that was not saved, before a restart)
             await self.rooms.finish(room.room_id)
         elif not runner.over:
-            await runner.call(Job(END, session.session_id))  # the runner finishes the room
-        return await self.rooms.get(code)
+            await runner.call(Job(END, by))  # the runner finishes the room
+        return await self.rooms.get(room.room_code)
+
+    def spectate(self, room_id: str) -> dict[str, Any] | None:
+        """The room's running (or just finished) game as a spectator sees it, or None: what an
+        operator may look at, never a player's own view."""
+        runner = self.runners.get(room_id)
+        if runner is None:
+            return None
+        return {
+            "game_id": runner.record.game_id,
+            "game": runner.machine.game.id,
+            "game_no": runner.record.game_no,
+            "version": runner.shown_version,
+            "state": runner.spectator_view(),
+            "result": dict(runner.result) if runner.result is not None else None,
+        }
 
     def poke(self) -> None:
         """Check every game's deadline now."""

@@ -148,8 +148,9 @@ class Replays:
         self.keep = keep
         self._built: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
-    async def get(self, game_id: str, session_id: str | None) -> dict[str, Any]:
-        """The replay of ``game_id`` for the caller (``session_id`` None: no session).
+    async def get(self, game_id: str, session_id: str | None, *, anyone: bool = False) -> dict[str, Any]:
+        """The replay of ``game_id`` for the caller (``session_id`` None: no session; ``anyone``: an
+        operator, who may watch every game).
 
         Who may watch: anyone while the room is public; else (a private room, or a room since
         deleted) the game's players and the room's current members. Anyone else gets the same 404 as
@@ -165,7 +166,7 @@ class Replays:
             member = session_id is not None and (
                 session_id in record.players or (room is not None and room.member(session_id) is not None)
             )
-            if not public and not member:
+            if not public and not member and not anyone:
                 raise _missing(game_id)
             if record.finished_at is None or record.result is None:
                 raise NotFound("game_not_over", "The game is still running: its replay opens when it ends.")

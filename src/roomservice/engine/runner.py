@@ -23,6 +23,7 @@ from roomservice.games.base import Event, InvalidAction
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.scheduling import Timer
+from roomservice.stats import Stats
 from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 TICK_SNAPSHOT_SECONDS = 5.0
 #: Ticks a late real-time room catches up at once before it gives up on the backlog.
 MAX_CATCH_UP = 5
+#: Queued jobs a room applies in one pass and saves in one write.
+MAX_BATCH = 64
+#: The ``code`` an accepted action is counted under (a refused one: its error code).
+ACCEPTED = "accepted"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +47,23 @@ class Job:
     ref: str | int | None = None
     #: Resolved once the job has been handled, for a caller that waits for it (:meth:`RoomRunner.call`).
     done: asyncio.Future[None] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Refused:
+    job: Job
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Accepted:
+    job: Job
+    events: Sequence[Event]
+    result: Mapping[str, Any] | None
+    #: The state and version this step left, which its views show.
+    state: Any
+    version: int
 
 
 _STOP = Job("stop")
@@ -58,8 +80,11 @@ class RoomRunner:
         record: GameRecord,
         machine: GameMachine,
         members: Mapping[str, bool],
+        stats: Stats | None = None,
     ) -> None:
         self.host = host
+        #: Counts actions by outcome and the lateness of ticks, when metrics are on.
+        self.stats = stats
         self.room_id = room_id
         self.room_code = room_code
         self.record = record
@@ -121,75 +146,125 @@ class RoomRunner:
     # -- the loop ----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while (job := await self.queue.get()) is not _STOP:
+        while True:
+            jobs = [await self.queue.get()]
+            # Everything queued meanwhile goes in the same pass and the same commit: a busy room's
+            # inputs never wait for a transaction each.
+            while len(jobs) < MAX_BATCH and not self.queue.empty():
+                jobs.append(self.queue.get_nowait())
+            stop = _STOP in jobs
+            if stop:
+                jobs = jobs[: jobs.index(_STOP)]
             try:
-                await self._handle(job)
+                await self._handle(jobs)
             except Exception:
-                log.exception("room %s: step %s failed", self.room_code, job.kind)
+                log.exception("room %s: steps %s failed", self.room_code, [job.kind for job in jobs])
             finally:
-                if job.done is not None and not job.done.done():
-                    job.done.set_result(None)
+                for job in jobs:
+                    if job.done is not None and not job.done.done():
+                        job.done.set_result(None)
+            if stop:
+                return
+
+    def _count(self, job: Job, code: str) -> None:
+        if self.stats is not None and job.kind == ACTION:
+            self.stats.action(self.machine.game.id, code)
 
     def _refuse(self, job: Job, code: str, message: str) -> None:
+        self._count(job, code)
         if job.reply is not None:
             job.reply(encode(error(code, message, job.ref)))
 
-    async def _handle(self, job: Job) -> None:
-        if job.kind == SETTLE:
-            return
-        if self.over:
-            if job.kind == ACTION:
-                self._refuse(job, "game_over", "This game is over; the host can start a new one.")
-            return
+    async def _handle(self, jobs: Sequence[Job]) -> None:
+        """Apply ``jobs`` in order, save every accepted step in one write, then answer them in order:
+        nobody sees a step, or a refusal that follows it, before that write is durable."""
         machine = self.machine
         before = machine.checkpoint()
-        step = Step(job.kind, job.player, job.payload, self.host.now(), machine.ticks)
-        try:
-            events = machine.apply(step)
-        except InvalidAction as exc:
-            self._refuse(job, exc.code, exc.message)
-            return
-        except Exception:
-            log.exception("game %s in room %s failed on %s", machine.game.id, self.room_code, step)
-            machine.restore(before)
-            self._refuse(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
-            return
-        if events is None:  # nothing was due
-            self.arm_timer()
-            return
-        result = self._result_or_none()
-        entries: list[Entry] = [
-            ActionEntry(
-                self.record.game_id,
-                self.room_id,
-                machine.step,
-                step.kind,
-                step.player,
-                step.payload,
-                step.ticks,
-                machine.now,
+        was_over = self.over
+        result = self.result
+        entries: list[Entry] = []
+        answers: list[_Refused | _Accepted] = []
+        for job in jobs:
+            if job.kind == SETTLE:
+                continue
+            if result is not None:
+                if job.kind == ACTION:
+                    answers.append(
+                        _Refused(job, "game_over", "This game is over; the host can start a new one.")
+                    )
+                continue
+            checkpoint = machine.checkpoint()
+            step = Step(job.kind, job.player, job.payload, self.host.now(), machine.ticks)
+            try:
+                events = machine.apply(step)
+            except InvalidAction as exc:
+                answers.append(_Refused(job, exc.code, exc.message))
+                continue
+            except Exception:
+                log.exception("game %s in room %s failed on %s", machine.game.id, self.room_code, step)
+                machine.restore(checkpoint)
+                answers.append(
+                    _Refused(job, codes.INTERNAL, "The game failed on that action; nothing changed.")
+                )
+                continue
+            if events is None:  # nothing was due, or an action that changed nothing
+                self._count(job, ACCEPTED)
+                continue
+            result = self._result_or_none()
+            entries.append(
+                ActionEntry(
+                    self.record.game_id,
+                    self.room_id,
+                    machine.step,
+                    step.kind,
+                    step.player,
+                    step.payload,
+                    step.ticks,
+                    machine.now,
+                )
             )
-        ]
-        if result is not None or machine.step - self._snapshot_step >= self.host.snapshot_every:
-            entries.append(self._snapshot())
-        if result is not None:
-            entries.append(FinishEntry(self.record.game_id, machine.now, dict(result)))
-        self._busy = True
-        try:
-            await self.host.save(entries)
-        except Exception:
-            machine.restore(before)
-            self._refuse(job, codes.INTERNAL, "The action could not be saved; nothing changed.")
-            return
-        finally:
-            self._busy = False
+            if result is not None or machine.step - self._snapshot_step >= self.host.snapshot_every:
+                entries.append(self._snapshot())
+            if result is not None:
+                entries.append(FinishEntry(self.record.game_id, machine.now, dict(result)))
+            answers.append(_Accepted(job, events, result, machine.state, machine.version))
+        if entries:
+            self._busy = True
+            try:
+                await self.host.save(entries)
+            except Exception:
+                machine.restore(before)
+                for answer in answers:
+                    if isinstance(answer, _Refused):
+                        self._refuse(answer.job, answer.code, answer.message)
+                    else:
+                        self._refuse(
+                            answer.job, codes.INTERNAL, "The action could not be saved; nothing changed."
+                        )
+                return
+            finally:
+                self._busy = False
         # A game that sends its views on its own schedule (real-time) sends none per accepted action.
-        views = machine.game.views_per_action or result is not None
-        self._show(events, result, views=views, acked=(job.player, job.ref) if job.ref is not None else None)
+        views_per_action = machine.game.views_per_action
+        for answer in answers:
+            job = answer.job
+            if isinstance(answer, _Refused):
+                self._refuse(job, answer.code, answer.message)
+                continue
+            self._count(job, ACCEPTED)
+            self._show(
+                answer.events,
+                answer.result,
+                views=views_per_action or answer.result is not None,
+                acked=(job.player, job.ref) if job.ref is not None else None,
+                shown=(answer.state, answer.version),
+            )
         while self._owed_ticks and not self.over:
             self._owed_ticks -= 1
             self._tick()
-        if self.over:  # this step's result, or a tick it owed that ended the game
+        if was_over:
+            return
+        if self.over:  # a step's result, or a tick it owed that ended the game
             await self._finish()
         else:
             self.arm_timer()
@@ -241,6 +316,8 @@ class RoomRunner:
                 await asyncio.sleep(delay)
             elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
                 start = loop.time() - n * interval
+            if self.stats is not None:
+                self.stats.tick_late(self.machine.game.id, max(0.0, loop.time() - (start + n * interval)))
             if self.over:  # ended while this loop slept (by a tick an action's step owed)
                 break
             if self._busy:
@@ -280,9 +357,10 @@ class RoomRunner:
         result: Mapping[str, Any] | None,
         views: bool = True,
         acked: tuple[str | None, str | int] | None = None,
+        shown: tuple[Any, int] | None = None,
     ) -> None:
-        """Send the events, then each member's view; the actor's view carries the ``ref`` of the
-        action it acknowledges."""
+        """Send the events, then each member's view (of ``shown``, the state and version a step left,
+        else the machine's own); the actor's view carries the ``ref`` of the action it acknowledges."""
         host = self.host
         game = self.machine.game.id
         for event in events:
@@ -294,7 +372,7 @@ class RoomRunner:
         if result is not None:
             self.result = result
         if views:
-            self._shown_state, self._shown_version = self.machine.state, self.machine.version
+            self._shown_state, self._shown_version = shown or (self.machine.state, self.machine.version)
             self._shown = {}
             host.publish_views(self.room_id, lambda seq: self._views(seq, acked))
             host.shown(self.room_id)
@@ -356,6 +434,10 @@ class RoomRunner:
     @property
     def shown_version(self) -> int:
         return self._shown_version
+
+    def spectator_view(self) -> Any:
+        """The view a spectator was last sent: no player's hidden cards are in it."""
+        return self._view(None)
 
     def shown_view(self, session_id: str) -> Any:
         """The view ``session_id`` was last sent (the ``state`` of their ``game_state``): what a seat

@@ -1,9 +1,9 @@
 """Recording finished games into the leaderboards, and reading them a page at a time.
 
 A game's end is recorded inside the transaction that marks its room FINISHED (``RoomService.finish``),
-so a room is finished with its results counted or not at all. Who is ranked is :func:`player_of` a
-seat: the session today; once accounts exist, the account a session belongs to takes its place there,
-and nothing else changes.
+so a room is finished with its results counted or not at all. Who is ranked is the seat's account when
+its session has one (under the account's username, whichever device played), else the session itself
+(``Session.owner_id``).
 """
 
 from __future__ import annotations
@@ -32,12 +32,7 @@ OFFSET_MAX = 1_000_000_000
 #: What ``around`` accepts: the caller.
 AROUND_ME = "me"
 
-Record = Callable[[AsyncConnection, Room], Awaitable[None]]
-
-
-def player_of(session_id: str) -> str:
-    """Who the leaderboard ranks for a seat: the session (no accounts exist yet)."""
-    return session_id
+Record = Callable[[AsyncConnection, Room | None], Awaitable[None]]
 
 
 class Recorder:
@@ -50,7 +45,7 @@ class Recorder:
         self.result = result
         self._totals: list[Total] = []
 
-    async def __call__(self, conn: AsyncConnection, room: Room) -> None:
+    async def __call__(self, conn: AsyncConnection, room: Room | None) -> None:
         if await self.boards.record(conn, self.record, self.result) and self.boards.keeps_index:
             lines = await results_of(conn, self.record.game_id)
             self._totals = await repo.totals(conn, self.record.game, lines)
@@ -92,15 +87,21 @@ class Leaderboards:
         except Exception:  # a bug in a game's standings must not keep its room from finishing
             log.exception("game %s failed in standings(); game %s is not counted", game.id, record.game_id)
             return False
-        names = await repo.usernames(conn, list(standings))
+        who = await repo.players(conn, list(standings))
         bots = set(record.bots)  # a bot's seat gets no line
-        lines = [
-            repo.Line(player_of(p), names[p], s.placement, s.win, s.score)
-            for p, s in standings.items()
-            if p in names and p not in bots
-        ]
+        lines: dict[str, repo.Line] = {}
+        # Best placement first: an account seated twice in one game (two devices) counts once, as its best.
+        for p, s in sorted(standings.items(), key=lambda item: item[1].placement):
+            if p in who and p not in bots and who[p][0] not in lines:
+                player_id, name = who[p]
+                lines[player_id] = repo.Line(player_id, name, s.placement, s.win, s.score)
         return await repo.record(
-            conn, game_id=record.game_id, game=game.id, total=game.score_total, lines=lines, at=self.clock()
+            conn,
+            game_id=record.game_id,
+            game=game.id,
+            total=game.score_total,
+            lines=list(lines.values()),
+            at=self.clock(),
         )
 
     async def page(
@@ -122,7 +123,7 @@ class Leaderboards:
         if around is not None and around != AROUND_ME:
             raise Invalid("invalid_around", "around is 'me' (the caller's own entry), or left out.")
         if around is not None and session is not None:
-            place = await self.index.place_of(game.id, game.score_order, player_of(session.session_id))
+            place = await self.index.place_of(game.id, game.score_order, session.owner_id)
             offset = 0 if place is None else max(0, place - 1 - (limit - 1) // 2)
         entries, total = await self.index.page(game.id, game.score_order, limit=limit, offset=offset)
         return {"entries": [e.to_dict() for e in entries], "total": total}

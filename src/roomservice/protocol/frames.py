@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from roomservice.protocol import codes
+from roomservice.protocol.edits import EditOp
 
 # Server frames are built and encoded in ``messages``; these two stay importable from here.
 from roomservice.protocol.messages import encode as encode
@@ -65,7 +66,81 @@ class LobbyUnsubscribe(_Frame, tag="lobby_unsubscribe"):
     pass
 
 
-ClientFrame = Chat | Ping | Resume | Action | LobbySubscribe | LobbyUnsubscribe
+# -- the workshop (docs/workshop.md) ---------------------------------------------------------------
+
+#: A project id as ``project_open`` takes it (the server's ids are UUIDs).
+ProjectId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+#: Long enough for any value the rules might be asked to judge (a name is at most 80 characters, a
+#: description 1,000): anything longer is refused by the decoder, before the rules.
+MetaText = Annotated[str, msgspec.Meta(max_length=2000)]
+Usernames = Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=200)]
+
+
+class ProjectOpen(_Frame, tag="project_open", kw_only=True):
+    """Open a project: join its room. ``last_seq``, when the socket comes back to a project it had
+    open, asks for the frames missed since instead of a new snapshot."""
+
+    project_id: ProjectId
+    last_seq: SafeInt = -1
+
+
+class ProjectLeave(_Frame, tag="project_leave"):
+    pass
+
+
+class Edit(_Frame, tag="edit", kw_only=True):
+    op: EditOp
+
+
+class Undo(_Frame, tag="undo"):
+    pass
+
+
+class Redo(_Frame, tag="redo"):
+    pass
+
+
+class Cursor(_Frame, tag="cursor"):
+    """Where the collaborator points: a cell, or none at all (every coordinate null or absent)."""
+
+    x: SafeInt | None = None
+    y: SafeInt | None = None
+    z: SafeInt | None = None
+
+
+class Save(_Frame, tag="save"):
+    pass
+
+
+class MetaChange(_Frame, tag="meta_change"):
+    """``{attribute: value}``: any of these, at least one; an absent one is left as it is."""
+
+    name: MetaText | msgspec.UnsetType = msgspec.UNSET
+    description: MetaText | msgspec.UnsetType = msgspec.UNSET
+    collaborators: Usernames | msgspec.UnsetType = msgspec.UNSET
+    owner: MetaText | msgspec.UnsetType = msgspec.UNSET
+
+
+#: The frames the workshop handles (the hub hands them to its project desk).
+WorkshopFrame = ProjectOpen | ProjectLeave | Edit | Undo | Redo | Cursor | Save | MetaChange
+WORKSHOP_FRAMES = (ProjectOpen, ProjectLeave, Edit, Undo, Redo, Cursor, Save, MetaChange)
+
+ClientFrame = (
+    Chat
+    | Ping
+    | Resume
+    | Action
+    | LobbySubscribe
+    | LobbyUnsubscribe
+    | ProjectOpen
+    | ProjectLeave
+    | Edit
+    | Undo
+    | Redo
+    | Cursor
+    | Save
+    | MetaChange
+)
 _CLASSES: dict[str, type[ClientFrame]] = {
     "chat": Chat,
     "ping": Ping,
@@ -73,6 +148,14 @@ _CLASSES: dict[str, type[ClientFrame]] = {
     "action": Action,
     "lobby_subscribe": LobbySubscribe,
     "lobby_unsubscribe": LobbyUnsubscribe,
+    "project_open": ProjectOpen,
+    "project_leave": ProjectLeave,
+    "edit": Edit,
+    "undo": Undo,
+    "redo": Redo,
+    "cursor": Cursor,
+    "save": Save,
+    "meta_change": MetaChange,
 }
 TYPES = tuple(_CLASSES)
 _FIELDS = {kind: frozenset(("type", *cls.__struct_fields__)) for kind, cls in _CLASSES.items()}

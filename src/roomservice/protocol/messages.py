@@ -183,6 +183,92 @@ class LobbyRoomRemoved(ServerFrame, Generic[RoomT], tag="lobby_room_removed", kw
     room: RoomT
 
 
+# -- the workshop (docs/workshop.md): a project's room, numbered like any room -----------------------
+
+
+class ProjectSnapshot(RoomFrame, tag="project_snapshot", kw_only=True):
+    """The open project as of ``seq``: sent to the socket that opens it (and to one whose
+    ``project_open`` asks for frames too old to replay)."""
+
+    #: ``{id, name, description, owner, collaborators, version, saved_at, created_at, updated_at}``.
+    project: Any
+    #: ``{size, cubes}`` with every edit applied so far, saved or not.
+    content: Any
+    #: The collaborators present: ``[{username, cursor}]``, ``cursor`` ``{x, y, z}`` or null.
+    present: list[Any]
+    #: Edits since the last save.
+    changed: bool
+    #: Whether the receiver has an edit of their own to undo, or an undone one to redo.
+    can_undo: bool
+    can_redo: bool
+
+
+class CollaboratorJoined(RoomFrame, tag="collaborator_joined", kw_only=True):
+    username: str
+
+
+class CollaboratorLeft(RoomFrame, tag="collaborator_left", kw_only=True):
+    username: str
+    #: ``left``, ``disconnected`` (the reconnect grace ran out) or ``removed`` (no longer a collaborator).
+    reason: str
+
+
+class EditApplied(RoomFrame, tag="edit", kw_only=True, omit_defaults=True):
+    """An edit applied, in the project's order: every copy that applies ``set`` and ``removed`` of each
+    ``edit`` in ``seq`` order holds the same cubes. ``op`` is what was asked (``{"kind": "undo"}`` and
+    ``{"kind": "redo"}`` for those)."""
+
+    by: str
+    op: Any
+    #: Cubes placed or recoloured: ``[{x, y, z, color}]``.
+    placed: list[Any] = msgspec.field(name="set")
+    #: Cells emptied: ``[{x, y, z}]``.
+    removed: list[Any]
+    #: In the sender's own copy only: the ``ref`` of its ``edit``, ``undo`` or ``redo``.
+    ref: Ref = None
+
+
+class CursorMoved(ServerFrame, tag="cursor", kw_only=True):
+    """Another collaborator's cursor (not numbered, not replayed: only the latest matters)."""
+
+    username: str
+    x: int | None
+    y: int | None
+    z: int | None
+
+
+class MetaChanged(RoomFrame, tag="meta_change", kw_only=True):
+    """Metadata changed (over the socket or over HTTP) and committed: the attributes that changed,
+    and the project as it now stands."""
+
+    by: str
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    description: str | msgspec.UnsetType = msgspec.UNSET
+    owner: str | msgspec.UnsetType = msgspec.UNSET
+    collaborators: list[str] | msgspec.UnsetType = msgspec.UNSET
+    project: Any
+
+
+class Saved(RoomFrame, tag="saved", kw_only=True, omit_defaults=True):
+    """A save wrote ``version``. ``saved_by`` is null for an autosave (``auto``). A ``save`` with no
+    edits since the last one writes nothing: its sender alone gets the last save again, not numbered."""
+
+    saved_by: str | None
+    #: ISO 8601, UTC.
+    saved_at: str
+    version: int
+    auto: bool
+    ref: Ref = None
+
+
+class ProjectClosed(ServerFrame, tag="project_closed", kw_only=True):
+    """The socket is no longer in the project: ``deleted``, or ``removed`` (no longer a collaborator).
+    Sent to the socket itself, as the last frame of the project (no ``seq``)."""
+
+    project_id: str
+    reason: str
+
+
 class Pong(ServerFrame, tag="pong", kw_only=True, omit_defaults=True):
     ref: Ref = None
 
@@ -216,6 +302,14 @@ FRAMES: tuple[type[ServerFrame], ...] = (
     LobbyRoomAdded,
     LobbyRoomUpdated,
     LobbyRoomRemoved,
+    ProjectSnapshot,
+    CollaboratorJoined,
+    CollaboratorLeft,
+    EditApplied,
+    CursorMoved,
+    MetaChanged,
+    Saved,
+    ProjectClosed,
     Pong,
     Error,
 )

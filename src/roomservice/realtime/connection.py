@@ -19,6 +19,7 @@ from roomservice.model import Session
 from roomservice.protocol import codes
 from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire, frame_text
+from roomservice.stats import Stats, frame_bytes
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Connection:
         "_outbox",
         "_replaying",
         "_send",
+        "_stats",
         "_wire",
         "_writer",
         "attached_seq",
@@ -48,7 +50,10 @@ class Connection:
         "closed",
         "held",
         "outbox_size",
+        "project_id",
         "refused_in_a_row",
+        "resumes_refused",
+        "room_code",
         "room_id",
         "session",
     )
@@ -61,6 +66,7 @@ class Connection:
         bucket: TokenBucket,
         outbox_size: int,
         wire: Wire | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.session = session
         self._send = send
@@ -73,8 +79,14 @@ class Connection:
         self._replaying = 0
         #: The room this socket receives frames for, and the seq its ``room_state`` was taken at.
         self.room_id: str | None = None
+        #: The code of that room, for the log.
+        self.room_code: str | None = None
         self.attached_seq = 0
+        #: The workshop project this socket has open, if any (a room of its own, beside ``room_id``).
+        self.project_id: str | None = None
         self.refused_in_a_row = 0
+        #: Resumes refused so far (the log names a few of them, not every one).
+        self.resumes_refused = 0
         #: Live frames held back while a returning client may still ask to resume, so that replayed
         #: frames reach it before newer ones.
         self.held: list[str] | None = None
@@ -83,6 +95,8 @@ class Connection:
         #: Runs only while there is something to write or a close to send: an idle socket costs no task.
         self._writer: asyncio.Task[None] | None = None
         self._wire = wire
+        #: Frames and bytes written are counted here, once per write (per event-loop pass on the wire).
+        self._stats = stats
         self._flush_handle: asyncio.Handle | None = None
         #: Set once the wire has written the close frame, for whoever waits for that.
         self._flushed: asyncio.Future[None] | None = None
@@ -102,7 +116,13 @@ class Connection:
             self.held.append(text)
             return
         if len(self._outbox) >= self.outbox_size + self._replaying:
-            log.info("dropping slow client %s", self.session_id)
+            log.info(
+                "room %s: dropping slow client %s (%d frames unread); it may resume",
+                self.room_code or "-",
+                self.session_id,
+                len(self._outbox),
+                extra={"room": self.room_code, "session": self.session_id},
+            )
             self._outbox.clear()  # it gets no goodbye: it is not reading
             self._replaying = 0
             self.close(codes.CLOSE_TOO_SLOW, "too slow")
@@ -153,6 +173,10 @@ class Connection:
         outbox = self._outbox
         if outbox and wire.wire_writable():
             data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
+            stats = self._stats
+            if stats is not None:
+                stats.frames_out += len(outbox)
+                stats.bytes_out += len(data)
             outbox.clear()
             self._replaying = 0
             wire.wire_write(data)
@@ -167,8 +191,13 @@ class Connection:
         """Drain the outbox, then end (or close the socket, once asked to)."""
         outbox = self._outbox
         try:
+            stats = self._stats
             while outbox:
-                await self._send(outbox.popleft())
+                text = outbox.popleft()
+                await self._send(text)
+                if stats is not None:
+                    stats.frames_out += 1
+                    stats.bytes_out += frame_bytes(text)
                 if self._replaying:
                     self._replaying -= 1
         except asyncio.CancelledError:

@@ -1,9 +1,11 @@
 """Frames from clients: size and rate checked, decoded once, then handled — chat is numbered and fanned
 out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` queued to the game,
-``lobby_subscribe`` and ``lobby_unsubscribe`` handed to the live lobby."""
+``lobby_subscribe`` and ``lobby_unsubscribe`` handed to the live lobby, the workshop's frames
+(``project_open``, ``edit``, …) to the project desk."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -11,6 +13,7 @@ from roomservice.config import Settings
 from roomservice.model import iso
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import (
+    WORKSHOP_FRAMES,
     Action,
     Chat,
     FrameError,
@@ -25,10 +28,13 @@ from roomservice.protocol.frames import (
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
-from roomservice.realtime.ports import GameDesk
+from roomservice.realtime.ports import GameDesk, ProjectDesk
 from roomservice.realtime.presence import Presence
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats, frame_bytes
+
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -40,8 +46,13 @@ class Dispatcher:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        projects: ProjectDesk | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
+        #: The workshop: the frames of project rooms go there.
+        self.projects = projects
+        self.stats = stats
         #: The live lobby the outbox keeps current.
         self.lobby = outbox.lobby
         self.presence = presence
@@ -51,6 +62,14 @@ class Dispatcher:
         self.scheduler = scheduler
 
     async def receive(self, conn: Connection, text: str) -> None:
+        stats = self.stats
+        if stats is not None:
+            stats.frames_in += 1
+            size = len(text)
+            if size < 120 and text.isascii():  # most frames: a 2-byte header and a 4-byte mask
+                stats.bytes_in += size + 6
+            else:
+                stats.bytes_in += frame_bytes(text, masked=True)
         if len(text) > self.settings.ws_max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
@@ -67,7 +86,12 @@ class Dispatcher:
             frame = decode(text)
             if conn.held is not None and not isinstance(frame, Resume):
                 conn.release()
-            self._dispatch(conn, frame)
+            if isinstance(frame, WORKSHOP_FRAMES):
+                if self.projects is None:
+                    raise FrameError(codes.UNKNOWN_TYPE, "This server has no workshop.", frame.ref)
+                await self.projects.receive(conn, frame)
+            else:
+                self._dispatch(conn, frame)
         except FrameError as exc:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
 
@@ -118,11 +142,30 @@ class Dispatcher:
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)
         room_log = self.outbox.get(chan.room_id) if chan is not None else None
-        if chan is None or room_log is None or frame.room_code.strip().upper() != chan.room_code:
+        asked = frame.room_code.strip().upper()
+        if chan is None or room_log is None or asked != chan.room_code:
+            shown = "".join(c if c.isascii() and c.isalnum() else "?" for c in asked[:16])  # client text
+            _refused(conn, shown, "room %s: resume refused for session %s: it is not in that room")
             conn.release()  # nothing to replay: let held live frames flow now
             raise FrameError(codes.NOT_IN_ROOM, "You are not in that room.", frame.ref)
         missed = room_log.missed(conn.session_id, frame.last_seq, conn.attached_seq)
         if missed is None:
+            _refused(
+                conn,
+                chan.room_code,
+                f"room %s: resume of session %s from seq {frame.last_seq} refused: older than the resume "
+                "buffer; it gets the room afresh",
+            )
             self.presence.spawn(self.presence.fresh_state(conn, chan))
             return
         conn.release(missed)
+
+
+def _refused(conn: Connection, room: str, message: str) -> None:
+    """Log a refused resume: the 1st, 2nd, 4th, 8th... of a socket, so that a client repeating one
+    cannot flood the log."""
+    conn.resumes_refused += 1
+    n = conn.resumes_refused
+    if n & (n - 1) == 0:
+        suffix = f" ({n} on this socket)" if n > 1 else ""
+        log.info(message + suffix, room, conn.session_id, extra={"room": room, "session": conn.session_id})

@@ -8,21 +8,24 @@ rooms and the games (numbering, the resume buffer, fan-out through the broker).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
 from roomservice.model import Room, Session
+from roomservice.protocol import codes
 from roomservice.protocol.frames import encode
-from roomservice.protocol.messages import ServerFrame
+from roomservice.protocol.messages import ServerFrame, error
 from roomservice.realtime.connection import Close, Connection, SendText
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
-from roomservice.realtime.ports import GameDesk, RoomDirectory
+from roomservice.realtime.ports import GameDesk, ProjectDesk, RoomDirectory
 from roomservice.realtime.presence import Presence
 from roomservice.realtime.ratelimit import TokenBucket
 from roomservice.realtime.wire import Wire
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats
 
 
 class Hub:
@@ -35,12 +38,20 @@ class Hub:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        projects: ProjectDesk | None = None,
+        stats: Stats | None = None,
     ) -> None:
         self.settings = settings
+        #: The workshop's open projects (rooms of their own on the same sockets).
+        self.projects = projects
+        #: This node's counters (None: metrics are off); its sockets count what they write.
+        self.stats = stats
         self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler)
         #: The outbox's live lobby: it follows the rooms, the hub's sockets subscribe to it.
         self.lobby = outbox.lobby
-        self.dispatcher = Dispatcher(settings, self.presence, outbox, desk, chat, scheduler)
+        self.dispatcher = Dispatcher(
+            settings, self.presence, outbox, desk, chat, scheduler, projects=projects, stats=stats
+        )
 
     @property
     def connections(self) -> dict[str, Connection]:
@@ -50,7 +61,7 @@ class Hub:
         self, session: Session, send: SendText, close: Close, wire: Wire | None = None
     ) -> Connection:
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
-        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire)
+        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire, self.stats)
 
     async def connect(self, conn: Connection) -> bool:
         """Register a socket; False when it was refused because the session already has one."""
@@ -62,6 +73,8 @@ class Hub:
     async def disconnect(self, conn: Connection) -> None:
         self.lobby.unsubscribe(conn)
         await self.presence.disconnect(conn)
+        if self.projects is not None:
+            await self.projects.disconnected(conn)
 
     async def seated(self, session_id: str, room: Room) -> None:
         """A room operation seated ``session_id`` in ``room``: its socket follows."""
@@ -75,6 +88,20 @@ class Hub:
             return False
         conn.send(encode(frame))
         return True
+
+    def sign_out(self, session_ids: Iterable[str]) -> int:
+        """Close the sockets these sessions have on this node (their tokens were revoked): an
+        ``error signed_out`` frame, then close code 4001. Their seats get the reconnect grace as after
+        any drop. Returns how many sockets were closed."""
+        closed = 0
+        for session_id in session_ids:
+            conn = self.presence.connections.get(session_id)
+            if conn is None or conn.closed:
+                continue
+            conn.send(encode(error(codes.SIGNED_OUT, "This session was signed out.")))
+            conn.close(codes.CLOSE_UNAUTHORIZED, codes.SIGNED_OUT)
+            closed += 1
+        return closed
 
     async def restore(self) -> int:
         """Start a grace period for every seated member (none has a socket after a start)."""

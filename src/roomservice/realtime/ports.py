@@ -4,9 +4,13 @@ small contracts and not on the services that fulfil them (``RoomService``, ``Eng
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from roomservice.model import Room, Session
+from roomservice.protocol.frames import WorkshopFrame
+
+if TYPE_CHECKING:
+    from roomservice.realtime.connection import Connection
 
 #: Sends one encoded frame to one socket.
 Reply = Callable[[str], None]
@@ -35,3 +39,12 @@ class GameDesk(Protocol):
 
     def presence(self, room_id: str, session_id: str, online: bool) -> None:
         """A seated member's socket went away or came back."""
+
+
+class ProjectDesk(Protocol):
+    async def receive(self, conn: Connection, frame: WorkshopFrame) -> None:
+        """A workshop frame from a socket (open, leave, edit, cursor, save, …); raises ``FrameError``
+        to refuse it."""
+
+    async def disconnected(self, conn: Connection) -> None:
+        """The socket closed: the project it had open keeps its collaborator for the reconnect grace."""

@@ -131,6 +131,7 @@ class Presence:
             conn.held = []
             self.scheduler.call_later(RESUME_WINDOW, conn.release)
         conn.room_id = room.room_id
+        conn.room_code = room.room_code
         conn.attached_seq = seq
         chan.attached[conn.session_id] = conn
         conn.send_replay([encode(self.room_state(chan, room, seq))])  # ahead of anything held
@@ -140,6 +141,7 @@ class Presence:
     def detach(self, conn: Connection) -> None:
         chan = self.channel_of(conn)
         conn.room_id = None
+        conn.room_code = None
         if chan is not None and chan.attached.get(conn.session_id) is conn:
             del chan.attached[conn.session_id]
 
@@ -255,14 +257,22 @@ class Presence:
         started = 0
         for room in await self.rooms.occupied():
             chan = self.channel(room.room_id, room.room_code)
+            waiting = 0
             for member in room.members:
                 if not member.bot and member.session_id not in self.connections:
                     session = Session(member.session_id, member.username, member.joined_at)
                     self.start_grace(chan, session, room.config.reconnect_grace_seconds)
-                    started += 1
+                    waiting += 1
+            if waiting:
+                log.info(
+                    "room %s: restored, %d seat(s) kept %d s for their players' sockets",
+                    room.room_code,
+                    waiting,
+                    room.config.reconnect_grace_seconds,
+                    extra={"room": room.room_code},
+                )
+            started += waiting
             self.release(chan)
-        if started:
-            log.info("restored %d seat(s) awaiting their players' sockets", started)
         return started
 
     def spawn(self, coro: Awaitable[Any]) -> None:
@@ -275,6 +285,12 @@ class Presence:
         chan.grace.pop(session_id, None)
         if session_id not in chan.offline or session_id in self.connections:
             return
+        log.info(
+            "room %s: session %s did not come back within its grace period; its seat is given up",
+            chan.room_code,
+            session_id,
+            extra={"room": chan.room_code, "session": session_id},
+        )
         try:
             await self.rooms.leave(session, chan.room_code, reason="disconnected")
         except RoomServiceError:

@@ -61,8 +61,18 @@ def already_in_room(room: Room) -> Conflict:
     )
 
 
-def _require_host(room: Room, session: Session) -> None:
-    if room.host_session_id != session.session_id:
+async def _same_account(conn: AsyncConnection, session: Session, other: str | None) -> bool:
+    """Whether ``other`` is ``session`` or another session of its account (a host or creator belongs
+    to the account: the account may act as them from any of its devices)."""
+    if other is None:
+        return False
+    if other == session.session_id:
+        return True
+    return session.account_id is not None and await repo.account_of(conn, other) == session.account_id
+
+
+async def _require_host(conn: AsyncConnection, room: Room, session: Session) -> None:
+    if not await _same_account(conn, session, room.host_session_id):
         raise Forbidden("not_host", "Only the host can do that.")
 
 
@@ -147,9 +157,20 @@ class RoomService:
                 if after is None:
                     return found
 
-    async def created_by(self, session_id: str) -> list[Room]:
+    async def search(self, q: str | None, limit: int = 200) -> list[Room]:
+        """Every room, private ones too, most recently active first (for operators)."""
         async with self.db.read() as conn:
-            return await repo.rooms_created_by(conn, session_id)
+            return await repo.search_rooms(conn, q, limit)
+
+    async def census(self) -> list[tuple[str, str, int]]:
+        """``(game, state, rooms)`` for every game and state that has rooms."""
+        async with self.db.read() as conn:
+            return await repo.census(conn)
+
+    async def created_by(self, session: Session) -> list[Room]:
+        """The rooms the session created, or any session of its account."""
+        async with self.db.read() as conn:
+            return await repo.rooms_created_by(conn, session.session_id, session.account_id)
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -201,7 +222,7 @@ class RoomService:
                     if elsewhere is not None:
                         raise already_in_room(elsewhere[0])
                 host = Member(session.session_id, username, Role.PLAYER, 1, now)
-                mine = await repo.rooms_created_by(conn, session.session_id)
+                mine = await repo.rooms_created_by(conn, session.session_id, session.account_id)
                 if len(mine) >= self.settings.max_rooms_per_session:
                     raise Conflict(
                         "room_limit",
@@ -501,12 +522,14 @@ class RoomService:
             await repo.add_member(conn, room.room_id, member)
         return room, left, refused, out
 
-    async def kick(self, session: Session, code: str, target: str) -> Room:
+    async def kick(self, session: Session | None, code: str, target: str) -> Room:
+        """The host removes a member; ``session`` None: an operator does (anyone, the host too)."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
-            if target == session.session_id:
-                raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
+            if session is not None:
+                await _require_host(conn, room, session)
+                if target in (session.session_id, room.host_session_id):
+                    raise Invalid("cannot_kick_self", "The host cannot kick themselves; leave instead.")
             member = room.member(target)
             if member is None:
                 raise NotFound("not_in_room", "That session is not in this room.")
@@ -519,7 +542,7 @@ class RoomService:
         will start, so the game's setup commits (or fails) together with the room's new state."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
+            await _require_host(conn, room, session)
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "A game is already in progress.")
             if len(room.players) < room.config.min_players:
@@ -539,7 +562,9 @@ class RoomService:
         """The room whose running game ``session`` may end: raises ``not_host`` (403) or
         ``game_not_running`` (409)."""
         room = await self.get(code)
-        _require_host(room, session)
+        if room.host_session_id != session.session_id:
+            async with self.db.read() as conn:
+                await _require_host(conn, room, session)
         if room.state is not RoomState.IN_GAME:
             raise Conflict("game_not_running", "No game is running in this room.")
         return room
@@ -563,7 +588,7 @@ class RoomService:
     async def configure(self, session: Session, code: str, patch: dict[str, Any]) -> Room:
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            _require_host(room, session)
+            await _require_host(conn, room, session)
             if room.state is RoomState.IN_GAME:
                 raise Conflict("game_in_progress", "The config cannot change during a game.")
             config = build_config(self.games.get(room.game), room.config.to_dict(), patch)
@@ -580,12 +605,15 @@ class RoomService:
         await self._emit(room, [*out, events.room_updated(room)])
         return room
 
-    async def delete(self, session: Session, code: str) -> Room:
+    async def delete(self, session: Session | None, code: str) -> Room:
         """Close a room. The host may, and so may its creator, so a creator at the room limit can
-        always free a slot."""
+        always free a slot; ``session`` None: an operator does."""
         async with self.db.write() as conn:
             room, _ = await self._load(conn, code)
-            if session.session_id not in (room.host_session_id, room.creator_session_id):
+            if session is not None and not (
+                await _same_account(conn, session, room.host_session_id)
+                or await _same_account(conn, session, room.creator_session_id)
+            ):
                 raise Forbidden("not_host", "Only the host can delete the room.")
             await repo.delete_room(conn, room.room_id)
         await self._emit(room, [events.room_closed("deleted")])
@@ -617,10 +645,17 @@ class RoomService:
                 if found is None or not self._expired(found[0], now):
                     continue
                 await repo.delete_room(conn, room_id)
-            closed.append(found[0])
-            await self._emit(found[0], [events.room_closed("expired")])
-        if closed:
-            log.info("expired %d idle room(s)", len(closed))
+            room = found[0]
+            closed.append(room)
+            log.info(
+                "room %s: expired after %d s idle (%s, %s)",
+                room.room_code,
+                int(now - room.last_activity),
+                room.state.value,
+                room.game,
+                extra={"room": room.room_code},
+            )
+            await self._emit(room, [events.room_closed("expired")])
         return closed
 
 

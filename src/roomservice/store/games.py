@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.store.models import GameActionRow, GameRow, GameSnapshotRow, RoomRow
+from roomservice.store.sql import Statement
 from roomservice.types import RoomState
 
 games = cast(Table, GameRow.__table__)
@@ -164,12 +165,29 @@ async def actions_after(conn: AsyncConnection, game_id: str, step: int) -> list[
     ]
 
 
+_INSERT_ACTION = Statement(
+    insert(actions).values(
+        {c: bindparam(c) for c in ("game_id", "step", "kind", "player", "payload", "ticks", "at")}
+    )
+)
+_INSERT_SNAPSHOT = Statement(
+    insert(snapshots).values({c: bindparam(c) for c in ("game_id", "step", "ticks", "state", "at")})
+)
+_TOUCH_ROOM = Statement(
+    update(rooms)
+    .where(rooms.c.id == bindparam("room_id"), rooms.c.last_activity < bindparam("at"))
+    .values(last_activity=bindparam("at"))
+)
+
+
 async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
-    """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once."""
+    """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once.
+    The statements are built once and run as one ``executemany`` each: this is the journal's path,
+    taken for every accepted step of every room."""
     logged = [e for e in entries if isinstance(e, ActionEntry)]
     if logged:
-        await conn.execute(
-            insert(actions),
+        await _INSERT_ACTION.many(
+            conn,
             [
                 {
                     "game_id": e.game_id,
@@ -183,18 +201,15 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
                 for e in logged
             ],
         )
-        # One statement for every room in the batch, however many: the batch's latest time is within
-        # a few milliseconds of each room's own.
+        # The batch's latest time for every room in it: within a few milliseconds of each room's own.
         at = max(e.at for e in logged)
-        await conn.execute(
-            update(rooms)
-            .where(rooms.c.id.in_({e.room_id for e in logged}), rooms.c.last_activity < at)
-            .values(last_activity=at)
+        await _TOUCH_ROOM.many(
+            conn, [{"room_id": room_id, "at": at} for room_id in {e.room_id for e in logged}]
         )
     saved = [e for e in entries if isinstance(e, SnapshotEntry)]
     if saved:
-        await conn.execute(
-            insert(snapshots),
+        await _INSERT_SNAPSHOT.many(
+            conn,
             [
                 {"game_id": e.game_id, "step": e.step, "ticks": e.ticks, "state": e.state, "at": e.at}
                 for e in saved

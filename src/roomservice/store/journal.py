@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
+from roomservice.stats import Stats
 from roomservice.store import games
 from roomservice.store.database import Database
 
@@ -22,8 +24,10 @@ _Pending = tuple[Sequence[Entry], asyncio.Future[None] | None]
 
 
 class Journal:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, stats: Stats | None = None) -> None:
         self.db = db
+        #: Times each transaction and counts its entries, when metrics are on.
+        self.stats = stats
         self._pending: list[_Pending] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -62,16 +66,21 @@ class Journal:
                     await self._commit([one])
 
     async def _commit(self, batch: list[_Pending]) -> bool:
+        entries = [entry for pending, _ in batch for entry in pending]
+        start = time.perf_counter()
         try:
             async with self.db.write() as conn:
-                await games.write(conn, [entry for entries, _ in batch for entry in entries])
+                await games.write(conn, entries)
         except Exception as exc:
-            log.exception("could not write %d game entries", sum(len(entries) for entries, _ in batch))
+            log.exception("could not write %d game entries", len(entries))
             if len(batch) == 1:
                 future = batch[0][1]
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return False
+        if self.stats is not None:
+            self.stats.journal_commit.observe(time.perf_counter() - start)
+            self.stats.journal_batch.observe(len(entries))
         for _, future in batch:
             if future is not None and not future.done():
                 future.set_result(None)

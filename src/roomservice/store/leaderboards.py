@@ -16,11 +16,12 @@ from sqlalchemy import Table, case, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roomservice.store.models import LeaderboardResultRow, LeaderboardRow, SessionRow
+from roomservice.store.models import AccountRow, LeaderboardResultRow, LeaderboardRow, SessionRow
 
 results = cast(Table, LeaderboardResultRow.__table__)
 board = cast(Table, LeaderboardRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
+accounts = cast(Table, AccountRow.__table__)
 
 
 def _insert_for(dialect: str) -> Any:
@@ -89,14 +90,22 @@ async def results_of(conn: AsyncConnection, game_id: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def usernames(conn: AsyncConnection, session_ids: Sequence[str]) -> dict[str, str]:
-    """The current names of these sessions (players who left before the end are no longer members)."""
+async def players(conn: AsyncConnection, session_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Who each of these sessions is ranked as: ``(player_id, username)``, its account's id and
+    username when it has one, else the session's own id and current name (players who left before the
+    end are no longer members, so their sessions are read)."""
     if not session_ids:
         return {}
     rows = await conn.execute(
-        select(sessions.c.id, sessions.c.username).where(sessions.c.id.in_(session_ids))
+        select(
+            sessions.c.id,
+            func.coalesce(sessions.c.account_id, sessions.c.id),
+            func.coalesce(accounts.c.username, sessions.c.username),
+        )
+        .select_from(sessions.outerjoin(accounts, accounts.c.id == sessions.c.account_id))
+        .where(sessions.c.id.in_(session_ids))
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def record(

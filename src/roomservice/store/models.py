@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -33,13 +34,38 @@ class Meta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class AccountRow(Base):
+    """A person who can sign in from any device. ``username`` is unique whatever its case (the index
+    on ``lower(username)``); ``password_hash`` is Argon2id."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    username: Mapped[str] = mapped_column(String(24))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+Index("uq_accounts_username", func.lower(AccountRow.username), unique=True)
+
+
 class SessionRow(Base):
+    """A session: a guest's, or one of an account's (``account_id``). A revoked session (logged out,
+    or signed out from another device) keeps its row, so its seats and results keep their names, but
+    its token is refused."""
+
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     username: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
+    account_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True
+    )
+    revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_sessions_account", "account_id"),)
 
 
 class RoomRow(Base):
@@ -200,3 +226,58 @@ class LeaderboardRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_leaderboard_game_score", "game", "score"),)
+
+
+class ProjectRow(Base):
+    """A workshop project: a sculpture owned by an account. ``content`` and ``version`` are the last
+    save (version 0 at creation); edits made since live only in the open project's memory."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[str] = mapped_column(String(36), ForeignKey("accounts.id", ondelete="CASCADE"))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    saved_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    #: Last change of anything: a save, a name, a collaborator.
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_projects_owner", "owner_id"),)
+
+
+class ProjectCollaboratorRow(Base):
+    """An account besides the owner that may open and change a project."""
+
+    __tablename__ = "project_collaborators"
+
+    project_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_project_collaborators_account", "account_id"),)
+
+
+class ProjectVersionRow(Base):
+    """Each save of a project's content, kept whole: version 0 is the content it was created with.
+    ``saved_by`` is the account that pressed save, null for an autosave (``auto``)."""
+
+    __tablename__ = "project_versions"
+
+    project_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cubes: Mapped[int] = mapped_column(Integer)
+    saved_at: Mapped[float] = mapped_column(Float)
+    saved_by: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    auto: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -203,14 +203,24 @@ async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None
     return found[0] if found else None
 
 
-async def rooms_created_by(conn: AsyncConnection, session_id: str) -> list[Room]:
-    rows = (
-        await conn.execute(
-            select(*_ROOM).where(rooms.c.creator_session_id == session_id).order_by(rooms.c.created_at)
-        )
-    ).all()
+async def rooms_created_by(
+    conn: AsyncConnection, session_id: str, account_id: str | None = None
+) -> list[Room]:
+    """The rooms a session created, or, given its ``account_id``, every session of that account."""
+    creator: ColumnElement[bool] = (
+        rooms.c.creator_session_id.in_(select(sessions.c.id).where(sessions.c.account_id == account_id))
+        if account_id is not None
+        else rooms.c.creator_session_id == session_id
+    )
+    rows = (await conn.execute(select(*_ROOM).where(creator).order_by(rooms.c.created_at))).all()
     seats = await _members(conn, [r[0] for r in rows])
     return [_room(r, seats[r[0]]) for r in rows]
+
+
+async def account_of(conn: AsyncConnection, session_id: str) -> str | None:
+    """The account a session belongs to (None for a guest's, or an unknown session)."""
+    found = await conn.execute(select(sessions.c.account_id).where(sessions.c.id == session_id))
+    return found.scalar_one_or_none()
 
 
 async def code_taken(conn: AsyncConnection, code: str) -> bool:
@@ -376,3 +386,38 @@ async def occupied_rooms(conn: AsyncConnection) -> list[Room]:
     seats = await _members(conn, ids)
     found = await conn.execute(select(*_ROOM).where(rooms.c.id.in_(ids)))
     return [_room(row, seats[row[0]]) for row in found]
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_rooms(conn: AsyncConnection, q: str | None, limit: int) -> list[Room]:
+    """Every room, public or not, most recently active first; ``q`` matches a code exactly, a game, or
+    part of a name or of a member's username (case-insensitive)."""
+    query = select(*_ROOM)
+    if q:
+        pattern = _like(q)
+        by_member = (
+            select(members.c.room_id)
+            .join(sessions, sessions.c.id == members.c.session_id)
+            .where(func.lower(sessions.c.username).like(pattern, escape="\\"))
+        )
+        query = query.where(
+            or_(
+                rooms.c.code == q.strip().upper(),
+                rooms.c.game == q.strip().lower(),
+                func.lower(rooms.c.name).like(pattern, escape="\\"),
+                rooms.c.id.in_(by_member),
+            )
+        )
+    rows = (await conn.execute(query.order_by(rooms.c.last_activity.desc(), rooms.c.id).limit(limit))).all()
+    seats = await _members(conn, [r[0] for r in rows])
+    return [_room(r, seats[r[0]]) for r in rows]
+
+
+async def census(conn: AsyncConnection) -> list[tuple[str, str, int]]:
+    """``(game, state, rooms)`` for every game and state that has rooms."""
+    query = select(rooms.c.game, rooms.c.state, func.count()).group_by(rooms.c.game, rooms.c.state)
+    return [(row[0], row[1], int(row[2])) for row in await conn.execute(query)]

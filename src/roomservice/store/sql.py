@@ -82,6 +82,22 @@ class Statement:
             return (await conn.execute(self.statement, params)).rowcount
         return self._run_sqlite(raw, self._sqlite_form(conn.dialect), params).rowcount
 
+    async def many(self, conn: AsyncConnection, params: Sequence[dict[str, Any]]) -> None:
+        """Run it once for each parameter set, in one call (``executemany``)."""
+        raw = sqlite_of(conn)
+        if raw is None:
+            await conn.execute(self.statement, list(params))
+            return
+        form = self._sqlite_form(conn.dialect)
+        pairs = tuple(zip(form.names, form.binds, strict=True))
+        values = [[one[name] if p is None else p(one[name]) for name, p in pairs] for one in params]
+        if not raw.in_transaction:
+            raise exc.InvalidRequestError("store.sql statements run inside a transaction")
+        try:
+            raw.executemany(form.sql, values)
+        except sqlite3.Error as error:
+            raise exc.DBAPIError.instance(form.sql, values, error, sqlite3.Error) from error
+
     @staticmethod
     def _run_sqlite(raw: sqlite3.Connection, form: _SQLiteForm, params: dict[str, Any]) -> sqlite3.Cursor:
         values = [

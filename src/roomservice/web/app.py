@@ -15,17 +15,30 @@ from roomservice.config import Settings
 from roomservice.games.registry import GameRegistry
 from roomservice.scheduling import Scheduler
 from roomservice.services import build_services
+from roomservice.stats import Stats
 from roomservice.tickets import TicketBook
 from roomservice.types import Clock, wall_clock
-from roomservice.web import bodies, errors, pages
+from roomservice.web import bodies, errors, metrics, pages
 from roomservice.web.bodyguard import BodyGuard
 from roomservice.web.deps import ServicesDep
 from roomservice.web.headers import SecurityHeaders
+from roomservice.web.metrics import HttpMetrics, Metrics
 from roomservice.web.openapi import errors as error_responses
 from roomservice.web.origin import OriginGuard, parse_origins
 from roomservice.web.ratelimit import HttpLimits
 from roomservice.web.responses import JSON
-from roomservice.web.routes import games, health, leaderboards, matchmaking, replays, rooms, session
+from roomservice.web.routes import (
+    accounts,
+    admin,
+    games,
+    health,
+    leaderboards,
+    matchmaking,
+    projects,
+    replays,
+    rooms,
+    session,
+)
 from roomservice.web.ws import websocket_endpoint
 
 
@@ -45,9 +58,13 @@ def create_app(
     if scheduler is not None and clock is wall_clock:
         clock = scheduler.now  # one time for everything, the scheduler's
 
+    stats = Stats() if settings.metrics else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(settings, clock=clock, scheduler=scheduler, games=games_registry)
+        services = await build_services(
+            settings, clock=clock, scheduler=scheduler, games=games_registry, stats=stats
+        )
         app.state.services = services
         if background:
             services.start_background()
@@ -66,14 +83,35 @@ def create_app(
     app.state.limits = HttpLimits(settings, clock)
     app.state.tickets = TicketBook(clock)
     app.state.allowed_origins = parse_origins(settings.allowed_origins)
+    app.state.metrics = (
+        Metrics(stats, lambda: getattr(app.state, "services", None)) if stats is not None else None
+    )
+    app.state.metrics_token = settings.metrics_token
+    app.state.admin_token = settings.admin_token
     errors.install(app)
-    # Outermost last: headers on every answer, then the origin check, then the body check.
+    # Outermost last: headers on every answer, then the origin check, then the body check; the
+    # request metrics outside them all, so that what they refuse is counted too.
     app.add_middleware(BodyGuard, max_body=settings.max_body, max_depth=settings.max_json_depth)
     app.add_middleware(OriginGuard, allowed=app.state.allowed_origins)
     app.add_middleware(SecurityHeaders)
-    for module in (health, session, games, rooms, matchmaking, leaderboards, replays):
+    if stats is not None:
+        app.add_middleware(HttpMetrics, stats=stats)
+    for module in (
+        health,
+        session,
+        accounts,
+        games,
+        rooms,
+        matchmaking,
+        leaderboards,
+        replays,
+        projects,
+        admin,
+    ):
         app.include_router(module.router)
+    app.include_router(metrics.router)
     app.include_router(pages.router)
+    app.include_router(admin.page_router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 
     app.add_api_websocket_route("/ws", websocket_endpoint)

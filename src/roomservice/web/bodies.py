@@ -92,9 +92,18 @@ class Rooms(BaseModel):
     rooms: list[Room]
 
 
+class SessionAccount(BaseModel):
+    """The account a session belongs to."""
+
+    id: str
+    username: str
+
+
 class Session(BaseModel):
     session_id: str
     username: str
+    #: The session's account, or null for a guest.
+    account: SessionAccount | None
 
 
 class NewSession(Session):
@@ -105,6 +114,29 @@ class NewSession(Session):
 class CurrentSession(Session):
     #: The room the session sits in, if any.
     room_code: str | None
+
+
+class Account(BaseModel):
+    id: str
+    username: str
+    #: ISO 8601, UTC.
+    created_at: str
+
+
+class AccountInfo(Account):
+    #: Sessions of the account signed in now (this one included).
+    sessions: int
+
+
+class SignedUp(BaseModel):
+    account: Account
+    #: The current session, now the account's (it takes the account's username).
+    session: Session
+
+
+class SignedOut(BaseModel):
+    #: How many other sessions were signed out.
+    signed_out: int
 
 
 class SocketTicket(BaseModel):
@@ -186,3 +218,65 @@ class Replay(BaseModel):
     tick_stride: int | None
     steps: list[ReplayStep]
     result: dict[str, Any]
+
+
+class Cube(BaseModel):
+    x: int
+    y: int
+    z: int
+    #: ``#rrggbb``.
+    color: str
+
+
+class Content(BaseModel):
+    """A sculpture: cubes on a grid of ``size`` cells (x, y, z)."""
+
+    size: list[int]
+    cubes: list[Cube]
+
+
+class Project(BaseModel):
+    """A workshop project without its content; times ISO 8601, UTC."""
+
+    id: str
+    name: str
+    description: str
+    #: Usernames of accounts.
+    owner: str
+    collaborators: list[str]
+    #: Saves so far (0: as created).
+    version: int
+    saved_at: str
+    created_at: str
+    updated_at: str
+
+
+class ProjectWithContent(Project):
+    #: As last saved.
+    content: Content
+
+
+class Projects(BaseModel):
+    projects: list[Project]
+
+
+class DeletedProject(BaseModel):
+    id: str
+    deleted: Literal[True]
+
+
+class Version(BaseModel):
+    version: int
+    cubes: int
+    saved_at: str
+    #: The account that pressed save; null for an autosave.
+    saved_by: str | None
+    auto: bool
+
+
+class Versions(BaseModel):
+    versions: list[Version]
+
+
+class VersionWithContent(Version):
+    content: Content

@@ -11,15 +11,22 @@ from pydantic import BaseModel, ConfigDict
 #: What each status means, whichever route answers it (docs/protocol.md lists every code).
 MEANING = {
     400: "`bad_request`: a body the route could not read.",
-    401: "No session, or a bad or expired token: `unauthorized`, `invalid_token`, `session_expired`.",
+    401: "No session, or a bad, expired or signed-out token: `unauthorized`, `invalid_token`, "
+    "`session_expired`; `invalid_credentials` for a wrong username or password (an operator endpoint: "
+    "no `Authorization: Bearer` token).",
     403: "Refused: `cross_origin` (a state-changing call from another site without a bearer token), "
-    "or the route's own refusals (`not_host`, `wrong_password`, `spectators_not_allowed`).",
-    404: "Not found: `room_not_found`, `game_not_found`, `ticket_not_found`, `not_in_room`.",
-    409: "Conflicts with the current state: `already_in_room`, `room_full`, `game_in_progress`, …",
+    "or the route's own refusals (`not_host`, `wrong_password`, `spectators_not_allowed`, "
+    "`account_required`, `not_owner`, `not_collaborator`; an operator endpoint: `invalid_token`).",
+    404: "Not found: `room_not_found`, `game_not_found`, `ticket_not_found`, `not_in_room`, "
+    "`project_not_found`, `account_not_found`, `version_not_found` (an operator endpoint that is not "
+    "configured: `not_found`).",
+    409: "Conflicts with the current state: `already_in_room`, `room_full`, `game_in_progress`, "
+    "`username_taken`, `already_signed_in`, …",
     413: "`payload_too_large`: a body over the configured limit.",
     422: "`validation_error` (`fields` lists each problem), `invalid_json`, or the route's own "
     "`invalid_*` codes.",
-    429: "`rate_limited`: too many from one address; `Retry-After` says when to try again.",
+    429: "`rate_limited`: too many from one address; `too_many_attempts`: too many wrong passwords "
+    "for an account or from an address. `Retry-After` says when to try again.",
     503: "Unavailable for now (`code_exhausted`: try again).",
 }
 

@@ -29,7 +29,7 @@ def _shell(name: str) -> str:
 
 
 def page(name: str) -> HTMLResponse:
-    """One of the HTML shells (``home``, ``lobby``, ``leaderboard``, ``room``)."""
+    """One of the HTML shells (``home``, ``lobby``, ``leaderboard``, ``room``, ``account``, …)."""
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "Referrer-Policy": "same-origin"}
     return HTMLResponse(_shell(name), headers=headers)
 
@@ -56,7 +56,25 @@ async def leaderboard() -> HTMLResponse:
     return page("leaderboard")
 
 
+@router.get("/account")
+async def account() -> HTMLResponse:
+    """Sign up, log in, log out, and sign out other devices."""
+    return page("account")
+
+
 @router.get("/replay/{game_id}")
 async def replay(game_id: str) -> HTMLResponse:
     """The replay player; the page fetches ``/api/replays/{game_id}`` and says when there is none."""
     return page("replay")
+
+
+@router.get("/workshop")
+async def workshop() -> HTMLResponse:
+    """The workshop: your projects and those shared with you, and a new one."""
+    return page("workshop")
+
+
+@router.get("/workshop/{project_id}")
+async def editor(project_id: str) -> HTMLResponse:
+    """A project's editor; the page says when the project does not exist or is not yours to open."""
+    return page("editor")

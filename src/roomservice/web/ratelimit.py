@@ -1,13 +1,15 @@
-"""Per-key token buckets for the HTTP routes that cost the server most: sessions, rooms, passwords.
+"""Per-key token buckets for the HTTP routes that cost the server most: sessions, rooms, passwords;
+and the log-in throttle, which counts wrong passwords in a sliding window.
 
-Each limit is "N a minute": a bucket holds up to N tokens and refills N per minute, so a client may
-spend N at once and then one every 60/N seconds. Time comes from the app's clock, so tests move it.
+Each bucket limit is "N a minute": a bucket holds up to N tokens and refills N per minute, so a client
+may spend N at once and then one every 60/N seconds. Time comes from the app's clock, so tests move it.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections import deque
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -31,6 +33,81 @@ class RateLimited(RoomServiceError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyAttempts(RateLimited):
+    """429 ``too_many_attempts``: too many wrong passwords; ``Retry-After`` says when one more counts."""
+
+    def __init__(self, retry_after: int) -> None:
+        RoomServiceError.__init__(
+            self,
+            "too_many_attempts",
+            f"Too many wrong passwords; try again in {retry_after} s.",
+        )
+        self.retry_after = retry_after
+
+
+class Attempts:
+    """At most ``limit`` attempts per key in any ``window`` seconds, each counted when it is made
+    (:meth:`take`, so a burst of parallel attempts cannot slip past the check while the first ones are
+    verified) and given back when it turned out right (:meth:`forgive`)."""
+
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float] | None:
+        times = self._seen.get(key)
+        if times is None:
+            return None
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._seen[key]
+            return None
+        return times
+
+    def check(self, key: str) -> None:
+        """Raise :class:`TooManyAttempts` when ``key`` has used up its attempts."""
+        now = self.clock()
+        times = self._recent(key, now)
+        if times is not None and len(times) >= self.limit:
+            raise TooManyAttempts(max(1, math.ceil(times[0] + self.window - now)))
+
+    def take(self, key: str) -> None:
+        """Count one attempt of ``key`` (after :meth:`check`)."""
+        now = self.clock()
+        times = self._recent(key, now)
+        if times is None:
+            if len(self._seen) >= KEYS_MAX:
+                self._sweep(now)
+            times = self._seen[key] = deque()
+        times.append(now)
+
+    def forgive(self, key: str) -> None:
+        """Give back the newest attempt of ``key``: it was right."""
+        times = self._seen.get(key)
+        if times:
+            times.pop()
+            if not times:
+                del self._seen[key]
+
+    def _sweep(self, now: float) -> None:
+        """Forget keys whose attempts are all older than the window, then the oldest keys."""
+        for key in list(self._seen):
+            self._recent(key, now)
+        excess = len(self._seen) - KEYS_MAX * 9 // 10
+        for key in list(itertools.islice(self._seen, max(0, excess))):
+            del self._seen[key]
+
+
+#: Wrong passwords counted per account (by the username tried, so unknown names count the same) and
+#: per client address, in this many seconds.
+LOGIN_WINDOW = 15 * 60
+LOGIN_PER_ACCOUNT = 5
+LOGIN_PER_ADDRESS = 20
 
 
 class Limiter:
@@ -85,6 +162,9 @@ class HttpLimits:
         self.rooms = Limiter(settings.http_rate_rooms, clock, "rooms created")
         self.passwords = Limiter(settings.http_rate_passwords, clock, "password attempts")
         self.room_passwords = Limiter(settings.http_rate_room_passwords, clock, "password attempts")
+        self.login_accounts = Attempts(LOGIN_PER_ACCOUNT, LOGIN_WINDOW, clock)
+        self.login_addresses = Attempts(LOGIN_PER_ADDRESS, LOGIN_WINDOW, clock)
+        self.accounts = Limiter(settings.http_rate_accounts, clock, "accounts created")
 
 
 def limits_of(conn: HTTPConnection) -> HttpLimits:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from urllib.parse import unquote_plus
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from roomservice.config import Settings
+from roomservice.logs import redact
+
+__all__ = ["REQUEST_LOGGERS", "RedactSecrets", "install_redaction", "redact", "uvicorn_config", "ws_protocol"]
 
 
 def ws_protocol(settings: Settings) -> type[asyncio.Protocol] | str:
@@ -21,23 +23,6 @@ def ws_protocol(settings: Settings) -> type[asyncio.Protocol] | str:
     from roomservice.web.wsproto import DirectWebSocketProtocol
 
     return DirectWebSocketProtocol
-
-
-#: A query parameter inside a logged line: separator, name, value.
-_PARAM = re.compile(r"([?&;])([^=&;\s\"'?]+)=([^&;\s\"']*)")
-_SECRET_NAMES = frozenset({"token", "ticket"})
-
-
-def _hide(match: re.Match[str]) -> str:
-    sep, name, value = match.groups()
-    if unquote_plus(name).strip().lower() in _SECRET_NAMES and value:
-        return f"{sep}{name}=[redacted]"
-    return match.group(0)
-
-
-def redact(text: str) -> str:
-    """``text`` with the values of ``token`` and ``ticket`` query parameters replaced."""
-    return _PARAM.sub(_hide, text)
 
 
 class RedactSecrets(logging.Filter):
@@ -62,17 +47,22 @@ def install_redaction() -> None:
         logging.getLogger(name).addFilter(_REDACT)
 
 
-def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(
+    app: FastAPI, settings: Settings, log_level: str = "info", log_config: dict[str, Any] | None = None
+) -> uvicorn.Config:
     """The sans-I/O websockets transport, frames capped at ``ws_max_frame`` (larger: close 1009),
     per-message compression off, and transport pings every ``ws_heartbeat`` seconds: a socket that does
     not answer within another interval is closed, so a dead peer is noticed within two intervals.
-    Proxy headers are honoured from ``forwarded_allow_ips``; tokens and tickets never reach the log."""
+    Proxy headers are honoured from ``forwarded_allow_ips``; tokens and tickets never reach the log.
+    ``log_config`` (``roomservice.logs.logging_config``) replaces uvicorn's own logging setup."""
     heartbeat = settings.ws_heartbeat if settings.ws_heartbeat > 0 else None
+    extra: dict[str, Any] = {} if log_config is None else {"log_config": log_config}
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=log_level,
+        **extra,
         ws=ws_protocol(settings),
         ws_max_size=settings.ws_max_frame,
         ws_ping_interval=heartbeat,

@@ -61,6 +61,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if session is None:
         return
     await ws.accept()
+    stats = services.stats
+    if stats is not None:
+        stats.sockets_open += 1
 
     async def close(code: int, reason: str) -> None:
         if ws.application_state is WebSocketState.CONNECTED:
@@ -87,4 +90,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await conn.wait_closed_after_flush()
                 break
     finally:
+        if stats is not None:
+            stats.sockets_open -= 1
         await hub.disconnect(conn)

@@ -115,10 +115,12 @@ async def create_room(body: CreateRoom, request: Request, session: SessionDep, s
 
 
 @router.get(
-    "/mine", summary="Rooms the current session created", responses={**body(bodies.Rooms), **errors(401)}
+    "/mine",
+    summary="Rooms the current session (or its account) created",
+    responses={**body(bodies.Rooms), **errors(401)},
 )
 async def my_rooms(session: SessionDep, svc: ServicesDep) -> Response:
-    return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session.session_id)]})
+    return JSON({"rooms": [r.to_dict() for r in await svc.rooms.created_by(session)]})
 
 
 @router.get("/{code}", summary="One room, by code", responses={**body(bodies.RoomBody), **errors(404)})

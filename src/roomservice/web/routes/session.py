@@ -22,7 +22,7 @@ class UsernameBody(BaseModel):
     username: Any = None
 
 
-def _set_cookie(response: Response, request: Request, svc: ServicesDep, token: str) -> None:
+def set_session_cookie(response: Response, request: Request, svc: ServicesDep, token: str) -> None:
     # Secure only over HTTPS, so plain-HTTP local use keeps its session.
     response.set_cookie(
         svc.settings.session_cookie,
@@ -45,7 +45,7 @@ async def create_session(body: UsernameBody, request: Request, svc: ServicesDep)
     limits_of(request).sessions.take(client_address(request))
     session, token = await svc.sessions.create(body.username)
     response = JSON({**session.to_dict(), "token": token}, 201)
-    _set_cookie(response, request, svc, token)
+    set_session_cookie(response, request, svc, token)
     return response
 
 

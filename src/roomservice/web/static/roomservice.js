@@ -60,7 +60,7 @@ export class Client {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = token;
     this.ticketSource = ticket;
-    /** The last session seen: `{session_id, username, room_code?}` or null. */
+    /** The last session seen: `{session_id, username, account, room_code?}` or null. */
     this.session = null;
   }
 
@@ -136,6 +136,41 @@ export class Client {
     const renamed = await this.request("PATCH", "/api/session", { username });
     this.session = { ...(this.session || {}), ...renamed };
     return renamed;
+  }
+
+  // -- accounts -----------------------------------------------------------------------------
+
+  /** Turn the current guest session into the account `username`: `{account, session}`. */
+  async signUp(username, password) {
+    const body = await this.request("POST", "/api/accounts", { username, password });
+    this.session = { ...(this.session || {}), ...body.session };
+    return body;
+  }
+
+  /** Log in: a new session of the account for this client, `{session_id, username, account, token}`
+   * (the server also sets it as the session cookie). */
+  async logIn(username, password) {
+    const session = await this.request("POST", "/api/login", { username, password });
+    this.token = session.token;
+    this.session = { session_id: session.session_id, username: session.username, account: session.account, room_code: null };
+    return session;
+  }
+
+  /** End this session (its token and cookie stop working). */
+  async logOut() {
+    await this.request("POST", "/api/logout");
+    this.token = null;
+    this.session = null;
+  }
+
+  /** The session's account: `{id, username, created_at, sessions}` (403 `account_required` for a guest). */
+  async account() {
+    return this.request("GET", "/api/account");
+  }
+
+  /** Sign out every other session of the account: `{signed_out}`. */
+  async signOutOthers() {
+    return this.request("DELETE", "/api/account/sessions");
   }
 
   // -- games --------------------------------------------------------------------------------
@@ -240,6 +275,50 @@ export class Client {
     return this.request("GET", `/api/leaderboards/${encodeURIComponent(game)}${encodeQuery(query)}`);
   }
 
+  // -- workshop projects (docs/workshop.md; an account's session only) ------------------------
+
+  /** A new project owned by your account: `{id, name, description, owner, collaborators, version,
+   * saved_at, created_at, updated_at, content}`. */
+  async createProject(name, description = "", content = undefined) {
+    const body = { name, description };
+    if (content !== undefined) body.content = content;
+    return this.request("POST", "/api/projects", body);
+  }
+
+  /** Your projects and those shared with you (without content), the most recently changed first. */
+  async projects() {
+    return (await this.request("GET", "/api/projects")).projects;
+  }
+
+  /** A project as last saved, with its content. */
+  async project(projectId) {
+    return this.request("GET", `/api/projects/${encodeURIComponent(projectId)}`);
+  }
+
+  /** `{name?, description?, owner?}` (a new owner: the owner only). */
+  async updateProject(projectId, patch) {
+    return this.request("PATCH", `/api/projects/${encodeURIComponent(projectId)}`, patch);
+  }
+
+  async deleteProject(projectId) {
+    return this.request("DELETE", `/api/projects/${encodeURIComponent(projectId)}`);
+  }
+
+  async addCollaborator(projectId, username) {
+    const path = `/api/projects/${encodeURIComponent(projectId)}/collaborators/${encodeURIComponent(username)}`;
+    return this.request("PUT", path);
+  }
+
+  async removeCollaborator(projectId, username) {
+    const path = `/api/projects/${encodeURIComponent(projectId)}/collaborators/${encodeURIComponent(username)}`;
+    return this.request("DELETE", path);
+  }
+
+  /** Every saved version, newest first: `[{version, cubes, saved_at, saved_by, auto}]`. */
+  async versions(projectId) {
+    return (await this.request("GET", `/api/projects/${encodeURIComponent(projectId)}/versions`)).versions;
+  }
+
   // -- socket -------------------------------------------------------------------------------
 
   /** Open the session's socket (see {@link Socket}). */
@@ -274,6 +353,9 @@ const MODEL_FRAMES = new Set([
 ]);
 
 const LOBBY_FRAMES = new Set(["lobby_snapshot", "lobby_room_added", "lobby_room_updated", "lobby_room_removed"]);
+
+/** Frames of the open workshop project: numbered by the project's own `seq`. */
+const PROJECT_FRAMES = new Set(["project_snapshot", "collaborator_joined", "collaborator_left", "edit", "meta_change", "saved"]);
 
 /**
  * The one socket of a session, with typed events, auto-reconnect and resume.
@@ -326,6 +408,9 @@ export class Socket {
     /** The public rooms of the lobby followed (`subscribeLobby`), newest first, or null. */
     this.lobby = null;
     this._lobbyFrame = null;
+    /** The workshop project open on this socket (`openProject`), and the highest `seq` seen of it. */
+    this.projectId = null;
+    this.projectSeq = 0;
     // The network came back: reconnect now, or check that the open socket survived the change.
     this._onOnline = () => (this.state === "reconnecting" ? this.reconnectNow() : this._probe());
     this._onOffline = () => this._drop("offline");
@@ -409,6 +494,50 @@ export class Socket {
     return this.send({ type: "lobby_unsubscribe" });
   }
 
+  // -- the workshop (docs/workshop.md) --------------------------------------------------------
+
+  /** Open a workshop project: a `project_snapshot` follows, then its frames (`edit`, `saved`,
+   * `collaborator_joined`, `cursor`, ...). Opened again after a reconnect: within the reconnect grace
+   * the server replays what was missed, later a new snapshot comes. */
+  openProject(projectId) {
+    this.projectId = projectId;
+    this.projectSeq = 0;
+    return this.send({ type: "project_open", project_id: projectId });
+  }
+
+  leaveProject() {
+    this.projectId = null;
+    return this.send({ type: "project_leave" });
+  }
+
+  /** An edit of the open project: `{kind: "place", x, y, z, color}`, `remove`, `recolour`, `fill`,
+   * `clear`, `restore`. It comes back as an `edit` frame carrying the returned `ref`. */
+  edit(op) {
+    return this.send({ type: "edit", op });
+  }
+
+  undo() {
+    return this.send({ type: "undo" });
+  }
+
+  redo() {
+    return this.send({ type: "redo" });
+  }
+
+  save() {
+    return this.send({ type: "save" });
+  }
+
+  /** Where you point: `{x, y, z}`, or null for nowhere. */
+  cursor(cell) {
+    return this.send(cell ? { type: "cursor", x: cell.x, y: cell.y, z: cell.z } : { type: "cursor" });
+  }
+
+  /** `{name}`, `{description}`, `{collaborators: [usernames]}` or `{owner}`. */
+  metaChange(attributes) {
+    return this.send({ type: "meta_change", ...attributes });
+  }
+
   /** Close for good (no reconnect). */
   close() {
     this._stopped = true;
@@ -462,6 +591,11 @@ export class Socket {
         this._resumeRef = this.send({ type: "resume", room_code: this.roomCode, last_seq: this.lastSeq });
       }
       if (this._lobbyFrame) this.send(this._lobbyFrame);
+      if (this.projectId) {
+        const frame = { type: "project_open", project_id: this.projectId };
+        if (this.projectSeq) frame.last_seq = this.projectSeq;
+        this.send(frame);
+      }
       this._startPing();
       this._emit("open", { reconnected });
     };
@@ -581,6 +715,13 @@ export class Socket {
       return;
     }
     const seq = typeof frame.seq === "number" ? frame.seq : null;
+    if (PROJECT_FRAMES.has(frame.type) && seq !== null) {
+      if (frame.type !== "project_snapshot" && seq <= this.projectSeq) return; // seen already
+      this.projectSeq = seq;
+      this._emit(frame.type, frame);
+      return;
+    }
+    if (frame.type === "project_closed") this.projectId = null;
     if (frame.type === "room_state") {
       this._roomState(frame);
     } else if (frame.type === "game_state") {

@@ -196,7 +196,8 @@ function hasSessionMark() {
   }
 }
 
-function setSessionMark(present) {
+/** Remember (or forget) that this browser holds a session cookie, after logging in or out. */
+export function setSessionMark(present) {
   try {
     if (present) globalThis.localStorage.setItem(SESSION_MARK, "1");
     else globalThis.localStorage.removeItem(SESSION_MARK);
@@ -260,6 +261,8 @@ export function renderNav(inRoom = false) {
       { class: "links", "aria-label": "Main" },
       h("a", { href: "/" }, "Games"),
       h("a", { href: "/lobby", "data-nav": "lobby" }, inRoom ? "Back to lobby" : "Lobby"),
+      h("a", { href: "/workshop", "data-nav": "workshop" }, "Workshop"),
+      h("a", { href: "/account", "data-nav": "account" }, session?.account ? "Account" : "Sign up / Log in"),
     ),
     session
       ? h(

@@ -42,6 +42,13 @@ async function main() {
     rejoinBanner(session),
     h("h1", { text: "Pick a game" }),
     h("div", { class: "cards" }, cards),
+    h(
+      "section",
+      { class: "panel workshop-entry", id: "workshop", "aria-labelledby": "workshop-title" },
+      h("h2", { id: "workshop-title", text: "Workshop" }),
+      h("p", { text: "Build voxel sculptures together: invite friends to a project and see every cube they place as they place it." }),
+      h("a", { class: "button primary", href: "/workshop" }, "Open the workshop"),
+    ),
     h("h2", { text: "Leaderboards" }),
     h(
       "ul",

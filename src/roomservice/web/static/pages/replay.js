@@ -51,7 +51,7 @@ function describeAction(action) {
     case "rejoin":
       return `${who} is back.`;
     case "end":
-      return "The host ended the game.";
+      return action.player ? "The host ended the game." : "An operator ended the game.";
     case "tick":
       return `Tick ${action.ticks}.`;
     default:
@@ -155,11 +155,20 @@ async function render() {
   await goTo(0);
 }
 
+/** An operator who opened the admin console in this tab may watch a private room's game too. */
+async function asOperator(err) {
+  const token = sessionStorage.getItem("roomservice.admin");
+  if (!token) throw err;
+  const response = await fetch(`/api/replays/${encodeURIComponent(gameId)}`, { headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok) throw err;
+  return response.json();
+}
+
 async function main_() {
   await loadSession();
   renderNav();
   try {
-    replay = await client.replay(gameId);
+    replay = await client.replay(gameId).catch((err) => (err.code === "replay_not_found" ? asOperator(err) : Promise.reject(err)));
   } catch (err) {
     const text = err.code === "game_not_over"
       ? "This game is still being played: its replay opens when it ends."
