@@ -30,6 +30,8 @@ class Settings:
     port: int = 8000
     #: SQLAlchemy async URL. Empty means a SQLite file in ``data_dir``.
     database_url: str = ""
+    #: PostgreSQL connections a process keeps open (as many more are opened while busier).
+    database_pool_size: int = 20
     #: ``redis://`` URL for several nodes sharing rooms (with a PostgreSQL database); its database
     #: number holds this server's keys. Empty: one process alone, everything in-process.
     redis_url: str = ""

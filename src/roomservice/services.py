@@ -143,7 +143,7 @@ async def build_services(
     owned = LoopScheduler(clock) if scheduler is None else None
     scheduler = scheduler or owned
     assert scheduler is not None
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
     if settings.migrate_on_start:
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()

@@ -1,6 +1,6 @@
 """Two nodes of one cluster in the test's process: two apps on real uvicorn servers sharing one
 PostgreSQL database and one Redis (under a key and channel prefix of the test's own), as two
-``roomservice serve --redis-url`` processes would."""
+``roomservice serve --redis-url`` processes would; and nginx, for the tests of ``deploy/nginx.conf``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ import pytest
 
 from roomservice.config import Settings
 from roomservice.services import Services
+from tests.cluster.harness import NGINX, nginx_available
 from tests.conftest import POSTGRES_URL, REDIS_URL, RemoteApi, Server, _reset_postgres, serve, unavailable
+
+
+@pytest.fixture(scope="session")
+def nginx_installed() -> None:
+    """nginx must be there: the tests fail (under CI) or are skipped (elsewhere) without it."""
+    if not nginx_available():
+        unavailable(f"nginx at {NGINX}", "not installed (apt-get install nginx)")
 
 
 async def _redis_reachable(url: str) -> None:

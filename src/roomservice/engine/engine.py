@@ -113,6 +113,8 @@ class Engine:
             # still counts, once.
             async with self.db.write() as conn:
                 await record(conn, None)
+        if record is not None:
+            await record.published()  # after the commit: the leaderboard index hears of it
 
     def shown(self, room_id: str) -> None:
         seats = self.bots.get(room_id)

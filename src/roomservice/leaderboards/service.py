@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.errors import Invalid
 from roomservice.games.registry import GameRegistry
+from roomservice.leaderboards.index import DatabaseIndex, LeaderboardIndex
 from roomservice.model import Room, Session
 from roomservice.store import leaderboards as repo
 from roomservice.store.database import Database
 from roomservice.store.games import GameRecord
+from roomservice.store.leaderboards import Total, results_of
 from roomservice.types import Clock
 
 log = logging.getLogger(__name__)
@@ -33,19 +35,49 @@ AROUND_ME = "me"
 Record = Callable[[AsyncConnection, Room | None], Awaitable[None]]
 
 
+class Recorder:
+    """Counts one finished game: called in the transaction that finishes its room (a ``Record``),
+    then :meth:`published` once that transaction has committed, to tell the leaderboard index."""
+
+    def __init__(self, boards: Leaderboards, record: GameRecord, result: Mapping[str, Any]) -> None:
+        self.boards = boards
+        self.record = record
+        self.result = result
+        self._totals: list[Total] = []
+
+    async def __call__(self, conn: AsyncConnection, room: Room | None) -> None:
+        if await self.boards.record(conn, self.record, self.result) and self.boards.keeps_index:
+            lines = await results_of(conn, self.record.game_id)
+            self._totals = await repo.totals(conn, self.record.game, lines)
+
+    async def published(self) -> None:
+        """Tell the index the counted players' new totals; a failure is logged, never raised (the game
+        is counted in the database either way, and an index rebuilds from it)."""
+        if not self._totals:
+            return
+        game = self.boards.games.get(self.record.game)
+        try:
+            await self.boards.index.changed(game.id, game.score_order, self._totals)
+        except Exception:
+            log.exception("leaderboard index not told of game %s", self.record.game_id)
+
+
 class Leaderboards:
-    def __init__(self, db: Database, games: GameRegistry, clock: Clock) -> None:
+    """``index``: where pages are read from (default: the database itself, ``DatabaseIndex``); an
+    index of another kind is told every counted game's new totals after its commit."""
+
+    def __init__(
+        self, db: Database, games: GameRegistry, clock: Clock, index: LeaderboardIndex | None = None
+    ) -> None:
         self.db = db
         self.games = games
         self.clock = clock
+        self.index: LeaderboardIndex = index if index is not None else DatabaseIndex(db)
+        self.keeps_index = not isinstance(self.index, DatabaseIndex)
 
-    def recorder(self, record: GameRecord, result: Mapping[str, Any]) -> Record:
+    def recorder(self, record: GameRecord, result: Mapping[str, Any]) -> Recorder:
         """What the room's finish runs in its transaction to count this game."""
-
-        async def write(conn: AsyncConnection, room: Room | None) -> None:
-            await self.record(conn, record, result)
-
-        return write
+        return Recorder(self, record, result)
 
     async def record(self, conn: AsyncConnection, record: GameRecord, result: Mapping[str, Any]) -> bool:
         """Add one finished game to its leaderboard (once: False if it was counted already)."""
@@ -90,9 +122,8 @@ class Leaderboards:
             raise Invalid("invalid_offset", f"offset is between 0 and {OFFSET_MAX}.")
         if around is not None and around != AROUND_ME:
             raise Invalid("invalid_around", "around is 'me' (the caller's own entry), or left out.")
-        async with self.db.read() as conn:
-            if around is not None and session is not None:
-                place = await repo.place_of(conn, game.id, game.score_order, session.owner_id)
-                offset = 0 if place is None else max(0, place - 1 - (limit - 1) // 2)
-            entries, total = await repo.page(conn, game.id, game.score_order, limit=limit, offset=offset)
+        if around is not None and session is not None:
+            place = await self.index.place_of(game.id, game.score_order, session.owner_id)
+            offset = 0 if place is None else max(0, place - 1 - (limit - 1) // 2)
+        entries, total = await self.index.page(game.id, game.score_order, limit=limit, offset=offset)
         return {"entries": [e.to_dict() for e in entries], "total": total}

@@ -24,6 +24,9 @@ class RoomEvent:
 class Owners(Protocol):
     """Which rooms this node owns while other nodes could own rooms too (``realtime.outbox.Outbox``)."""
 
+    #: Whether other nodes may own rooms: then a room's writes carry its fence.
+    fencing: bool
+
     def fence_of(self, room_id: str) -> int | None:
         """The lease token this node's writes of the room carry, or None (not owned here, or one node
         alone: nothing to fence)."""

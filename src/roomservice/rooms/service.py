@@ -34,7 +34,7 @@ from roomservice.rooms.model import (
     build_config,
 )
 from roomservice.rooms.passwords import hash_password, verify_password
-from roomservice.store import chat, seq
+from roomservice.store import chat, oneshot, seq
 from roomservice.store import rooms as repo
 from roomservice.store.database import Database
 from roomservice.types import Clock, Role, RoomState, wall_clock
@@ -42,6 +42,9 @@ from roomservice.types import Clock, Role, RoomState, wall_clock
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
+#: Tries of a one-statement operation that found its room changed under it before the transaction
+#: takes over.
+_AT_ONCE_TRIES = 4
 
 #: Sets up a room's game inside the start transaction.
 #: Deals the game inside the start transaction and returns the new game's id.
@@ -122,6 +125,10 @@ class RoomService:
         self.clock = clock
         #: Several nodes: the fence this node's writes of a room carry while it owns the room.
         self.owners = owners
+
+        #: PostgreSQL: join and leave in one statement each, in the common case (one node alone: a
+        #: node of several writes a room through its fence, in a transaction).
+        self._oneshot = None if db.sqlite or (owners is not None and owners.fencing) else oneshot.OneShot(db)
 
     async def _fenced(self, conn: AsyncConnection, room_id: str) -> None:
         """Inside a write of the room: refused (``Fenced``) when this node thinks it owns the room and
@@ -304,6 +311,10 @@ class RoomService:
         lock (hashing is slow): the transaction then proceeds only if the room still has that hash."""
         verified: str | None = None
         while True:
+            at_once = await self._join_at_once(session, code, spectator, verified)
+            if at_once is not None:
+                await self._emit(*at_once)
+                return at_once[0]
             try:
                 async with self.db.write() as conn:
                     result = await self._join(conn, session, code, spectator, verified)
@@ -351,28 +362,62 @@ class RoomService:
         member = Member(
             session.session_id, username, role, max((m.seat for m in room.members), default=0) + 1, now
         )
-        out = [events.player_joined(member)]
-        host = room.host_session_id
-        if host is None and role is Role.PLAYER:
-            host = session.session_id  # a kept, empty room gets a host again
-            out.append(events.host_changed(member))
-        room = dataclasses.replace(
-            room, members=(*room.members, member), last_activity=now, host_session_id=host
-        )
+        room, out = _seat(room, member)
         await repo.add_member(conn, room.room_id, member)
         await repo.save_room(conn, room)
         return room, out
+
+    async def _join_at_once(
+        self, session: Session, code: str, spectator: bool, verified: str | None
+    ) -> tuple[Room, list[RoomEvent]] | None:
+        """The common join as one statement (PostgreSQL); None leaves it to the transaction, which
+        decides every other case (refusals included) as before."""
+        if self._oneshot is None:
+            return None
+        role = Role.SPECTATOR if spectator else Role.PLAYER
+        for _ in range(_AT_ONCE_TRIES):
+            now = self.clock()
+            found = await self._oneshot.join(
+                codes.normalize(code), session.session_id, role.value, now, verified
+            )
+            if found is None or (found.fresh and not found.done):
+                return None
+            if found.done:
+                return _seat(found.room, oneshot.seated_member(found, session.session_id, role, now))
+            # The room changed while the statement waited for it: run it again on the room as it is.
+        return None
+
+    async def _leave_at_once(
+        self, session: Session, code: str, reason: str
+    ) -> tuple[Room, list[RoomEvent]] | None:
+        """The common leave (the room stays open) as one statement (PostgreSQL); None leaves it to
+        the transaction."""
+        if self._oneshot is None:
+            return None
+        for _ in range(_AT_ONCE_TRIES):
+            now = self.clock()
+            found = await self._oneshot.leave(codes.normalize(code), session.session_id, now)
+            if found is None or (found.fresh and not found.done):
+                return None
+            member = found.room.member(session.session_id)
+            if found.done and member is not None:
+                return _unseat(found.room, member, reason, now)
+        return None
 
     @_refenced
     async def leave(self, session: Session, code: str, reason: str = "left") -> Room | None:
         """Give up one's seat (``reason``: left, or disconnected when a socket's grace ran out).
         Returns the room, or None when it was deleted for being empty."""
-        async with self.db.write() as conn:
-            room, _ = await self._load(conn, code)
-            member = room.member(session.session_id)
-            if member is None:
-                raise Conflict("not_in_room", "You are not in this room.")
-            room, out = await self._remove(conn, room, member, reason)
+        at_once = await self._leave_at_once(session, code, reason)
+        if at_once is not None:
+            room, out = at_once
+        else:
+            async with self.db.write() as conn:
+                room, _ = await self._load(conn, code)
+                member = room.member(session.session_id)
+                if member is None:
+                    raise Conflict("not_in_room", "You are not in this room.")
+                room, out = await self._remove(conn, room, member, reason)
         await self._emit(room, out)
         return None if events.closes_room(out) else room
 
@@ -400,22 +445,18 @@ class RoomService:
         """Unseat ``member``: migrate the host, or close the room when its last person is gone (bots
         do not keep a room alive). A bot taken out of its seat is one bot fewer in the config."""
         remaining = tuple(m for m in room.members if m.session_id != member.session_id)
-        room = dataclasses.replace(room, members=remaining, last_activity=self.clock())
-        out = [events.player_left(member, reason)]
-        if member.role is Role.PLAYER and not room.people and not room.config.keep_when_empty:
+        nobody_left = not any(m.role is Role.PLAYER and not m.bot for m in remaining)
+        if member.role is Role.PLAYER and nobody_left and not room.config.keep_when_empty:
+            room = dataclasses.replace(room, members=remaining, last_activity=self.clock())
             await repo.delete_room(conn, room.room_id)
-            return room, [*out, events.room_closed("empty")]
+            return room, [events.player_left(member, reason), events.room_closed("empty")]
         if member.bot:
             config = dataclasses.replace(room.config, bots=max(room.config.bots - 1, 0))
             room = dataclasses.replace(room, config=config)
             await repo.remove_bot(conn, member.session_id)
         else:
             await repo.remove_member(conn, member.session_id)
-        if room.host_session_id == member.session_id:
-            people = room.people
-            new_host = people[0] if people else None  # seats are in arrival order
-            room = dataclasses.replace(room, host_session_id=new_host.session_id if new_host else None)
-            out.append(events.host_changed(new_host))
+        room, out = _unseat(room, member, reason, self.clock())
         await repo.save_room(conn, room)
         return room, out
 
@@ -665,6 +706,33 @@ class RoomService:
             )
             await self._emit(room, [events.room_closed("expired")])
         return closed
+
+
+def _seat(room: Room, member: Member) -> tuple[Room, list[RoomEvent]]:
+    """``room`` with ``member`` seated (at ``member.joined_at``), and the frames that tell it."""
+    out = [events.player_joined(member)]
+    host = room.host_session_id
+    if host is None and member.role is Role.PLAYER:
+        host = member.session_id  # a kept, empty room gets a host again
+        out.append(events.host_changed(member))
+    room = dataclasses.replace(
+        room, members=(*room.members, member), last_activity=member.joined_at, host_session_id=host
+    )
+    return room, out
+
+
+def _unseat(room: Room, member: Member, reason: str, now: float) -> tuple[Room, list[RoomEvent]]:
+    """``room`` without ``member``, the host passed on when it was theirs, and the frames that tell
+    it (the room stays open)."""
+    remaining = tuple(m for m in room.members if m.session_id != member.session_id)
+    room = dataclasses.replace(room, members=remaining, last_activity=now)
+    out = [events.player_left(member, reason)]
+    if room.host_session_id == member.session_id:
+        people = room.people
+        new_host = people[0] if people else None  # seats are in arrival order
+        room = dataclasses.replace(room, host_session_id=new_host.session_id if new_host else None)
+        out.append(events.host_changed(new_host))
+    return room, out
 
 
 class _CodeCollision(Exception):

@@ -4,6 +4,11 @@ Every room operation runs in one write transaction. On PostgreSQL the room row i
 ``SELECT ... FOR UPDATE``; on SQLite writes take the database lock up front (``BEGIN IMMEDIATE``) and are
 also serialized in-process, so concurrent operations on one room are applied one at a time either way.
 
+On PostgreSQL a pooled connection is handed out without a round trip to test it first (no
+``pool_pre_ping``, which costs BEGIN, a query and ROLLBACK on every checkout): a connection whose socket
+the server closed (a restart, a terminated backend) is known closed locally and replaced on checkout,
+and the hottest operations run as one statement each on :meth:`Database.direct` (``store.oneshot``).
+
 On SQLite, statements run on the event loop's thread (:class:`_InlineSQLite`) rather than being handed
 to a driver thread one at a time: a room operation's statements take microseconds each in WAL mode with
 ``synchronous=NORMAL`` (a commit appends to the log without an fsync), far less than a thread hand-off,
@@ -23,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import asyncpg
 import msgspec
 from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roomservice.store.models import Meta
@@ -94,7 +100,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("json_deserializer", msgspec.json.decode)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        return _postgres_engine(url, **kwargs)
     database = parsed.database or ":memory:"
     if database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +123,27 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if raw.in_transaction:
             return  # begun by ``Database`` (read or write), which SQLAlchemy now joins
         raw.execute("BEGIN")
+
+    return engine
+
+
+#: PostgreSQL connections a process keeps open; as many more are opened while busier and closed once
+#: back. A connection opened and closed per request under load costs more than the request.
+DEFAULT_POOL_SIZE = 20
+
+
+def _postgres_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("pool_size", DEFAULT_POOL_SIZE)
+    kwargs.setdefault("max_overflow", kwargs["pool_size"])
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # No round trip: asyncpg knows when the server closed the socket. The pool then opens a
+        # fresh connection instead (it retries a checkout that raises DisconnectionError).
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the server closed this connection")
 
     return engine
 
@@ -149,6 +176,8 @@ async def _begin_immediate(raw: sqlite3.Connection) -> None:
 
 #: SQLite read connections kept open between transactions (more are opened while busier).
 _IDLE_READERS = 4
+#: PostgreSQL connections kept out of the pool between :meth:`Database.direct` uses.
+_IDLE_DIRECT = 8
 
 
 class Database:
@@ -158,14 +187,18 @@ class Database:
     one connection every write uses (writes are serialized anyway), and a few idle readers. A pool
     checkout and its reset cost more than a room operation's statements."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, pool_size: int = DEFAULT_POOL_SIZE, **engine_kwargs: Any) -> None:
+        """``pool_size``: PostgreSQL connections kept open (as many more while busier)."""
         self.url = url
         self.sqlite = is_sqlite(url)
+        if not self.sqlite:
+            engine_kwargs.setdefault("pool_size", pool_size)
         self.engine = create_engine(url, **engine_kwargs)
         # One writer at a time per process on SQLite: cheaper than SQLite's busy-wait sleeps.
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer: AsyncConnection | None = None
         self._readers: list[AsyncConnection] = []
+        self._direct: list[tuple[AsyncConnection, asyncpg.Connection]] = []
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -226,6 +259,34 @@ class Database:
         elif raw.in_transaction:
             _sqlite_call(raw.commit)
 
+    @asynccontextmanager
+    async def direct(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled asyncpg connection outside any transaction (PostgreSQL only): each statement run
+        on it commits on its own, in one round trip, and raises asyncpg's exceptions.
+
+        A few such connections stay checked out between uses (a pool checkout and checkin cost about
+        as much as the statement); one whose statement failed goes back to the pool, which replaces
+        it if the server closed it."""
+        if self.sqlite:
+            raise TypeError("Database.direct is for PostgreSQL")
+        while self._direct:
+            conn, raw = self._direct.pop()
+            if not raw.is_closed():
+                break
+            await conn.close()  # the server closed it while it was idle here
+        else:
+            conn = await self.engine.connect()
+            raw = (await conn.get_raw_connection()).driver_connection
+        try:
+            yield raw
+        except BaseException:
+            await conn.close()
+            raise
+        if raw.is_closed() or len(self._direct) >= _IDLE_DIRECT:
+            await conn.close()
+        else:
+            self._direct.append((conn, raw))
+
     async def ping(self) -> bool:
         try:
             async with self.engine.connect() as conn:
@@ -248,6 +309,8 @@ class Database:
 
     async def close(self) -> None:
         held, self._readers = self._readers, []
+        held.extend(conn for conn, _ in self._direct)
+        self._direct = []
         if self._writer is not None:
             held.append(self._writer)
             self._writer = None

@@ -61,6 +61,35 @@ class Entry:
         }
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Total:
+    """A player's row of one game's leaderboard, as stored; ``played`` grows by one with every game
+    counted, so a larger one is a newer row."""
+
+    player_id: str
+    username: str
+    wins: int
+    played: int
+    score: float
+
+
+async def totals(conn: AsyncConnection, game: str, player_ids: Sequence[str] | None = None) -> list[Total]:
+    """The game's leaderboard rows: every one, or those of ``player_ids``."""
+    query = select(board.c.player_id, board.c.username, board.c.wins, board.c.played, board.c.score).where(
+        board.c.game == game
+    )
+    if player_ids is not None:
+        query = query.where(board.c.player_id.in_(list(player_ids)))
+    rows = await conn.execute(query.order_by(board.c.player_id))
+    return [Total(r[0], r[1], int(r[2]), int(r[3]), float(r[4])) for r in rows]
+
+
+async def results_of(conn: AsyncConnection, game_id: str) -> list[str]:
+    """The players a finished game was counted for."""
+    rows = await conn.execute(select(results.c.player_id).where(results.c.game_id == game_id))
+    return [row[0] for row in rows]
+
+
 async def players(conn: AsyncConnection, session_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """Who each of these sessions is ranked as: ``(player_id, username)``, its account's id and
     username when it has one, else the session's own id and current name (players who left before the

@@ -25,7 +25,11 @@ def alembic_config(url: str = "") -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (default: the latest)."""
+    """Bring the database to ``revision`` (default: the latest).
+
+    On PostgreSQL the whole upgrade is one transaction holding an advisory lock, so processes that
+    start together take turns: the first migrates, the others then find nothing left to do. (On
+    SQLite one process serves a database; ``store.nodelock`` sees to that before it migrates.)"""
 
     def run(connection: Connection) -> None:
         cfg = alembic_config()

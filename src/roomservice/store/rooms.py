@@ -88,6 +88,11 @@ def _member(row: Sequence[Any]) -> Member:
     return Member(row[0], row[1], Role(row[2]), row[3], row[4], bool(row[6]))
 
 
+#: The same, for statements written out in SQL (``store.oneshot``) that return these columns.
+room_from_row = _room
+seat_from_row = _member
+
+
 def _seats_query() -> Select[Any]:
     return select(*_SEAT).join(sessions, sessions.c.id == members.c.session_id)
 

@@ -1,0 +1,275 @@
+"""Real processes on 127.0.0.1: ``roomservice serve`` nodes, and Debian's nginx in front of them with
+the repository's ``deploy/nginx.conf`` (its upstream servers and listen port rewritten).
+
+Both are plain subprocesses driven synchronously, so a fixture of any scope can start them. nginx runs
+unprivileged: as the test's own user, or, when the tests run as root, as ``nobody`` (its prefix, a
+fresh folder under the system's temporary directory, belongs to that user).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+NGINX = os.environ.get("ROOMSERVICE_TEST_NGINX", "/usr/sbin/nginx")
+#: Every node of a test cluster signs tokens with the same key, as the nodes of one cluster must.
+SECRET = "cluster-test-secret"
+_START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait(ready: Iterable[bool] | None, what: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll until ``ready`` yields True; fail with the log's end when the process exits or it takes
+    longer than the start timeout."""
+    deadline = time.monotonic() + _START_TIMEOUT
+    for ok in ready or ():
+        if ok:
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start within {_START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+
+
+class Node:
+    """One ``roomservice serve`` process. ``args`` and ``env`` are added to the command line and the
+    environment (``--redis-url …``, ``--database-url …``, ``ROOMSERVICE_*``); without a database URL
+    the node has a SQLite file of its own in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.args = list(args)
+        self.env = env or {}
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / "node.log"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def start(self) -> Node:
+        """Start the process; :meth:`wait_ready` waits until it answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMSERVICE_")}
+        env.update(
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
+            ROOMSERVICE_SECRET_KEY=SECRET,
+            ROOMSERVICE_DATA_DIR=str(self.data_dir),
+        )
+        env.update(self.env)
+        command = [sys.executable, "-m", "roomservice.cli", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--log-level", "warning", *self.args]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=self.data_dir
+            )
+        return self
+
+    def _healthy(self) -> Iterable[bool]:
+        while True:
+            try:
+                yield httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                yield False
+
+    def wait_ready(self) -> Node:
+        assert self.proc is not None
+        _wait(self._healthy(), f"roomservice node on {self.address}", self.proc, self.log)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed machine would."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM and wait (SIGKILL after ``timeout``); the exit status."""
+        self._signal(signal.SIGTERM)
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            if sig == signal.SIGKILL:
+                self.proc.wait()
+
+
+def rewrite(conf: str, upstreams: Sequence[str], port: int) -> str:
+    """``deploy/nginx.conf`` with one upstream ``server`` line per address in ``upstreams`` (each with
+    the parameters of the file's first one) and the server listening on 127.0.0.1:``port``."""
+    lines: list[str] = []
+    servers = listens = 0
+    in_upstream = False
+    for line in conf.splitlines():
+        if re.match(r"\s*upstream\s+\S+\s*\{", line):
+            in_upstream = True
+        elif in_upstream and line.strip() == "}":
+            in_upstream = False
+        server = re.match(r"(\s*)server\s+\S+?(\s[^;]*)?;", line) if in_upstream else None
+        if server is not None:
+            if not servers:
+                indent, params = server.group(1), server.group(2) or ""
+                lines += [f"{indent}server {address}{params};" for address in upstreams]
+            servers += 1
+            continue
+        listen = re.match(r"(\s*)listen\s+[^;]+;", line)
+        if listen is not None:
+            listens += 1
+            line = f"{listen.group(1)}listen 127.0.0.1:{port};"
+        lines.append(line)
+    if not servers or listens != 1:
+        raise ValueError(
+            f"{NGINX_CONF}: expected upstream server lines and one listen, found {servers}, {listens}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+_MAIN = """\
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+events {{ worker_connections 1024; }}
+http {{
+    log_format upstreams '$remote_addr "$request" $status upstream=$upstream_addr';
+    access_log {prefix}/access.log upstreams;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    include {prefix}/roomservice.conf;
+}}
+"""
+
+
+def nginx_available() -> bool:
+    return os.access(NGINX, os.X_OK)
+
+
+class Nginx:
+    """Debian's nginx with the repository's config in front of ``upstreams`` (``host:port`` each)."""
+
+    def __init__(self, upstreams: Sequence[str]) -> None:
+        self.upstreams = list(upstreams)
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.prefix = Path(tempfile.mkdtemp(prefix="rs-nginx-"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def error_log(self) -> str:
+        return (self.prefix / "error.log").read_text()
+
+    @property
+    def access_log(self) -> list[str]:
+        path = self.prefix / "access.log"
+        return path.read_text().splitlines() if path.exists() else []
+
+    def start(self) -> Nginx:
+        self.port = free_port()
+        (self.prefix / "tmp").mkdir()
+        (self.prefix / "roomservice.conf").write_text(
+            rewrite(NGINX_CONF.read_text(), self.upstreams, self.port)
+        )
+        (self.prefix / "nginx.conf").write_text(_MAIN.format(prefix=self.prefix))
+        command = [NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"), "-e", "stderr"]
+        drop = _as_nobody(self.prefix) if os.geteuid() == 0 else None
+        log = self.prefix / "stderr.log"
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, preexec_fn=drop)
+        _wait(self._listening(), f"nginx on 127.0.0.1:{self.port}", self.proc, log)
+        return self
+
+    def _listening(self) -> Iterable[bool]:
+        while True:
+            with socket.socket() as s:
+                yield s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def check(self) -> str:
+        """``nginx -t`` on the written config: its output (raises when the config is refused)."""
+        command = [NGINX, "-t", "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"), "-e", "stderr"]
+        drop = _as_nobody(self.prefix) if os.geteuid() == 0 else None
+        done = subprocess.run(command, capture_output=True, text=True, preexec_fn=drop, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr)
+        return done.stderr
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def _as_nobody(prefix: Path) -> Callable[[], None]:
+    """A ``preexec_fn`` that drops root for ``nobody``, who is given ``prefix``."""
+    user = pwd.getpwnam("nobody")
+    for path in [prefix, *prefix.rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
+
+    return drop
+
+
+def start_nodes(nodes: Sequence[Node]) -> list[Node]:
+    """Start every node at once and wait until each answers; stops them all if one fails."""
+    try:
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.wait_ready()
+    except BaseException:
+        for node in nodes:
+            with contextlib.suppress(Exception):
+                node.stop()
+        raise
+    return list(nodes)
