@@ -124,6 +124,8 @@ async def test_a_check_inside_a_write_sees_a_claim_that_committed_before_it(db: 
 class Owner:
     """This node's view of what it owns: one room, with a token, until told it lost it."""
 
+    fencing = True
+
     def __init__(self) -> None:
         self.tokens: dict[str, int] = {}
         self.lost_rooms: list[str] = []
