@@ -20,6 +20,7 @@ from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.engine.replay import Replays
 from roomservice.games.registry import GameRegistry, default_registry
+from roomservice.leaderboards.redis import RedisIndex
 from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
@@ -126,6 +127,7 @@ class Services:
         await cluster.node.close()
         await self.broker.close()
         await cluster.leases.aclose()
+        await cluster.index.client.aclose()
         await self.db.close()
 
 
@@ -170,7 +172,10 @@ async def build_services(
 
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
     journal = Journal(db, stats)
-    leaderboards = Leaderboards(db, games, scheduler.now)
+    if cluster is not None:
+        # Several nodes read leaderboards from Redis sorted sets kept in step with the database.
+        cluster.index = RedisIndex(_redis(settings, decode=True), db, settings.redis_prefix)
+    leaderboards = Leaderboards(db, games, scheduler.now, cluster.index if cluster is not None else None)
     parts = (settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
     engine = Engine(*parts) if cluster is None else ClusterEngine(*parts)
     projects = ProjectService(db, scheduler.now)
@@ -226,6 +231,8 @@ class Cluster:
     leases: RedisLeases
     frames: Frames
     hub: ClusterHub = dataclasses.field(init=False)
+    #: The leaderboards' Redis index, on the same Redis and prefix.
+    index: RedisIndex = dataclasses.field(init=False)
 
     @property
     def reachable(self) -> bool:
