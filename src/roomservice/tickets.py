@@ -1,8 +1,9 @@
 """One-time socket tickets: a short-lived stand-in for the session token in ``/ws?ticket=``.
 
 A browser cannot set headers on a WebSocket, and a long-lived token in a URL ends up in logs and
-histories. A ticket is worth one handshake, for ``TICKET_TTL`` seconds, and only on the node that issued
-it: tickets live in this process's memory (docs/security.md says what that means for several nodes).
+histories. A ticket is worth one handshake, for ``TICKET_TTL`` seconds. These tickets live in this
+process's memory, for one node alone; several nodes keep theirs in Redis instead (``cluster.node``), so
+any node redeems them.
 """
 
 from __future__ import annotations

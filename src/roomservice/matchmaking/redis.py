@@ -8,8 +8,8 @@ last ticket), ``{p}g:<group>`` (hash) and ``{p}g:<group>:t`` (its tickets, in ar
 ``{p}waits:<game>`` (the last matched waits) and ``{p}groupseq``. Tickets, sessions and groups carry a
 TTL of ``retention`` seconds, renewed on every change.
 
-``serve`` does not use this queue yet (it refuses a Redis URL until several nodes can be served); the
-contract suite runs it against a real Redis.
+``serve`` uses this queue with a Redis URL (several nodes share it) and ``LocalQueue`` without one;
+the contract suite runs it against a real Redis.
 """
 
 from __future__ import annotations

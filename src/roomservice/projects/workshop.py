@@ -1,5 +1,6 @@
 """The workshop: every project open on this node, each a room (room id = project id) next to the game
-rooms, reached over the same socket.
+rooms, reached over the same socket. Nothing here reaches other nodes: with several nodes, collaborators
+of one project on two nodes get two copies (docs/workshop.md, "Limits of this version").
 
 The first collaborator to open a project loads it from the database into a :class:`LiveProject`;
 later ones share that copy. Opening, and any change of a project's metadata (over the socket or over
