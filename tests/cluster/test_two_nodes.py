@@ -1,11 +1,13 @@
 """Two nodes of one cluster: a room's players on different nodes chat and play together, in one seq
-order; the room's owner is told by `GET /api/rooms/{code}`; seats race across nodes."""
+order; the room's owner is told by `GET /api/rooms/{code}`; seats race across nodes; both nodes rank
+a game from the leaderboards' Redis index."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from roomservice.leaderboards.redis import RedisIndex
 from tests.cluster.conftest import Cluster
 from tests.conftest import RemoteApi, User
 from tests.realtime.wsclient import Sock
@@ -149,3 +151,44 @@ async def test_tickets_filed_through_two_nodes_meet_in_one_match(
         await sock.expect("game_state", timeout=5)
     ticket = (await bob.http.get(f"/api/matchmaking/tickets/{first.json()['ticket_id']}")).status_code
     assert ticket == 404  # another session's ticket, whichever node is asked
+
+
+async def test_a_game_won_across_nodes_is_ranked_the_same_by_both_nodes_from_redis(
+    cluster: Cluster, remote_a: RemoteApi, remote_b: RemoteApi
+) -> None:
+    alice = await remote_a.user("alice")
+    bob = on(remote_b, await remote_a.user("bob"))
+    a = await Sock.open(cluster.nodes[0], alice)
+    code = (await alice.create_room("ttt", "tictactoe"))["room_code"]
+    await a.expect("room_state")
+    b = await Sock.open(cluster.nodes[1], bob)
+    assert (await bob.http.post(f"/api/rooms/{code}/join")).status_code == 200
+    await b.expect("room_state")
+    assert (await alice.http.post(f"/api/rooms/{code}/start")).status_code == 200
+    marks = (await a.expect("game_state"))["state"]["marks"]
+    await b.expect("game_state")
+    players = sorted(marks, key=lambda s: marks[s] != "X")  # X moves first
+    socks = {alice.session_id: a, bob.session_id: b}
+    moves = [(players[0], 0), (players[1], 3), (players[0], 1), (players[1], 4), (players[0], 2)]
+    for n, (player, cell) in enumerate(moves, start=1):
+        await socks[player].send({"type": "action", "payload": {"cell": cell}, "ref": n})
+        await socks[player].expect("game_state", ref=n)
+    winner = players[0]
+    names = {alice.session_id: "alice", bob.session_id: "bob"}
+    expected = [(1, names[winner], 1), (2, names[players[1]], 0)]
+    # Each node reads the board from the Redis sorted set, told of the game after its commit.
+    async with asyncio.timeout(5):
+        for user in (alice, bob, on(remote_b, alice), on(remote_a, bob)):
+            while True:
+                page = (await user.http.get("/api/leaderboards/tictactoe")).json()
+                got = [(e["rank"], e["username"], e["wins"]) for e in page["entries"]]
+                if got == expected:
+                    break
+                await asyncio.sleep(0.05)
+            assert page["total"] == 2
+    indexes = [cluster.services(i).leaderboards.index for i in (0, 1)]
+    assert all(isinstance(index, RedisIndex) for index in indexes)
+    store = indexes[0]
+    assert isinstance(store, RedisIndex)
+    keys = [k async for k in store.client.scan_iter(match=cluster.prefix + "lb:tictactoe:*")]
+    assert keys, "the board lives in Redis under the cluster's prefix"
