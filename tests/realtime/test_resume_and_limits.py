@@ -136,6 +136,7 @@ def small_outbox(server_settings: Settings) -> Settings:
     return server_settings
 
 
+@pytest.mark.slow  # 4,000 frames to fill a socket's buffers: about 10 s a run (make test-slow)
 async def test_a_slow_client_is_dropped_and_others_carry_on(
     small_outbox: Settings, server: Server, remote: Api
 ) -> None:
