@@ -180,7 +180,7 @@ class Node:
         await self.presence.disconnect(peer.conn)
 
     async def say(self, peer: Peer, frame: dict[str, Any]) -> None:
-        await self.dispatcher.receive(peer.conn, json.dumps(frame))
+        self.dispatcher.receive(peer.conn, json.dumps(frame))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 from roomservice.model import Session
 from roomservice.protocol import codes
 from roomservice.realtime.ratelimit import TokenBucket
-from roomservice.realtime.wire import Wire, frame_text
+from roomservice.realtime.wire import Flushes, Wire, frame_text
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ class Connection:
     __slots__ = (
         "_close",
         "_close_with",
-        "_flush_handle",
+        "_flush_due",
         "_flushed",
+        "_flushes",
         "_outbox",
         "_replaying",
         "_send",
@@ -56,11 +57,12 @@ class Connection:
     def __init__(
         self,
         session: Session,
-        send: SendText,
-        close: Close,
+        send: SendText | None,
+        close: Close | None,
         bucket: TokenBucket,
         outbox_size: int,
         wire: Wire | None = None,
+        flushes: Flushes | None = None,
     ) -> None:
         self.session = session
         self._send = send
@@ -83,11 +85,13 @@ class Connection:
         #: Runs only while there is something to write or a close to send: an idle socket costs no task.
         self._writer: asyncio.Task[None] | None = None
         self._wire = wire
-        self._flush_handle: asyncio.Handle | None = None
+        #: Where a socket written directly waits for the end of the pass; True while it waits there.
+        self._flushes = flushes if flushes is not None else Flushes()
+        self._flush_due = False
         #: Set once the wire has written the close frame, for whoever waits for that.
         self._flushed: asyncio.Future[None] | None = None
         if wire is not None:
-            wire.wire_on_resume = self._flush
+            wire.wire_on_resume = self.flush
 
     @property
     def session_id(self) -> str:
@@ -138,15 +142,16 @@ class Connection:
 
     def _wake(self) -> None:
         if self._wire is not None:
-            if self._flush_handle is None:
-                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+            if not self._flush_due:
+                self._flush_due = True
+                self._flushes.add(self)
         elif self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         """Write everything queued in one go; a paused socket keeps its frames until it resumes,
         except that a connection being dropped with an empty outbox closes at once."""
-        self._flush_handle = None
+        self._flush_due = False
         wire = self._wire
         if wire is None:
             return
@@ -166,9 +171,11 @@ class Connection:
     async def _write(self) -> None:
         """Drain the outbox, then end (or close the socket, once asked to)."""
         outbox = self._outbox
+        send = self._send
+        assert send is not None, "a connection without a wire has its ASGI send"
         try:
             while outbox:
-                await self._send(outbox.popleft())
+                await send(outbox.popleft())
                 if self._replaying:
                     self._replaying -= 1
         except asyncio.CancelledError:
@@ -180,8 +187,9 @@ class Connection:
         if not self.closed:
             self._writer = None  # nothing awaited since the outbox was seen empty
             return
-        with contextlib.suppress(Exception):
-            await self._close(*self._close_with)
+        if self._close is not None:
+            with contextlib.suppress(Exception):
+                await self._close(*self._close_with)
 
     async def wait_closed_after_flush(self) -> None:
         """Give the writer a few seconds to send what is queued and close the socket."""
@@ -202,9 +210,6 @@ class Connection:
             self._outbox.clear()
             wire.wire_on_resume = None
             wire.wire_close(*self._close_with)
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
         writer = self._writer
         if writer is not None and not writer.done():
             writer.cancel()

@@ -50,7 +50,7 @@ class Dispatcher:
         self.chat = chat
         self.scheduler = scheduler
 
-    async def receive(self, conn: Connection, text: str) -> None:
+    def receive(self, conn: Connection, text: str) -> None:
         if len(text) > self.settings.ws_max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
