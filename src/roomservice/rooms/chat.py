@@ -4,13 +4,14 @@ transaction, so the cost does not grow with the chat rate. A crash loses at most
 last save.
 
 In memory a line is the ``chat`` frame that was sent (with its ``seq``), so ``room_state`` carries
-the very frames; saved, it is that frame's JSON object."""
+the very frames; saved, it is that frame's JSON object, and a room's lines are handed to the store
+as one JSON array already encoded (the store writes it as it is)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -23,8 +24,12 @@ Line = dict[str, Any]
 ChatLine = messages.Chat[str]
 #: Reads a room's saved lines, oldest first.
 LoadLines = Callable[[str], Awaitable[list[Line]]]
-#: Saves rooms' recent lines and marks them active (``RoomService.touch``).
-SaveLines = Callable[[Mapping[str, Sequence[Line]]], Awaitable[None]]
+#: Saves rooms' recent lines, each room's as one encoded JSON array of lines, and marks the rooms
+#: active (``RoomService.touch``).
+SaveLines = Callable[[Mapping[str, msgspec.Raw]], Awaitable[None]]
+
+
+_encoder = msgspec.json.Encoder()
 
 
 class ChatLog:
@@ -92,7 +97,8 @@ class ChatLog:
     async def flush(self) -> None:
         touched, self._touched = self._touched, set()
         if touched:
-            await self._save({room_id: msgspec.to_builtins(list(self._room(room_id))) for room_id in touched})
+            encode = _encoder.encode
+            await self._save({room_id: msgspec.Raw(encode(list(self._room(room_id)))) for room_id in touched})
         released, self._released = self._released, set()
         for room_id in released:
             if room_id not in self._touched:
