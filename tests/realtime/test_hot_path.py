@@ -39,6 +39,7 @@ def test_iso_writes_what_datetime_writes() -> None:
     stamps = [rng.uniform(0, 4e9) for _ in range(20_000)]
     stamps += [round(rng.uniform(1e9, 2e9), 6) for _ in range(20_000)]
     stamps += [1_800_000_000.0, 1.0000005, 1.9999995, 1_700_000_000.5, 0.0, 1e9 + 0.9999996]
+    stamps += [-1.5, -86_400.25, -0.0000004, -1e9 - 0.9999996]  # before 1970: the exact path
     for ts in stamps:
         assert iso(ts) == datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z"), ts
     assert iso(None) is None

@@ -105,17 +105,22 @@ class Connection:
         if self.held is not None and len(self.held) < self.outbox_size:
             self.held.append(text)
             return
-        if len(self._outbox) >= self.outbox_size + self._replaying:
+        outbox = self._outbox
+        if len(outbox) >= self.outbox_size + self._replaying:
             log.info("dropping slow client %s", self.session_id)
-            self._outbox.clear()  # it gets no goodbye: it is not reading
+            outbox.clear()  # it gets no goodbye: it is not reading
             self._replaying = 0
             self.close(codes.CLOSE_TOO_SLOW, "too slow")
             return
         if self._wire is None:
-            self._outbox.append(text)
+            outbox.append(text)
+            if self._writer is None:
+                self._writer = asyncio.get_running_loop().create_task(self._write())
         else:
-            self._outbox.append(framed if framed is not None else frame_text(text))
-        self._wake()
+            outbox.append(framed if framed is not None else frame_text(text))
+            if not self._flush_due:
+                self._flush_due = True
+                self._flushes.add(self)
 
     def send_replay(self, texts: Iterable[str]) -> None:
         """Queue frames a client asked to resume. Their number is bounded by the resume buffer, so
@@ -156,7 +161,7 @@ class Connection:
         if wire is None:
             return
         outbox = self._outbox
-        if outbox and wire.wire_writable():
+        if outbox and not wire.wire_paused:
             data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
             outbox.clear()
             self._replaying = 0

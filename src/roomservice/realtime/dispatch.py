@@ -49,12 +49,19 @@ class Dispatcher:
         self.desk = desk
         self.chat = chat
         self.scheduler = scheduler
+        # Read once per frame: kept here rather than looked up on the settings each time.
+        self._max_frame = settings.ws_max_frame
+        self._limited = settings.ws_rate_limit > 0
+        self._channels = presence.channels
+        self._logs = outbox.rooms
+        self._now = scheduler.now
 
     def receive(self, conn: Connection, text: str) -> None:
-        if len(text) > self.settings.ws_max_frame:
+        if len(text) > self._max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
-        self._allowance(conn)
+        if self._limited:
+            self._allowance(conn)
         if not conn.bucket.take():
             conn.refused_in_a_row += 1
             if conn.refused_in_a_row > self.settings.ws_abuse_limit or conn.bucket.flooding():
@@ -67,7 +74,10 @@ class Dispatcher:
             frame = decode(text)
             if conn.held is not None and not isinstance(frame, Resume):
                 conn.release()
-            self._dispatch(conn, frame)
+            if type(frame) is Chat:
+                self._chat(conn, frame)
+            else:
+                self._dispatch(conn, frame)
         except FrameError as exc:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
 
@@ -87,7 +97,7 @@ class Dispatcher:
         return chan
 
     def _dispatch(self, conn: Connection, frame: Any) -> None:
-        if isinstance(frame, Chat):
+        if type(frame) is Chat:
             self._chat(conn, frame)
         elif isinstance(frame, Ping):
             conn.send(encode(messages.Pong(ref=frame.ref)))
@@ -102,18 +112,16 @@ class Dispatcher:
             self.lobby.unsubscribe(conn)
 
     def _chat(self, conn: Connection, frame: Chat) -> None:
-        chan = self._room_of(conn, frame.ref)
-        room_log = self.outbox.get(chan.room_id)
+        room_id = conn.room_id
+        room_log = self._logs.get(room_id) if room_id is not None and room_id in self._channels else None
         if room_log is None:
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
+        session = conn.session
         message = messages.Chat(
-            sender=conn.session.username,
-            session_id=conn.session_id,
-            text=frame.text,
-            at=iso(self.scheduler.now()),
+            sender=session.username, session_id=session.session_id, text=frame.text, at=iso(self._now())
         )
-        self.outbox.publish(room_log, message)  # numbers it: the history keeps its seq
-        self.chat.add(chan.room_id, message)
+        sent = self.outbox.emit(room_log, message)  # numbers it: the history keeps its seq
+        self.chat.add(room_log.room_id, message, sent.text)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)

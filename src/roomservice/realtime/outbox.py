@@ -180,13 +180,21 @@ class Outbox:
         self.broker.publish(envelope)
 
     def publish(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> int:
-        """Number, encode (once), keep and fan out one frame of an owned room."""
-        seq = self.next_seq(room_log)
+        """Number, encode (once), keep and fan out one frame of an owned room; its seq."""
+        return self.emit(room_log, frame, to).seq
+
+    def emit(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> Envelope:
+        """:meth:`publish`, handing back the envelope (with the text the frame was sent as)."""
+        seq = room_log.seq + 1
+        if seq > room_log.reserved - SEQ_BLOCK // 2:
+            seq = self.next_seq(room_log)
+        else:
+            room_log.seq = seq
         frame.seq = seq
         envelope = Envelope(room_log.room_id, seq, encode(frame), to, frame.type)
         room_log.buffer.append(envelope)
         self.broker.publish(envelope)
-        return seq
+        return envelope
 
     def publish_views(
         self, room_log: RoomLog, views: Mapping[str, str], default: str | None, kind: str

@@ -31,16 +31,17 @@ OnClosed = Callable[[], None]
 
 
 class Wire(Protocol):
-    """What a connection needs from the socket under it to read and write frames itself."""
+    """What a connection needs from the socket under it to read and write frames itself.
+
+    ``wire_paused`` and ``wire_write`` are attributes rather than methods: they are read for every
+    write, and ``wire_write`` may then be the transport's own ``write``."""
 
     #: Called when a paused socket can take writes again.
     wire_on_resume: Callable[[], None] | None
-
-    def wire_writable(self) -> bool:
-        """False while the socket's write buffer is over its high-water mark."""
-
-    def wire_write(self, data: bytes) -> None:
-        """Write whole, already framed WebSocket frames."""
+    #: True while the socket's write buffer is over its high-water mark.
+    wire_paused: bool
+    #: Writes whole, already framed WebSocket frames (nothing, once the socket is closing).
+    wire_write: Callable[[bytes], object]
 
     def wire_close(self, code: int, reason: str) -> None:
         """Send a close frame after everything written so far and end the socket."""
@@ -50,12 +51,16 @@ class Wire(Protocol):
         and call ``on_closed`` once at the end; the ASGI call may then return with the socket open."""
 
 
+#: The two-byte heads of text frames shorter than 126 bytes, by length.
+_SHORT = tuple(bytes((_FIN_TEXT, size)) for size in range(126))
+
+
 def frame_text(text: str) -> bytes:
     """One unmasked, final text frame carrying ``text``: the bytes every receiver gets."""
     payload = text.encode()
     size = len(payload)
     if size < 126:
-        return bytes((_FIN_TEXT, size)) + payload
+        return _SHORT[size] + payload
     if size < 65536:
         return _MEDIUM.pack(_FIN_TEXT, 126, size) + payload
     return _LONG.pack(_FIN_TEXT, 127, size) + payload

@@ -46,6 +46,10 @@ def close_frame(code: int, reason: str = "") -> bytes:
     return _CLOSE_HEAD.pack(0x88, 2 + len(payload), code) + payload
 
 
+def _ignore(data: bytes) -> None:
+    """What writing to a closing socket does."""
+
+
 class Disconnected(OSError):
     """The app wrote to a socket that has closed (Starlette reports it as a disconnect)."""
 
@@ -70,9 +74,10 @@ class Socket(WSListener):
         "closing",
         "on_closed",
         "on_text",
-        "paused",
         "transport",
         "wire_on_resume",
+        "wire_paused",
+        "wire_write",
     )
 
     def __init__(
@@ -91,7 +96,9 @@ class Socket(WSListener):
         self._raw: asyncio.Transport | None = None
         #: True once a close frame was sent or the socket is going away: nothing more is written.
         self.closing = False
-        self.paused = False
+        self.wire_paused = False
+        #: The transport's own ``write`` while the socket is open (set on connect), else nothing.
+        self.wire_write: Callable[[bytes], object] = _ignore
         self.wire_on_resume: Callable[[], None] | None = None
         self.on_text: OnText | None = None
         self.on_closed: OnClosed | None = None
@@ -110,6 +117,7 @@ class Socket(WSListener):
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
         self._raw = transport.underlying_transport
+        self.wire_write = self._raw.write
         self._connections.add(self)
         if self._ping_interval is not None:
             self._timer = asyncio.get_running_loop().call_later(self._ping_interval, self._ping)
@@ -138,7 +146,7 @@ class Socket(WSListener):
             self._data(kind, frame)
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
-        self.closing = True
+        self._closing()
         self._connections.discard(self)
         if self._timer is not None:
             self._timer.cancel()
@@ -149,10 +157,10 @@ class Socket(WSListener):
         self._closed(1006)
 
     def pause_writing(self) -> None:
-        self.paused = True
+        self.wire_paused = True
 
     def resume_writing(self) -> None:
-        self.paused = False
+        self.wire_paused = False
         if self.wire_on_resume is not None:
             self.wire_on_resume()
 
@@ -229,12 +237,10 @@ class Socket(WSListener):
 
     # -- the Wire ------------------------------------------------------------------------------
 
-    def wire_writable(self) -> bool:
-        return not self.paused
-
-    def wire_write(self, data: bytes) -> None:
-        if not self.closing and self._raw is not None:
-            self._raw.write(data)
+    def _closing(self) -> None:
+        """Nothing more is written from here on."""
+        self.closing = True
+        self.wire_write = _ignore
 
     def wire_close(self, code: int, reason: str) -> None:
         """Send a close frame after what was written; the peer has ``CLOSE_TIMEOUT`` seconds to
@@ -242,7 +248,7 @@ class Socket(WSListener):
         raw = self._raw
         if self.closing or raw is None:
             return
-        self.closing = True
+        self._closing()
         raw.write(close_frame(code, reason))
         if self._inbox is not None and len(self._inbox) >= INBOX_LIMIT:
             raw.resume_reading()  # the peer's answer must be read
@@ -287,7 +293,7 @@ class Socket(WSListener):
                 self._close_timer = None
             raw.close()
             return
-        self.closing = True
+        self._closing()
         code = frame.get_close_code().value if frame.payload_size >= 2 else 1005
         answer = code if code in _PEER_CODES or 3000 <= code < 5000 else 1000
         raw.write(close_frame(answer) if code != 1005 else b"\x88\x00")
@@ -300,7 +306,7 @@ class Socket(WSListener):
         self._fragments = None
         if self.closing or raw is None:
             return
-        self.closing = True
+        self._closing()
         raw.write(close_frame(code, reason))
         raw.close()
         self._closed(code, reason)
@@ -323,7 +329,7 @@ class Socket(WSListener):
         if raw is None:
             return
         if not self.closing:
-            self.closing = True
+            self._closing()
             raw.write(close_frame(1012))
             self._closed(1012)
         raw.close()
