@@ -78,7 +78,24 @@ def _header_tokens(value: str) -> set[str]:
 
 class DirectWebSocketProtocol(asyncio.Protocol):
     """The handshake of one socket (see the module docstring); after ``accept`` the socket is a
-    :class:`Socket` under picows, and this object ends with the app's ASGI call."""
+    :class:`Socket` under picows, and this object ends with the app's ASGI call: it lets go of the
+    scope and everything else then (uvloop's transport may keep a reference to it for the socket's
+    life)."""
+
+    __slots__ = (
+        "accepted",
+        "app_state",
+        "config",
+        "connected_sent",
+        "finished",
+        "head",
+        "key",
+        "response",
+        "scope",
+        "server_state",
+        "socket",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -96,7 +113,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self.head = b""
         self.key = ""
         self.scope: dict[str, Any] = {}
-        self.socket = Socket(
+        self.socket: Socket | None = Socket(
             server_state.connections, config.ws_max_size, config.ws_ping_interval, config.ws_ping_timeout
         )
         self.connected_sent = False
@@ -136,7 +153,8 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         self.server_state.connections.discard(self)
         if not self.accepted:
             self.finished = True
-            self.socket.on_ws_disconnected(None)  # type: ignore[arg-type]
+            if self.socket is not None:
+                self.socket.on_ws_disconnected(None)  # type: ignore[arg-type]
 
     def shutdown(self) -> None:
         """uvicorn is stopping before this handshake ended."""
@@ -201,6 +219,8 @@ class DirectWebSocketProtocol(asyncio.Protocol):
     # -- the ASGI call -----------------------------------------------------------------------
 
     async def _run_asgi(self) -> None:
+        socket = self.socket
+        assert socket is not None
         try:
             await self.config.loaded_app(self.scope, self.receive, self.send)
         except (Disconnected, WebSocketDisconnect):
@@ -209,15 +229,20 @@ class DirectWebSocketProtocol(asyncio.Protocol):
             log.exception("Exception in ASGI application\n")
             if not self.accepted:
                 self._respond(500, [], b"Internal Server Error")
-            elif self.socket.on_text is None:
-                self.socket.wire_close(1011, "")
-            return
-        if not self.accepted:
-            if not self.finished:
-                log.error("ASGI callable returned without completing handshake.")
-                self._respond(500, [], b"Internal Server Error")
-        elif self.socket.on_text is None:
-            self.socket.wire_close(1000, "")  # the app is done and did not hand the socket on
+            elif socket.on_text is None:
+                socket.wire_close(1011, "")
+        else:
+            if not self.accepted:
+                if not self.finished:
+                    log.error("ASGI callable returned without completing handshake.")
+                    self._respond(500, [], b"Internal Server Error")
+            elif socket.on_text is None:
+                socket.wire_close(1000, "")  # the app is done and did not hand the socket on
+        finally:
+            if self.accepted:
+                self.scope = {}
+                self.socket = None
+                self.app_state = {}
 
     async def receive(self) -> MutableMapping[str, Any]:
         if not self.connected_sent:
@@ -227,21 +252,24 @@ class DirectWebSocketProtocol(asyncio.Protocol):
             if not self.finished:
                 raise RuntimeError("receive() before the handshake was answered")
             return {"type": "websocket.disconnect", "code": 1006}
+        assert self.socket is not None, "the app's call has ended"
         return await self.socket.receive()
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         kind = message["type"]
         if self.accepted:
+            socket = self.socket
+            assert socket is not None, "the app's call has ended"
             if kind == "websocket.send":
                 text = message.get("text")
                 if text is not None:
-                    self.socket.send_text(text)
+                    socket.send_text(text)
                 else:
-                    self.socket.send_bytes(message.get("bytes") or b"")
+                    socket.send_bytes(message.get("bytes") or b"")
             elif kind == "websocket.close":
-                if self.socket.closing:
+                if socket.closing:
                     raise Disconnected("the socket is closed")
-                self.socket.wire_close(message.get("code") or 1000, message.get("reason") or "")
+                socket.wire_close(message.get("code") or 1000, message.get("reason") or "")
             else:
                 raise RuntimeError(f"Expected 'websocket.send' or 'websocket.close', got {kind!r}")
             return
@@ -295,6 +323,7 @@ class DirectWebSocketProtocol(asyncio.Protocol):
         if message.get("subprotocol"):
             extra.append(("Sec-WebSocket-Protocol", message["subprotocol"]))
         socket = self.socket
+        assert socket is not None
         answer = WSUpgradeResponseWithListener(WSUpgradeResponse.create_101_response(extra), socket)
 
         def listener(_: WSUpgradeRequest) -> WSUpgradeResponseWithListener:

@@ -257,6 +257,7 @@ class Socket(WSListener):
 
     def wire_listen(self, on_text: OnText, on_closed: OnClosed) -> None:
         inbox, self._inbox = self._inbox, None
+        self._waiter = None
         self.on_text = on_text
         self.on_closed = on_closed
         paused = inbox is not None and len(inbox) >= INBOX_LIMIT
