@@ -255,7 +255,8 @@ class Worker:
                     websocket_handshake_timeout=60,
                     max_frame_size=1 << 22,
                 )
-                assert client is not None
+                if client is None:  # picows hands back no listener when the handshake never ended
+                    raise ConnectionError("closed before the handshake ended (the server's open-file limit?)")
                 self.clients.append(client)
                 await asyncio.wait_for(client.ready, 60)
 

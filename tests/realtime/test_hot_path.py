@@ -26,7 +26,7 @@ def _parse(data: bytes) -> Frame:
     raise AssertionError("incomplete frame")
 
 
-@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 200_000])
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 2047, 2048, 65535, 65536, 200_000])
 def test_a_framed_text_is_one_final_unmasked_text_frame(size: int) -> None:
     text = ("é" * size)[:size] if size % 2 else "x" * size
     frame = _parse(frame_text(text))

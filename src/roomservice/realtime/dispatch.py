@@ -60,14 +60,8 @@ class Dispatcher:
         if len(text) > self._max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
-        if self._limited:
-            self._allowance(conn)
-        if not conn.bucket.take():
-            conn.refused_in_a_row += 1
-            if conn.refused_in_a_row > self.settings.ws_abuse_limit or conn.bucket.flooding():
-                conn.close(codes.CLOSE_POLICY, "rate limit")
-            elif conn.refused_in_a_row == 1 or conn.refused_in_a_row % 10 == 0:
-                conn.send(encode(error(codes.RATE_LIMITED, "Too many frames; slow down.")))
+        # Without a rate limit every bucket admits everything (a game's input rate is not added).
+        if self._limited and not self._admit(conn):
             return
         conn.refused_in_a_row = 0
         try:
@@ -80,6 +74,18 @@ class Dispatcher:
                 self._dispatch(conn, frame)
         except FrameError as exc:
             conn.send(encode(error(exc.code, exc.message, exc.ref)))
+
+    def _admit(self, conn: Connection) -> bool:
+        """Whether the socket's bucket admits one more frame; a refusal is answered (or ends a flood)."""
+        self._allowance(conn)
+        if not conn.bucket.take():
+            conn.refused_in_a_row += 1
+            if conn.refused_in_a_row > self.settings.ws_abuse_limit or conn.bucket.flooding():
+                conn.close(codes.CLOSE_POLICY, "rate limit")
+            elif conn.refused_in_a_row == 1 or conn.refused_in_a_row % 10 == 0:
+                conn.send(encode(error(codes.RATE_LIMITED, "Too many frames; slow down.")))
+            return False
+        return True
 
     def _allowance(self, conn: Connection) -> None:
         """The socket's bucket admits the input rate of the real-time game running in its room (one

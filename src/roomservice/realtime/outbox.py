@@ -18,7 +18,7 @@ from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.leases.base import Lease, Leases
 from roomservice.model import Room
-from roomservice.protocol.messages import RoomFrame, encode
+from roomservice.protocol.messages import RoomFrame, encode, encode_bytes
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.rooms.events import RoomEvent, closes_room
 
@@ -191,7 +191,7 @@ class Outbox:
         else:
             room_log.seq = seq
         frame.seq = seq
-        envelope = Envelope(room_log.room_id, seq, encode(frame), to, frame.type)
+        envelope = Envelope(room_log.room_id, seq, encode_bytes(frame).decode(), to, frame.type)
         room_log.buffer.append(envelope)
         self.broker.publish(envelope)
         return envelope

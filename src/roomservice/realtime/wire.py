@@ -51,16 +51,18 @@ class Wire(Protocol):
         and call ``on_closed`` once at the end; the ASGI call may then return with the socket open."""
 
 
-#: The two-byte heads of text frames shorter than 126 bytes, by length.
-_SHORT = tuple(bytes((_FIN_TEXT, size)) for size in range(126))
+#: The heads of text frames of up to ``len(HEADS) - 1`` bytes, by length: most frames' sizes.
+HEADS = tuple(
+    bytes((_FIN_TEXT, size)) if size < 126 else _MEDIUM.pack(_FIN_TEXT, 126, size) for size in range(2048)
+)
 
 
 def frame_text(text: str) -> bytes:
     """One unmasked, final text frame carrying ``text``: the bytes every receiver gets."""
     payload = text.encode()
     size = len(payload)
-    if size < 126:
-        return _SHORT[size] + payload
+    if size < 2048:
+        return HEADS[size] + payload
     if size < 65536:
         return _MEDIUM.pack(_FIN_TEXT, 126, size) + payload
     return _LONG.pack(_FIN_TEXT, 127, size) + payload
