@@ -1,7 +1,7 @@
 """Rooms' recent chat: the last lines of each room in memory, read from the database the first time a
-room's history is asked for, and saved (with the room's last activity) about once a second in one
-transaction, so the cost does not grow with the chat rate. A crash loses at most the lines since the
-last save.
+room's history is asked for, and saved (with the room's last activity) about once a second, 100 rooms
+a transaction, so the cost does not grow with the chat rate and a save never holds the event loop for
+long. A crash loses at most the lines since the last save.
 
 In memory a line is the ``chat`` frame that was sent (with its ``seq``), so ``room_state`` carries
 the very frames; saved, it is that frame's JSON object, and a room's lines are handed to the store
