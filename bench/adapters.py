@@ -15,9 +15,10 @@ from typing import Protocol
 @dataclasses.dataclass(frozen=True, slots=True)
 class Player:
     index: int
-    #: roomservice: the room code the player is seated in (or ""); baselines: the room name.
+    #: roomservice: the room code the player is seated in (or ""); baselines: the room name;
+    #: Colyseus: ``processId/roomId`` of the seat reserved for it.
     room: str = ""
-    #: roomservice: the session token.
+    #: roomservice: the session token; Colyseus: the reserved seat's session id.
     token: str = ""
     #: roomservice: the session id (a game's player id), the room's game, and whether the player is
     #: its host (who starts the next game when one ends).
@@ -40,6 +41,8 @@ class Adapter:
     kind = ""
     #: How a chat broadcast starts on the wire.
     chat_prefix = b""
+    #: Whether the protocol's frames are binary (Colyseus) rather than text.
+    binary = False
 
     def path(self, player: Player) -> str:
         raise NotImplementedError
@@ -52,6 +55,11 @@ class Adapter:
 
     def on_other(self, sock: Socket, data: bytes) -> None:
         """A frame that is not a chat broadcast."""
+
+    def chat_text(self, data: bytes) -> bytes:
+        """The chat's text in a chat broadcast (a binary protocol's adapter finds it its own way)."""
+        start = data.find(b'"text":"') + 8
+        return data[start : data.find(b'"', start)]
 
 
 class RoomService(Adapter):
@@ -111,4 +119,50 @@ class SocketIO(Adapter):
             sock.fail(data.decode(errors="replace")[:200])
 
 
-ADAPTERS: dict[str, type[Adapter]] = {a.kind: a for a in (RoomService, Raw, SocketIO)}
+def _msgpack_str(data: bytes) -> bytes:
+    size = len(data)
+    if size < 32:
+        return bytes((0xA0 | size,)) + data
+    if size < 256:
+        return bytes((0xD9, size)) + data
+    return bytes((0xDA, size >> 8, size & 0xFF)) + data
+
+
+class Colyseus(Adapter):
+    """Colyseus 0.18's binary protocol over a plain WebSocket: the socket of a seat reserved over HTTP
+    (``player.room`` is ``processId/roomId``, ``player.token`` the seat's session id); the server's
+    ``JOIN_ROOM`` (10) is acknowledged with the same byte; a chat is ``ROOM_DATA`` (13), the message
+    type as a string and a msgpack ``{"text": ...}``, and comes back as the room's broadcast."""
+
+    kind = "colyseus"
+    binary = True
+    chat_prefix = b"\x0d\xa4chat"
+    _TEXT_KEY = b"\xa4text"
+
+    def path(self, player: Player) -> str:
+        return f"/{player.room}?sessionId={player.token}"
+
+    def chat(self, text: str) -> bytes:
+        return b"\x0d\xa4chat\x81\xa4text" + _msgpack_str(text.encode())
+
+    def on_open(self, sock: Socket) -> None:
+        pass  # wait for JOIN_ROOM
+
+    def on_other(self, sock: Socket, data: bytes) -> None:
+        if data[:1] == b"\x0a":
+            sock.send_text(b"\x0a")  # the join, acknowledged
+            sock.set_ready()
+        elif data[:1] == b"\x0b":
+            sock.fail(f"Colyseus error frame {data[:200]!r}")
+
+    def chat_text(self, data: bytes) -> bytes:
+        at = data.find(self._TEXT_KEY) + len(self._TEXT_KEY)
+        head = data[at]
+        if head & 0xE0 == 0xA0:
+            return data[at + 1 : at + 1 + (head & 0x1F)]
+        if head == 0xD9:
+            return data[at + 2 : at + 2 + data[at + 1]]
+        return data[at + 3 : at + 3 + int.from_bytes(data[at + 1 : at + 3], "big")]
+
+
+ADAPTERS: dict[str, type[Adapter]] = {a.kind: a for a in (RoomService, Raw, SocketIO, Colyseus)}

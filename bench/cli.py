@@ -52,11 +52,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", type=Path, help="where to write results (default bench/results/WORKLOAD.json)"
     )
-    parser.add_argument("--servers", help="comma-separated: roomservice,raw,socketio (default all)")
+    parser.add_argument(
+        "--servers",
+        help="comma-separated: roomservice,raw,socketio,colyseus (default all; colyseus: fanout and idle, "
+        "when npm can install it)",
+    )
     parser.add_argument("--duration", type=float, help="seconds each phase is measured for")
     parser.add_argument("--warmup", type=float, help="seconds of load before measuring")
     parser.add_argument("--workers", type=int, help="load-generator processes")
-    parser.add_argument("--shapes", type=_shapes, help="fanout: ROOMSxPLAYERS,... (default 100x5,1x50)")
+    parser.add_argument(
+        "--shapes", type=_shapes, help="fanout: ROOMSxPLAYERS,... (default 1x50,100x5,1000x2)"
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        default=None,
+        help="the server on one core, the load generator on the others",
+    )
     parser.add_argument("--connections", type=int, help="idle: sockets to hold open (default 20000)")
     parser.add_argument("--clients", type=int, help="http: concurrent clients (default 32)")
     parser.add_argument(
@@ -92,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
-    names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps")
+    names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps", "pin")
     for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -113,6 +125,10 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.processor(),
     }
+    from bench import colyseus
+
+    if colyseus.version():
+        info["colyseus"] = colyseus.version()
     try:
         info["loadavg"] = os.getloadavg()
         with open("/proc/cpuinfo") as f:

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import random
 import re
 import time
@@ -62,8 +63,9 @@ class Client(WSListener):
 
     # the Socket protocol of the adapters
     def send_text(self, data: bytes) -> None:
+        """Send one frame of the protocol: text, or binary for a binary protocol (Colyseus)."""
         if self.transport is not None:
-            self.transport.send(WSMsgType.TEXT, data)
+            self.transport.send(self.worker.frame_type, data)
 
     def set_ready(self) -> None:
         if not self.ready.done():
@@ -81,7 +83,7 @@ class Client(WSListener):
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         kind = frame.msg_type
-        if kind == WSMsgType.TEXT:
+        if kind == WSMsgType.TEXT or kind == WSMsgType.BINARY:
             data = frame.get_payload_as_bytes()
             if data.startswith(self.worker.adapter.chat_prefix):
                 self.worker.on_chat(self, data)
@@ -110,6 +112,7 @@ class Client(WSListener):
 class Worker:
     def __init__(self, kind: str, pipe: multiprocessing.connection.Connection) -> None:
         self.adapter: Adapter = ADAPTERS[kind]()
+        self.frame_type = WSMsgType.BINARY if self.adapter.binary else WSMsgType.TEXT
         self.pipe = pipe
         self.clients: list[Client] = []
         self.errors: list[str] = []
@@ -141,9 +144,13 @@ class Worker:
         self.sent += 1
 
     def on_chat(self, client: Client, data: bytes) -> None:
-        start = data.find(_TEXT) + len(_TEXT)
+        if self.adapter.binary:
+            text = self.adapter.chat_text(data)
+        else:
+            start = data.find(_TEXT) + len(_TEXT)
+            text = data[start : data.find(b'"', start)]
         try:
-            _, sender, stamp = data[start : data.find(b'"', start)].split(b"~")
+            _, sender, stamp = text.split(b"~")
         except ValueError:
             self.errors.append(f"unexpected chat frame {data[:120]!r}")
             return
@@ -248,7 +255,8 @@ class Worker:
                     websocket_handshake_timeout=60,
                     max_frame_size=1 << 22,
                 )
-                assert client is not None
+                if client is None:  # picows hands back no listener when the handshake never ended
+                    raise ConnectionError("closed before the handshake ended (the server's open-file limit?)")
                 self.clients.append(client)
                 await asyncio.wait_for(client.ready, 60)
 
@@ -435,10 +443,14 @@ class Worker:
                 self.pipe.send(("error", f"{name}: {exc!r}"))
 
 
-def worker_main(kind: str, pipe: multiprocessing.connection.Connection) -> None:
+def worker_main(
+    kind: str, pipe: multiprocessing.connection.Connection, cpus: frozenset[int] | None = None
+) -> None:
     import uvloop
 
     raise_fd_limit()
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     with contextlib.suppress(KeyboardInterrupt):
         uvloop.run(Worker(kind, pipe).serve())
 
@@ -446,8 +458,16 @@ def worker_main(kind: str, pipe: multiprocessing.connection.Connection) -> None:
 class LoadGen:
     """The parent's side: ``workers`` processes speaking to one server kind."""
 
-    def __init__(self, kind: str, workers: int, progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        workers: int,
+        progress: Callable[[int, int], None] | None = None,
+        cpus: frozenset[int] | None = None,
+    ) -> None:
         self.kind = kind
+        #: The cores the workers run on (None: wherever the kernel puts them).
+        self.cpus = cpus
         self.size = workers
         self.progress = progress
         self.procs: list[multiprocessing.process.BaseProcess] = []
@@ -458,7 +478,7 @@ class LoadGen:
         ctx = multiprocessing.get_context("spawn")
         for _ in range(self.size):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=worker_main, args=(self.kind, child), daemon=True)
+            proc = ctx.Process(target=worker_main, args=(self.kind, child, self.cpus), daemon=True)
             proc.start()
             self.procs.append(proc)
             self.pipes.append(parent)

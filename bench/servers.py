@@ -14,10 +14,17 @@ from typing import Any
 
 import psutil
 
+from bench import colyseus
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: What each server kind is called in tables.
-LABELS = {"roomservice": "roomservice", "raw": "raw Starlette", "socketio": "python-socketio"}
+LABELS = {
+    "roomservice": "roomservice",
+    "raw": "raw Starlette",
+    "socketio": "python-socketio",
+    "colyseus": "Colyseus 0.18",
+}
 
 
 def free_port() -> int:
@@ -56,8 +63,8 @@ async def reset_postgres(url: str) -> None:
 
 
 class Server:
-    """One server process. ``kind`` is ``roomservice``, ``raw`` or ``socketio``; ``store`` (roomservice
-    only) is ``sqlite`` or ``postgresql``."""
+    """One server process. ``kind`` is ``roomservice``, ``raw``, ``socketio`` or ``colyseus``; ``store``
+    (roomservice only) is ``sqlite`` or ``postgresql``."""
 
     def __init__(
         self, kind: str, store: str = "sqlite", postgres_url: str = "", env: dict[str, str] | None = None
@@ -73,6 +80,9 @@ class Server:
         self.log_path = Path(self._dir.name) / "server.log"
         self._cpu_mark = 0.0
         self.peak_rss = 0
+        #: The cores the server runs on (None: wherever the kernel puts it).
+        self.cpus: frozenset[int] | None = None
+        self._node = ""
 
     @property
     def data_dir(self) -> Path:
@@ -98,6 +108,8 @@ class Server:
                 "--data-dir",
                 self._dir.name,
             ]
+        if self.kind == "colyseus":
+            return [self._node, str(colyseus.SERVER), "--port", str(self.port)]
         module = {"raw": "bench.baselines.raw_starlette", "socketio": "bench.baselines.socketio_server"}
         return [sys.executable, "-m", module[self.kind], "--port", str(self.port)]
 
@@ -117,20 +129,32 @@ class Server:
             env.pop("ROOMSERVICE_DATABASE_URL", None)
             if self.store == "postgresql":
                 env["ROOMSERVICE_DATABASE_URL"] = self.postgres_url
+        if self.kind == "colyseus":
+            env["NODE_PATH"] = str(colyseus.node_modules())
+            env["NODE_ENV"] = "production"
         env.update(self.extra_env)
         return env
 
     async def start(self, timeout: float = 60.0) -> None:
         if self.kind == "roomservice" and self.store == "postgresql":
             await reset_postgres(self.postgres_url)
+        if self.kind == "colyseus":
+            self._node = str(await asyncio.get_running_loop().run_in_executor(None, colyseus.ensure))
         self.port = free_port()
+        cpus = self.cpus
+
+        def prepare() -> None:
+            raise_fd_limit()
+            if cpus:
+                os.sched_setaffinity(0, cpus)
+
         log = self.log_path.open("wb")
         self.proc = await asyncio.create_subprocess_exec(
             *self.command(),
             env=self.environment(),
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=raise_fd_limit,
+            preexec_fn=prepare,
             cwd=self._dir.name,
         )
         log.close()
@@ -177,6 +201,7 @@ class Server:
         """CPU (share of one core) and RSS since :meth:`mark`."""
         cpu = self.cpu_seconds() - self._cpu_mark
         return {
+            "cpu_seconds": cpu,
             "cpu_percent": round(100 * cpu / elapsed, 1) if elapsed > 0 else 0.0,
             "rss_mib": round(self.rss() / 2**20, 1),
             "peak_rss_mib": round(self.peak_rss / 2**20, 1),

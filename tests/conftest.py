@@ -92,9 +92,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+#: The socket transport of the servers tests start (tests/realtime runs both by itself);
+#: ``ROOMSERVICE_TEST_WS_TRANSPORT=asgi`` runs the rest on the ASGI path.
+WS_TRANSPORT = os.environ.get("ROOMSERVICE_TEST_WS_TRANSPORT", "direct")
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret")
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret_key="test-secret",
+        ws_transport="asgi" if WS_TRANSPORT == "asgi" else "direct",
+    )
 
 
 @pytest.fixture

@@ -148,3 +148,19 @@ def test_there_is_no_bench_subcommand(capsys: pytest.CaptureFixture[str]) -> Non
         cli.main(["bench", "fanout"])
     assert exited.value.code == 2
     assert "invalid choice: 'bench'" in capsys.readouterr().err
+
+
+def test_serve_lifts_its_open_files_limit_to_the_hard_limit() -> None:
+    """Every socket is a file: the soft limit goes up to what the hard limit allows."""
+    import resource
+
+    from roomservice.cli import open_files_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        if hard != resource.RLIM_INFINITY and hard > 64:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+            assert open_files_limit() == hard
+            assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

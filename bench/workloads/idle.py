@@ -16,10 +16,12 @@ from bench.loadgen import split
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import Server
-from bench.workloads.measure import running
-from bench.workloads.setup import sessions
+from bench.workloads.measure import running, servers_for
+from bench.workloads.setup import colyseus_seats, sessions
 
 SETTLE = 2.0
+#: Seats per room of the Colyseus baseline's idle sockets.
+COLYSEUS_ROOM = 100
 
 
 async def measure(kind: str, opts: Options, ui: Progress) -> dict[str, Any]:
@@ -34,6 +36,12 @@ async def measure(kind: str, opts: Options, ui: Progress) -> dict[str, Any]:
             ui.begin(f"idle {server.label}: creating {opts.connections:,} sessions")
             tokens, session_rate = await sessions(server.port, opts.connections)
             players = [Player(i, "", token) for i, token in enumerate(tokens)]
+        elif kind == "colyseus":
+            # A Colyseus socket exists only in a room: seats reserved in rooms of COLYSEUS_ROOM.
+            ui.begin(f"idle {server.label}: reserving {opts.connections:,} seats")
+            rooms = -(-opts.connections // COLYSEUS_ROOM)
+            seats = await colyseus_seats(server.port, rooms, COLYSEUS_ROOM)
+            players = seats[: opts.connections]
         else:
             players = [Player(i) for i in range(opts.connections)]
         ui.begin(f"idle {server.label}: opening {len(players):,} sockets")
@@ -70,7 +78,8 @@ COLUMNS = [
 
 
 async def run(opts: Options, ui: Progress) -> dict[str, Any]:
-    rows = [await measure(kind, opts, ui) for kind in opts.servers]
+    kinds, notes = servers_for(opts, "idle", ("roomservice", "raw", "socketio", "colyseus"))
+    rows = [await measure(kind, opts, ui) for kind in kinds]
     by_kind = {r["kind"]: r for r in rows}
     for row in rows:
         row["vs_raw"] = ratio(row["kib_per_connection"], by_kind.get("raw", {}).get("kib_per_connection"))
@@ -78,4 +87,7 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
             row["kib_per_connection"], by_kind.get("socketio", {}).get("kib_per_connection")
         )
     title = f"idle: {opts.connections:,} sockets held open; server memory per connection (lower is better)"
-    return {"rows": rows, "tables": [table(title, COLUMNS, rows)]}
+    text = table(title, COLUMNS, rows)
+    if notes:
+        text += "\n" + "\n".join(notes)
+    return {"rows": rows, "notes": notes, "tables": [text]}

@@ -5,14 +5,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+from bench import colyseus
 from bench.adapters import Player
 from bench.loadgen import LoadGen
 from bench.options import Options
 from bench.report import Progress, latency_summary, merge_latencies
 from bench.servers import Server
+
+
+def servers_for(opts: Options, workload: str, supported: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The servers of ``--servers`` this workload runs, and a line for each left out: a kind it does
+    not have, or Colyseus where it cannot be installed."""
+    kinds: list[str] = []
+    notes: list[str] = []
+    for kind in opts.servers:
+        if kind not in supported:
+            if kind != "colyseus":  # the default list names it: only fanout and idle run it
+                notes.append(f"{workload}: {kind} left out (this workload runs {', '.join(supported)})")
+            continue
+        if kind == "colyseus":
+            reason = colyseus.missing()
+            if reason is not None:
+                notes.append(f"{workload}: Colyseus left out: {reason}")
+                continue
+        kinds.append(kind)
+    return kinds, notes
+
+
+def pinning(opts: Options) -> tuple[frozenset[int] | None, frozenset[int] | None]:
+    """With ``--pin``: the server on the first core this process may use, the load generator on the
+    others (all of them on one core if there is only one)."""
+    if not opts.pin:
+        return None, None
+    cores = sorted(os.sched_getaffinity(0))
+    server = frozenset(cores[:1])
+    return server, frozenset(cores[1:]) or server
 
 
 @contextlib.asynccontextmanager
@@ -21,8 +52,10 @@ async def running(
 ) -> AsyncIterator[LoadGen]:
     """Start ``server`` and hand back a load generator speaking ``kind`` (default the server's), not yet
     started; both are stopped on the way out."""
+    server_cpus, gen_cpus = pinning(opts)
+    server.cpus = server_cpus
     await server.start()
-    gen = LoadGen(kind or server.kind, opts.workers, ui.update)
+    gen = LoadGen(kind or server.kind, opts.workers, ui.update, gen_cpus)
     try:
         yield gen
     finally:
@@ -66,6 +99,9 @@ async def measured(
         "sent_per_s": round(sent / elapsed, 1),
         **latency_summary(merge_latencies(a["latencies"] for a in answers)),
         "server_cpu_percent": usage["cpu_percent"],
+        # Server CPU time per frame delivered in the window: what a frame costs the server, whatever
+        # the rate the load generator managed.
+        "server_us_per_frame": round(1e6 * usage["cpu_seconds"] / received, 2) if received else None,
         "server_rss_mib": usage["rss_mib"],
         "loadgen_cpu_percent": round(100 * loadgen_cpu / duration, 1),
         "sockets_lost": sum(a["lost"] for a in answers),

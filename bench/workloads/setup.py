@@ -79,6 +79,8 @@ async def seated_players(
 ) -> list[Player]:
     """``rooms`` × ``per_room`` players, each seated in its room of ``game``, ordered room by room (the
     first of each room is its host); indices start at ``first``."""
+    if kind == "colyseus":
+        return await colyseus_seats(port, rooms, per_room, first)
     if kind != "roomservice":
         return [Player(first + r * per_room + i, f"r{r}") for r in range(rooms) for i in range(per_room)]
     made, _ = await identities(port, rooms * per_room)
@@ -98,3 +100,35 @@ async def seated_players(
         for r in range(rooms)
         for i in range(per_room)
     ]
+
+
+async def colyseus_seats(port: int, rooms: int, per_room: int, first: int = 0) -> list[Player]:
+    """A seat for each player, reserved through Colyseus's matchmaker over HTTP: the first of each room
+    creates it (``/matchmake/create/chat``), the others join it by id. A seat is taken by opening the
+    socket of its reservation (``Player.room`` and ``Player.token``)."""
+
+    def create(_: int) -> Callable[[HttpConnection], Awaitable[dict[str, Any]]]:
+        async def run(conn: HttpConnection) -> dict[str, Any]:
+            seat: dict[str, Any] = await conn.request(
+                "POST", "/matchmake/create/chat", {"maxClients": per_room}
+            )
+            return seat
+
+        return run
+
+    def join(room_id: str) -> Callable[[HttpConnection], Awaitable[dict[str, Any]]]:
+        async def run(conn: HttpConnection) -> dict[str, Any]:
+            seat: dict[str, Any] = await conn.request("POST", f"/matchmake/joinById/{room_id}", {})
+            return seat
+
+        return run
+
+    hosts = await parallel(port, [create(r) for r in range(rooms)])
+    guests = await parallel(port, [join(h["roomId"]) for h in hosts for _ in range(1, per_room)])
+    players = []
+    for r, host in enumerate(hosts):
+        for i, seat in enumerate([host, *guests[r * (per_room - 1) : (r + 1) * (per_room - 1)]]):
+            players.append(
+                Player(first + r * per_room + i, f"{seat['processId']}/{seat['roomId']}", seat["sessionId"])
+            )
+    return players

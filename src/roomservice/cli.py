@@ -74,6 +74,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def open_files_limit() -> int:
+    """Lift this process's soft limit of open files to its hard limit (every socket is a file; many
+    systems start processes at 1,024 whatever the hard limit allows); the limit now in force. The
+    hard limit is the operator's: ``ulimit -Hn`` or systemd's ``LimitNOFILE`` (docs/deployment.md)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+        return hard
+    return soft
+
+
 def serve(settings: Settings) -> int:
     """Serve until stopped, holding the database's serving lock (``store.nodelock``) the whole time
     (one node alone; nodes of a cluster share the database). Settings that cannot run, or a database
@@ -101,6 +117,7 @@ def serve(settings: Settings) -> int:
 
     from roomservice.logs import logging_config
 
+    open_files_limit()
     level = settings.log_level.lower()
     config = uvicorn_config(
         create_app(settings), settings, level, log_config=logging_config(level, settings.log_format)

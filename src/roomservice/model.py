@@ -18,8 +18,10 @@ from roomservice.types import Role, RoomState
 
 __all__ = ["Account", "Member", "Room", "RoomConfig", "Session", "iso"]
 
-#: The last whole second ``iso`` formatted, and its ``YYYY-MM-DDTHH:MM:SS`` text.
+#: The last whole second ``iso`` formatted (as a float), and its ``YYYY-MM-DDTHH:MM:SS.`` text.
 _iso_second: list[Any] = [None, ""]
+#: ``000`` to ``999``: six digits of microseconds are two lookups, not a formatted integer.
+_DIGITS3 = tuple(f"{n:03d}" for n in range(1000))
 
 
 @overload
@@ -28,10 +30,30 @@ def iso(ts: float) -> str: ...
 def iso(ts: float | None) -> str | None: ...
 def iso(ts: float | None) -> str | None:
     """``ts`` as ISO 8601 in UTC, exactly as ``datetime.isoformat`` writes it with ``Z``. Every chat
-    line carries one, so the date part is formatted once per second and reused."""
+    line carries one, so the date part is formatted once per second and reused, and the microseconds
+    are rounded as ``datetime.fromtimestamp`` rounds them (half to even) without integer conversions
+    of the whole timestamp."""
     if ts is None:
         return None
-    # Split and round as datetime.fromtimestamp does (half to even on the microseconds).
+    if ts < 0:
+        return _iso_exact(ts)
+    second = ts // 1.0  # the fraction below is then exact, as math.modf's is
+    micros = round((ts - second) * 1e6)
+    if micros >= 1_000_000:
+        second += 1.0
+        micros -= 1_000_000
+    cached = _iso_second
+    if cached[0] != second:
+        cached[1] = datetime.fromtimestamp(int(second), UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        cached[0] = second
+    prefix: str = cached[1]
+    if micros:
+        return prefix + _DIGITS3[micros // 1000] + _DIGITS3[micros % 1000] + "Z"
+    return prefix[:-1] + "Z"
+
+
+def _iso_exact(ts: float) -> str:
+    """Before 1970: split and round as ``datetime.fromtimestamp`` does."""
     frac, whole = math.modf(ts)
     micros = round(frac * 1e6)
     second = int(whole)
@@ -41,11 +63,7 @@ def iso(ts: float | None) -> str | None:
     elif micros < 0:
         second -= 1
         micros += 1_000_000
-    cached = _iso_second
-    if cached[0] != second:
-        cached[1] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        cached[0] = second
-    prefix: str = cached[1]
+    prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{prefix}.{micros:06d}Z" if micros else prefix + "Z"
 
 

@@ -162,12 +162,11 @@ class LoopScheduler:
 
     def __init__(self, clock: Clock = wall_clock) -> None:
         self._clock = clock
+        #: ``now()`` is the clock itself: read for every chat line, without a call in between.
+        self.now: Clock = clock
         self._timers: set[_LoopTimer] = set()
         self._callbacks = Callbacks()
         self._closed = False
-
-    def now(self) -> float:
-        return self._clock()
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         if self._closed:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench import colyseus
 from tests.conftest import POSTGRES_URL, REDIS_URL, _pg_state, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,18 +35,28 @@ def measured(row: dict[str, Any], *keys: str) -> None:
         assert isinstance(row[key], int | float) and row[key] > 0, (key, row)
 
 
+#: The servers of a default run: Colyseus where npm can install it, else a line says it was left out.
+SERVERS = ["roomservice", "raw", "socketio"] + (["colyseus"] if colyseus.missing() is None else [])
+
+
 def test_fanout_delivers_chats_on_every_server(tmp_path: Path) -> None:
     result = run_bench("fanout", tmp_path / "fanout.json")
     [shape] = result["shapes"]
-    assert [r["kind"] for r in shape["rows"]] == ["roomservice", "raw", "socketio"]
+    assert [r["kind"] for r in shape["rows"]] == SERVERS
     for row in shape["rows"]:
         measured(row, "frames_per_s", "chats_per_s", "p50_ms", "p99_ms", "max_ms", "rss_mib", "latency_rate")
+        measured(row, "us_per_frame")
         assert isinstance(row["lost"], int)  # a socket dropped as too slow is counted, not a failure
     assert shape["rows"][1]["vs_raw"] == 1.0
+    if "colyseus" in SERVERS:
+        assert shape["rows"][-1]["per_core_vs_colyseus"] == 1.0
+    else:
+        assert any("Colyseus left out" in note for note in result["notes"])
 
 
 def test_idle_measures_memory_per_connection(tmp_path: Path) -> None:
     result = run_bench("idle", tmp_path / "idle.json")
+    assert [r["kind"] for r in result["rows"]] == SERVERS
     for row in result["rows"]:
         assert row["held"] == row["connections"] == 30
         measured(row, "kib_per_connection", "rss_after_mib")

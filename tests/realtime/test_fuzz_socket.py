@@ -21,8 +21,17 @@ from tests.conftest import Api, Server
 from tests.protocol.strategies import EXAMPLES, anything, damaged, dump
 from tests.realtime.wsclient import Sock
 
-#: What a nasty frame may get back, besides the pong of the ping after it.
-ANSWERS = {"error", "chat", "pong", "lobby_snapshot"}  # a lobby_subscribe gets its snapshot
+#: What a nasty frame may get back, besides the pong of the ping after it (a valid
+#: ``lobby_subscribe`` among the random frames gets the lobby, and its changes after).
+ANSWERS = {
+    "error",
+    "chat",
+    "pong",
+    "lobby_snapshot",
+    "lobby_room_added",
+    "lobby_room_updated",
+    "lobby_room_removed",
+}
 CODES = {"invalid_json", "invalid_frame", "unknown_type", "invalid_chat", "not_in_room", "game_not_started"}
 
 

@@ -26,7 +26,7 @@ def _parse(data: bytes) -> Frame:
     raise AssertionError("incomplete frame")
 
 
-@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 200_000])
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 2047, 2048, 65535, 65536, 200_000])
 def test_a_framed_text_is_one_final_unmasked_text_frame(size: int) -> None:
     text = ("é" * size)[:size] if size % 2 else "x" * size
     frame = _parse(frame_text(text))
@@ -39,6 +39,7 @@ def test_iso_writes_what_datetime_writes() -> None:
     stamps = [rng.uniform(0, 4e9) for _ in range(20_000)]
     stamps += [round(rng.uniform(1e9, 2e9), 6) for _ in range(20_000)]
     stamps += [1_800_000_000.0, 1.0000005, 1.9999995, 1_700_000_000.5, 0.0, 1e9 + 0.9999996]
+    stamps += [-1.5, -86_400.25, -0.0000004, -1e9 - 0.9999996]  # before 1970: the exact path
     for ts in stamps:
         assert iso(ts) == datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z"), ts
     assert iso(None) is None

@@ -8,10 +8,11 @@ import asyncio
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from roomservice.broker.local import LocalBroker
@@ -142,7 +143,7 @@ class Node:
         self.outbox = Outbox(settings, self.broker, LocalLeases(clock=scheduler), Marks())
         self.rooms = Directory(self.outbox)
         self.desk = Desk()
-        self.saved: list[Mapping[str, Sequence[Line]]] = []
+        self.saved: list[Mapping[str, list[Line]]] = []
         self.chat = ChatLog(self._load, self._save, settings.chat_history)
         self.presence = Presence(
             settings, self.outbox, self.broker, self.rooms, self.desk, self.chat, scheduler
@@ -152,8 +153,8 @@ class Node:
     async def _load(self, room_id: str) -> list[Line]:
         return []
 
-    async def _save(self, lines: Mapping[str, Sequence[Line]]) -> None:
-        self.saved.append(lines)
+    async def _save(self, lines: Mapping[str, msgspec.Raw]) -> None:
+        self.saved.append({room_id: msgspec.json.decode(raw) for room_id, raw in lines.items()})
 
     def seat(self, *names: str) -> tuple[Room, list[Session]]:
         """A room with ``names`` seated (the first hosts)."""
@@ -180,7 +181,7 @@ class Node:
         await self.presence.disconnect(peer.conn)
 
     async def say(self, peer: Peer, frame: dict[str, Any]) -> None:
-        await self.dispatcher.receive(peer.conn, json.dumps(frame))
+        self.dispatcher.receive(peer.conn, json.dumps(frame))
 
 
 @pytest.fixture

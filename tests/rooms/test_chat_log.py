@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -32,12 +32,12 @@ async def test_saved_lines_come_back_as_chat_frames_merged_by_seq() -> None:
             {"type": "chat", "text": 7, "seq": 6},  # not a chat line: left out, not fatal
         ]
     }
-    written: list[Mapping[str, Sequence[dict[str, Any]]]] = []
+    written: list[Mapping[str, msgspec.Raw]] = []
 
     async def load(room_id: str) -> list[dict[str, Any]]:
         return saved_rows.get(room_id, [])
 
-    async def save(lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
+    async def save(lines: Mapping[str, msgspec.Raw]) -> None:
         written.append(lines)
 
     log = ChatLog(load, save, size=50)
@@ -48,7 +48,8 @@ async def test_saved_lines_come_back_as_chat_frames_merged_by_seq() -> None:
     assert lines[1] is said and log.recent("r-1") == lines
 
     await log.flush()
-    (saved,) = written
+    (encoded,) = written
+    saved = {room_id: msgspec.json.decode(raw) for room_id, raw in encoded.items()}
     assert saved["r-1"][0] == msgspec.json.decode(messages.encode(lines[0]))
     assert saved["r-1"][1] == msgspec.json.decode(messages.encode(said))
     assert saved["r-1"][1]["from"] == "alice" and saved["r-1"][1]["type"] == "chat"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from roomservice.store import chat
 from roomservice.store.database import Database
 from roomservice.store.migrate import upgrade
@@ -26,6 +28,10 @@ async def test_saving_replaces_each_rooms_lines(database_url: str) -> None:
             assert [line["text"] for line in await chat.load(conn, "a")] == ["hi", "again"]
             assert [line["text"] for line in await chat.load(conn, "b")] == ["yo", "<b>x</b>"]
             assert await chat.load(conn, "nobody") == []
+        async with db.write() as conn:  # as the chat log hands them over: already encoded
+            await chat.save(conn, {"c": msgspec.Raw(msgspec.json.encode(lines("raw", "é")))}, 3.0)
+        async with db.read() as conn:
+            assert await chat.load(conn, "c") == lines("raw", "é")
         async with db.write() as conn:
             await chat.forget(conn, "a")
         async with db.read() as conn:

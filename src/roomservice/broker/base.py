@@ -18,16 +18,19 @@ Contract (every implementation, checked by ``tests/broker``):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+import msgspec
 
-@dataclasses.dataclass(slots=True)
-class Envelope:
+
+class Envelope(msgspec.Struct, gc=False):
     """One frame for a room, already encoded. ``to`` names the one session it is for, if any. Treated
-    as immutable; not frozen only because a frozen dataclass costs several times as much to build,
-    and one is built for every frame."""
+    as immutable; not frozen only because that costs more to build, and one is built for every frame.
+
+    Not tracked by the garbage collector (``gc=False``: an envelope refers to no container that could
+    lead back to it): rooms keep hundreds each for ``resume``, and a full collection would otherwise
+    walk them all."""
 
     room_id: str
     seq: int

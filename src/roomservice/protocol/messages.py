@@ -320,6 +320,10 @@ for _cls in FRAMES:
 _encoder = msgspec.json.Encoder()
 
 
+#: A frame's JSON as bytes, for hot paths that want the bytes or save the call of :func:`encode`.
+encode_bytes = _encoder.encode
+
+
 def encode(frame: ServerFrame) -> str:
     """A server frame as the text sent on the wire. Broadcasts are encoded once, not per receiver."""
     return _encoder.encode(frame).decode()

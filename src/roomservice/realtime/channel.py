@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from roomservice.broker.base import Envelope
 from roomservice.realtime.connection import Connection
-from roomservice.realtime.wire import frame_text
+from roomservice.realtime.wire import HEADS, frame_text
 from roomservice.scheduling import Timer
 
 #: Frame types a node reacts to (attach, detach, let the channel go) besides delivering them.
@@ -41,7 +41,8 @@ class RoomChannel:
         elif envelope.views is None:
             if self.attached:
                 text = envelope.text
-                framed = frame_text(text)
+                payload = text.encode()
+                framed = HEADS[len(payload)] + payload if len(payload) < 2048 else frame_text(text)
                 for conn in self.attached.values():
                     conn.send(text, framed)
         else:

@@ -18,7 +18,7 @@ from typing import Any
 from roomservice.model import Session
 from roomservice.protocol import codes
 from roomservice.realtime.ratelimit import TokenBucket
-from roomservice.realtime.wire import Wire, frame_text
+from roomservice.realtime.wire import Flushes, Wire, frame_text
 from roomservice.stats import Stats, frame_bytes
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ class Connection:
     __slots__ = (
         "_close",
         "_close_with",
-        "_flush_handle",
+        "_flush_due",
         "_flushed",
+        "_flushes",
         "_outbox",
         "_replaying",
         "_send",
@@ -61,11 +62,12 @@ class Connection:
     def __init__(
         self,
         session: Session,
-        send: SendText,
-        close: Close,
+        send: SendText | None,
+        close: Close | None,
         bucket: TokenBucket,
         outbox_size: int,
         wire: Wire | None = None,
+        flushes: Flushes | None = None,
         stats: Stats | None = None,
     ) -> None:
         self.session = session
@@ -97,11 +99,13 @@ class Connection:
         self._wire = wire
         #: Frames and bytes written are counted here, once per write (per event-loop pass on the wire).
         self._stats = stats
-        self._flush_handle: asyncio.Handle | None = None
+        #: Where a socket written directly waits for the end of the pass; True while it waits there.
+        self._flushes = flushes if flushes is not None else Flushes()
+        self._flush_due = False
         #: Set once the wire has written the close frame, for whoever waits for that.
         self._flushed: asyncio.Future[None] | None = None
         if wire is not None:
-            wire.wire_on_resume = self._flush
+            wire.wire_on_resume = self.flush
 
     @property
     def session_id(self) -> str:
@@ -115,23 +119,28 @@ class Connection:
         if self.held is not None and len(self.held) < self.outbox_size:
             self.held.append(text)
             return
-        if len(self._outbox) >= self.outbox_size + self._replaying:
+        outbox = self._outbox
+        if len(outbox) >= self.outbox_size + self._replaying:
             log.info(
                 "room %s: dropping slow client %s (%d frames unread); it may resume",
                 self.room_code or "-",
                 self.session_id,
-                len(self._outbox),
+                len(outbox),
                 extra={"room": self.room_code, "session": self.session_id},
             )
-            self._outbox.clear()  # it gets no goodbye: it is not reading
+            outbox.clear()  # it gets no goodbye: it is not reading
             self._replaying = 0
             self.close(codes.CLOSE_TOO_SLOW, "too slow")
             return
         if self._wire is None:
-            self._outbox.append(text)
+            outbox.append(text)
+            if self._writer is None:
+                self._writer = asyncio.get_running_loop().create_task(self._write())
         else:
-            self._outbox.append(framed if framed is not None else frame_text(text))
-        self._wake()
+            outbox.append(framed if framed is not None else frame_text(text))
+            if not self._flush_due:
+                self._flush_due = True
+                self._flushes.add(self)
 
     def send_replay(self, texts: Iterable[str]) -> None:
         """Queue frames a client asked to resume. Their number is bounded by the resume buffer, so
@@ -158,20 +167,21 @@ class Connection:
 
     def _wake(self) -> None:
         if self._wire is not None:
-            if self._flush_handle is None:
-                self._flush_handle = asyncio.get_running_loop().call_soon(self._flush)
+            if not self._flush_due:
+                self._flush_due = True
+                self._flushes.add(self)
         elif self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         """Write everything queued in one go; a paused socket keeps its frames until it resumes,
         except that a connection being dropped with an empty outbox closes at once."""
-        self._flush_handle = None
+        self._flush_due = False
         wire = self._wire
         if wire is None:
             return
         outbox = self._outbox
-        if outbox and wire.wire_writable():
+        if outbox and not wire.wire_paused:
             data = outbox[0] if len(outbox) == 1 else b"".join(outbox)
             stats = self._stats
             if stats is not None:
@@ -190,11 +200,13 @@ class Connection:
     async def _write(self) -> None:
         """Drain the outbox, then end (or close the socket, once asked to)."""
         outbox = self._outbox
+        send = self._send
+        assert send is not None, "a connection without a wire has its ASGI send"
         try:
             stats = self._stats
             while outbox:
                 text = outbox.popleft()
-                await self._send(text)
+                await send(text)
                 if stats is not None:
                     stats.frames_out += 1
                     stats.bytes_out += frame_bytes(text)
@@ -209,8 +221,9 @@ class Connection:
         if not self.closed:
             self._writer = None  # nothing awaited since the outbox was seen empty
             return
-        with contextlib.suppress(Exception):
-            await self._close(*self._close_with)
+        if self._close is not None:
+            with contextlib.suppress(Exception):
+                await self._close(*self._close_with)
 
     async def wait_closed_after_flush(self) -> None:
         """Give the writer a few seconds to send what is queued and close the socket."""
@@ -231,9 +244,6 @@ class Connection:
             self._outbox.clear()
             wire.wire_on_resume = None
             wire.wire_close(*self._close_with)
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
         writer = self._writer
         if writer is not None and not writer.done():
             writer.cancel()

@@ -5,6 +5,7 @@ out, ``ping`` answered, ``resume`` replayed from the room's buffer, ``action`` q
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from typing import Any
@@ -60,8 +61,16 @@ class Dispatcher:
         self.desk = desk
         self.chat = chat
         self.scheduler = scheduler
+        # Read once per frame: kept here rather than looked up on the settings each time.
+        self._max_frame = settings.ws_max_frame
+        self._limited = settings.ws_rate_limit > 0
+        self._channels = presence.channels
+        self._logs = outbox.rooms
+        self._now = scheduler.now
+        #: Each socket's last workshop frame still being handled: the next one waits for it.
+        self._workshop_tail: dict[Connection, asyncio.Task[None]] = {}
 
-    async def receive(self, conn: Connection, text: str) -> None:
+    def receive(self, conn: Connection, text: str) -> None:
         stats = self.stats
         if stats is not None:
             stats.frames_in += 1
@@ -70,9 +79,55 @@ class Dispatcher:
                 stats.bytes_in += size + 6
             else:
                 stats.bytes_in += frame_bytes(text, masked=True)
-        if len(text) > self.settings.ws_max_frame:
+        if len(text) > self._max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
+        # Without a rate limit every bucket admits everything (a game's input rate is not added).
+        if self._limited and not self._admit(conn):
+            return
+        conn.refused_in_a_row = 0
+        try:
+            frame = decode(text)
+            if conn.held is not None and not isinstance(frame, Resume):
+                conn.release()
+            if type(frame) is Chat:
+                self._chat(conn, frame)
+            elif isinstance(frame, WORKSHOP_FRAMES):
+                self._workshop(conn, frame)
+            else:
+                self._dispatch(conn, frame)
+        except FrameError as exc:
+            conn.send(encode(error(exc.code, exc.message, exc.ref)))
+
+    def _workshop(self, conn: Connection, frame: Any) -> None:
+        """A workshop frame: handled after the socket's previous workshop frames (opening a project
+        reads the database), so a project's frames keep their order without holding up the rest."""
+        projects = self.projects
+        if projects is None:
+            raise FrameError(codes.UNKNOWN_TYPE, "This server has no workshop.", frame.ref)
+        previous = self._workshop_tail.get(conn)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait((previous,))
+            try:
+                await projects.receive(conn, frame)
+            except FrameError as exc:
+                conn.send(encode(error(exc.code, exc.message, exc.ref)))
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._workshop_tail[conn] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._workshop_tail.get(conn) is finished:
+                del self._workshop_tail[conn]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("workshop frame of %s failed", conn.session_id, exc_info=finished.exception())
+
+        task.add_done_callback(done)
+
+    def _admit(self, conn: Connection) -> bool:
+        """Whether the socket's bucket admits one more frame; a refusal is answered (or ends a flood)."""
         self._allowance(conn)
         if not conn.bucket.take():
             conn.refused_in_a_row += 1
@@ -80,20 +135,8 @@ class Dispatcher:
                 conn.close(codes.CLOSE_POLICY, "rate limit")
             elif conn.refused_in_a_row == 1 or conn.refused_in_a_row % 10 == 0:
                 conn.send(encode(error(codes.RATE_LIMITED, "Too many frames; slow down.")))
-            return
-        conn.refused_in_a_row = 0
-        try:
-            frame = decode(text)
-            if conn.held is not None and not isinstance(frame, Resume):
-                conn.release()
-            if isinstance(frame, WORKSHOP_FRAMES):
-                if self.projects is None:
-                    raise FrameError(codes.UNKNOWN_TYPE, "This server has no workshop.", frame.ref)
-                await self.projects.receive(conn, frame)
-            else:
-                self._dispatch(conn, frame)
-        except FrameError as exc:
-            conn.send(encode(error(exc.code, exc.message, exc.ref)))
+            return False
+        return True
 
     def _allowance(self, conn: Connection) -> None:
         """The socket's bucket admits the input rate of the real-time game running in its room (one
@@ -111,7 +154,7 @@ class Dispatcher:
         return chan
 
     def _dispatch(self, conn: Connection, frame: Any) -> None:
-        if isinstance(frame, Chat):
+        if type(frame) is Chat:
             self._chat(conn, frame)
         elif isinstance(frame, Ping):
             conn.send(encode(messages.Pong(ref=frame.ref)))
@@ -126,23 +169,22 @@ class Dispatcher:
             self.lobby.unsubscribe(conn)
 
     def _chat(self, conn: Connection, frame: Chat) -> None:
-        chan = self._room_of(conn, frame.ref)
-        room_log = self.outbox.get(chan.room_id)
-        if room_log is None and self.outbox.remote is None:
+        room_id = conn.room_id
+        chan = self._channels.get(room_id) if room_id is not None else None
+        room_log = self._logs.get(room_id) if chan is not None and room_id is not None else None
+        if chan is None or (room_log is None and self.outbox.remote is None):
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
+        session = conn.session
         message = messages.Chat(
-            sender=conn.session.username,
-            session_id=conn.session_id,
-            text=frame.text,
-            at=iso(self.scheduler.now()),
+            sender=session.username, session_id=session.session_id, text=frame.text, at=iso(self._now())
         )
-        if room_log is None and self.outbox.remote is not None:
+        if room_log is None:
             # Another node owns the room: it numbers the line and keeps it in the history.
+            assert self.outbox.remote is not None
             self.outbox.remote.publish(chan.room_id, chan.room_code, message, chat=True)
             return
-        assert room_log is not None
-        self.outbox.publish(room_log, message)  # numbers it: the history keeps its seq
-        self.chat.add(chan.room_id, message)
+        sent = self.outbox.emit(room_log, message)  # numbers it: the history keeps its seq
+        self.chat.add(room_log.room_id, message, sent.text)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)

@@ -7,8 +7,9 @@ rooms and the games (numbering, the resume buffer, fan-out through the broker).
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
@@ -22,7 +23,7 @@ from roomservice.realtime.outbox import Outbox
 from roomservice.realtime.ports import GameDesk, ProjectDesk, RoomDirectory
 from roomservice.realtime.presence import Presence
 from roomservice.realtime.ratelimit import TokenBucket
-from roomservice.realtime.wire import Wire
+from roomservice.realtime.wire import Flushes, Wire
 from roomservice.rooms.chat import ChatLog
 from roomservice.scheduling import Scheduler
 from roomservice.stats import Stats
@@ -52,23 +53,43 @@ class Hub:
         self.dispatcher = Dispatcher(
             settings, self.presence, outbox, desk, chat, scheduler, projects=projects, stats=stats
         )
+        #: Sockets written directly that have frames queued in this event-loop pass.
+        self.flushes = Flushes()
 
     @property
     def connections(self) -> dict[str, Connection]:
         return self.presence.connections
 
     def new_connection(
-        self, session: Session, send: SendText, close: Close, wire: Wire | None = None
+        self, session: Session, send: SendText | None, close: Close | None, wire: Wire | None = None
     ) -> Connection:
+        """A socket's connection: ``send`` and ``close`` are its ASGI calls, unused with a ``wire``."""
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
-        return Connection(session, send, close, bucket, self.settings.ws_send_queue, wire, self.stats)
+        return Connection(
+            session, send, close, bucket, self.settings.ws_send_queue, wire, self.flushes, self.stats
+        )
 
     async def connect(self, conn: Connection) -> bool:
         """Register a socket; False when it was refused because the session already has one."""
         return await self.presence.connect(conn)
 
-    async def receive(self, conn: Connection, text: str) -> None:
-        await self.dispatcher.receive(conn, text)
+    def receive(self, conn: Connection, text: str) -> None:
+        """Handle one message of the socket, before the next is read."""
+        self.dispatcher.receive(conn, text)
+
+    def receiver(self, conn: Connection) -> Callable[[str], None]:
+        """``receive`` for one socket, for a wire to call with each message."""
+        return functools.partial(self.dispatcher.receive, conn)
+
+    def closer(self, conn: Connection) -> Callable[[], None]:
+        """What a wire calls when the socket has ended: the hub lets it go."""
+
+        def closed() -> None:
+            if self.stats is not None:
+                self.stats.sockets_open -= 1
+            self.presence.spawn(self.disconnect(conn))
+
+        return closed
 
     async def disconnect(self, conn: Connection) -> None:
         self.lobby.unsubscribe(conn)

@@ -19,7 +19,7 @@ from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.leases.base import Fenced, Lease, Leases
 from roomservice.model import Room
-from roomservice.protocol.messages import RoomFrame, encode
+from roomservice.protocol.messages import RoomFrame, encode, encode_bytes
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.rooms.events import RoomEvent, closes_room
 from roomservice.stats import Stats
@@ -314,11 +314,20 @@ class Outbox:
         self.broker.publish(envelope)
 
     def publish(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> int:
-        """Number, encode (once), keep and fan out one frame of an owned room."""
-        seq = self.next_seq(room_log)
+        """Number, encode (once), keep and fan out one frame of an owned room; its seq."""
+        return self.emit(room_log, frame, to).seq
+
+    def emit(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> Envelope:
+        """:meth:`publish`, handing back the envelope (with the text the frame was sent as)."""
+        seq = room_log.seq + 1
+        if seq > room_log.reserved - SEQ_BLOCK // 2:
+            seq = self.next_seq(room_log)
+        else:
+            room_log.seq = seq
         frame.seq = seq
-        self.send(room_log, Envelope(room_log.room_id, seq, encode(frame), to, frame.type))
-        return seq
+        envelope = Envelope(room_log.room_id, seq, encode_bytes(frame).decode(), to, frame.type)
+        self.send(room_log, envelope)
+        return envelope
 
     def publish_views(
         self, room_log: RoomLog, views: Mapping[str, str], default: str | None, kind: str

@@ -1,16 +1,17 @@
 """Rooms' recent chat: the last lines of each room in memory, read from the database the first time a
-room's history is asked for, and saved (with the room's last activity) about once a second in one
-transaction, so the cost does not grow with the chat rate. A crash loses at most the lines since the
-last save.
+room's history is asked for, and saved (with the room's last activity) about once a second, 100 rooms
+a transaction, so the cost does not grow with the chat rate and a save never holds the event loop for
+long. A crash loses at most the lines since the last save.
 
 In memory a line is the ``chat`` frame that was sent (with its ``seq``), so ``room_state`` carries
-the very frames; saved, it is that frame's JSON object."""
+the very frames; saved, it is that frame's JSON object, and a room's lines are handed to the store
+as one JSON array already encoded (the store writes it as it is)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -23,8 +24,30 @@ Line = dict[str, Any]
 ChatLine = messages.Chat[str]
 #: Reads a room's saved lines, oldest first.
 LoadLines = Callable[[str], Awaitable[list[Line]]]
-#: Saves rooms' recent lines and marks them active (``RoomService.touch``).
-SaveLines = Callable[[Mapping[str, Sequence[Line]]], Awaitable[None]]
+#: Saves rooms' recent lines, each room's as one encoded JSON array of lines, and marks the rooms
+#: active (``RoomService.touch``).
+SaveLines = Callable[[Mapping[str, msgspec.Raw]], Awaitable[None]]
+
+
+#: Rooms saved per transaction: a flush yields to the event loop between chunks, so saving a
+#: thousand chatting rooms never holds the loop for more than one chunk's write.
+FLUSH_CHUNK = 100
+
+
+class _Room:
+    """A room's recent lines, and the same lines as the JSON text they were sent as (what is saved)."""
+
+    __slots__ = ("lines", "texts")
+
+    def __init__(self, size: int) -> None:
+        self.lines: deque[ChatLine] = deque(maxlen=size)
+        self.texts: deque[str] = deque(maxlen=size)
+
+    def replace(self, lines: list[ChatLine]) -> None:
+        self.lines.clear()
+        self.lines.extend(lines)
+        self.texts.clear()
+        self.texts.extend(messages.encode(line) for line in self.lines)
 
 
 class ChatLog:
@@ -32,19 +55,21 @@ class ChatLog:
         self._load = load
         self._save = save
         self.size = size
-        self._lines: dict[str, deque[ChatLine]] = {}
+        self._rooms: dict[str, _Room] = {}
         self._loaded: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         #: Rooms that chatted since the last save.
         self._touched: set[str] = set()
         #: Rooms to drop from memory once their lines are saved.
         self._released: set[str] = set()
+        #: Rooms whose lines the flush under way has yet to save.
+        self._saving: set[str] = set()
 
-    def _room(self, room_id: str) -> deque[ChatLine]:
-        lines = self._lines.get(room_id)
-        if lines is None:
-            lines = self._lines[room_id] = deque(maxlen=self.size)
-        return lines
+    def _room(self, room_id: str) -> _Room:
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._rooms[room_id] = _Room(self.size)
+        return room
 
     def loaded(self, room_id: str) -> bool:
         return room_id in self._loaded
@@ -57,42 +82,64 @@ class ChatLog:
                 if room_id not in self._loaded:
                     saved = _typed(await self._load(room_id))
                     current = self._room(room_id)
-                    merged = {line.seq: line for line in (*saved, *current)}
-                    current.clear()
-                    current.extend(merged[seq] for seq in sorted(merged))
+                    merged = {line.seq: line for line in (*saved, *current.lines)}
+                    current.replace([merged[seq] for seq in sorted(merged)])
                     self._loaded.add(room_id)
             self._locks.pop(room_id, None)
-        return list(self._room(room_id))
+        return list(self._room(room_id).lines)
 
     def recent(self, room_id: str) -> list[ChatLine]:
         """The lines in memory now (complete once :meth:`lines` has run for the room)."""
-        lines = self._lines.get(room_id)
-        return list(lines) if lines else []
+        room = self._rooms.get(room_id)
+        return list(room.lines) if room else []
 
-    def add(self, room_id: str, line: ChatLine) -> None:
-        self._room(room_id).append(line)
+    def add(self, room_id: str, line: ChatLine, text: str | None = None) -> None:
+        """A line said in the room; ``text`` is the line as it was sent, if the caller has it."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._room(room_id)
+        room.lines.append(line)
+        room.texts.append(text if text is not None else messages.encode(line))
         self._touched.add(room_id)
-        self._released.discard(room_id)
+        if self._released:
+            self._released.discard(room_id)
 
     def release(self, room_id: str) -> None:
         """Nobody here watches the room any more: keep nothing once its lines are saved."""
-        if room_id in self._touched:
+        if room_id in self._touched or room_id in self._saving:
             self._released.add(room_id)
         else:
-            self._lines.pop(room_id, None)
+            self._rooms.pop(room_id, None)
             self._loaded.discard(room_id)
 
     def forget(self, room_id: str) -> None:
         """The room is gone."""
         self._touched.discard(room_id)
         self._released.discard(room_id)
-        self._lines.pop(room_id, None)
+        self._rooms.pop(room_id, None)
         self._loaded.discard(room_id)
 
     async def flush(self) -> None:
+        """Save every room that chatted since the last flush, ``FLUSH_CHUNK`` rooms a transaction;
+        each room's lines are the texts they were sent as, joined into one JSON array."""
         touched, self._touched = self._touched, set()
-        if touched:
-            await self._save({room_id: msgspec.to_builtins(list(self._room(room_id))) for room_id in touched})
+        self._saving = set(touched)
+        try:
+            batch: dict[str, msgspec.Raw] = {}
+            for room_id in touched:
+                room = self._rooms.get(room_id)
+                if room is None:
+                    continue  # forgotten meanwhile: the room is gone
+                batch[room_id] = msgspec.Raw("[" + ",".join(room.texts) + "]")
+                if len(batch) >= FLUSH_CHUNK:
+                    await self._save(batch)
+                    self._saving.difference_update(batch)
+                    batch = {}
+                    await asyncio.sleep(0)  # let the sockets be served between chunks
+            if batch:
+                await self._save(batch)
+        finally:
+            self._saving = set()
         released, self._released = self._released, set()
         for room_id in released:
             if room_id not in self._touched:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import msgspec
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -668,9 +669,9 @@ class RoomService:
         await self._emit(room, [events.room_closed("deleted")])
         return room
 
-    async def touch(self, chat_lines: Mapping[str, Sequence[dict[str, Any]]]) -> None:
-        """Record chat activity outside a room operation: each room's recent lines and its
-        last_activity, in one transaction."""
+    async def touch(self, chat_lines: Mapping[str, msgspec.Raw]) -> None:
+        """Record chat activity outside a room operation: each room's recent lines (one encoded JSON
+        array a room) and its last_activity, in one transaction."""
         now = self.clock()
         async with self.db.write() as conn:
             await repo.touch_rooms(conn, chat_lines.keys(), now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
@@ -15,8 +15,9 @@ from roomservice.store.models import RoomChatRow
 room_chat = cast(Table, RoomChatRow.__table__)
 
 
-async def save(conn: AsyncConnection, lines: Mapping[str, Sequence[dict[str, Any]]], now: float) -> None:
-    """Replace each room's saved lines with ``lines[room_id]``."""
+async def save(conn: AsyncConnection, lines: Mapping[str, Any], now: float) -> None:
+    """Replace each room's saved lines with ``lines[room_id]``: a list of JSON objects, or that list
+    already encoded (``msgspec.Raw``), which the JSON column's encoder writes as it is."""
     if not lines:
         return
     insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
@@ -26,7 +27,7 @@ async def save(conn: AsyncConnection, lines: Mapping[str, Sequence[dict[str, Any
             index_elements=[room_chat.c.room_id],
             set_={"lines": statement.excluded.lines, "updated_at": statement.excluded.updated_at},
         ),
-        [{"room_id": room_id, "lines": list(saved), "updated_at": now} for room_id, saved in lines.items()],
+        [{"room_id": room_id, "lines": saved, "updated_at": now} for room_id, saved in lines.items()],
     )
 
 

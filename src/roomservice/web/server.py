@@ -16,11 +16,12 @@ __all__ = ["REQUEST_LOGGERS", "RedactSecrets", "install_redaction", "redact", "u
 
 
 def ws_protocol(settings: Settings) -> type[asyncio.Protocol] | str:
-    """``direct``: uvicorn's sans-I/O protocol with roomservice's direct write path (the app falls
-    back to ASGI sends by itself under any other server); ``asgi``: uvicorn's own, unchanged."""
+    """``direct``: roomservice's own WebSocket protocol (``web.wsdirect``: frames parsed by picows,
+    read and written without ASGI messages; the app falls back to ASGI by itself under any other
+    server); ``asgi``: uvicorn's sans-I/O websockets protocol, unchanged."""
     if settings.ws_transport == "asgi":
         return "websockets-sansio"
-    from roomservice.web.wsproto import DirectWebSocketProtocol
+    from roomservice.web.wsdirect import DirectWebSocketProtocol
 
     return DirectWebSocketProtocol
 
@@ -50,7 +51,7 @@ def install_redaction() -> None:
 def uvicorn_config(
     app: FastAPI, settings: Settings, log_level: str = "info", log_config: dict[str, Any] | None = None
 ) -> uvicorn.Config:
-    """The sans-I/O websockets transport, frames capped at ``ws_max_frame`` (larger: close 1009),
+    """The WebSocket transport of ``ws_transport``, frames capped at ``ws_max_frame`` (larger: close 1009),
     per-message compression off, and transport pings every ``ws_heartbeat`` seconds: a socket that does
     not answer within another interval is closed, so a dead peer is noticed within two intervals.
     Proxy headers are honoured from ``forwarded_allow_ips``; tokens and tickets never reach the log.

@@ -73,10 +73,20 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
     hub = services.hub
     wire: Wire | None = ws.scope.get("extensions", {}).get(EXTENSION)
-    conn: Connection = hub.new_connection(session, ws.send_text, close, wire)
+    conn: Connection | None
+    if wire is not None:
+        conn = hub.new_connection(session, None, None, wire)
+    else:
+        conn = hub.new_connection(session, ws.send_text, close)
     try:
         if not await hub.connect(conn):
             await conn.wait_closed_after_flush()
+            return
+        if wire is not None:
+            # Each message is handled as it is read, in the read's own pass; the socket outlives
+            # this call, and the hub lets it go when it ends.
+            wire.wire_listen(hub.receiver(conn), hub.closer(conn))
+            conn = None
             return
         while True:
             message = await ws.receive()
@@ -86,11 +96,12 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             if text is None:
                 data = message.get("bytes") or b""
                 text = data.decode("utf-8", errors="replace")
-            await hub.receive(conn, text)
+            hub.receive(conn, text)
             if conn.closed:
                 await conn.wait_closed_after_flush()
                 break
     finally:
-        if stats is not None:
-            stats.sockets_open -= 1
-        await hub.disconnect(conn)
+        if conn is not None:
+            if stats is not None:
+                stats.sockets_open -= 1
+            await hub.disconnect(conn)
