@@ -104,6 +104,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         secret_key="test-secret",
         ws_transport="asgi" if WS_TRANSPORT == "asgi" else "direct",
+        # Account passwords hashed at the lowest cost: the tests make hundreds of accounts.
+        password_time_cost=1,
+        password_memory_kib=64,
     )
 
 

@@ -112,6 +112,10 @@ class Settings:
     #: Seconds an open workshop project keeps edits unsaved at most: the first edit after a save arms
     #: a save this long after it. What a crash can lose.
     workshop_autosave: float = 10.0
+    #: Argon2id cost of account passwords: passes over the memory, and KiB of memory per hash (the
+    #: argon2-cffi defaults). Lower only where hashing time matters more than resisting guesses.
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
 
     #: Prometheus metrics at ``/metrics`` (off: the hot paths count nothing and ``/metrics`` is 404).
     metrics: bool = True
@@ -143,6 +147,10 @@ class Settings:
             raise SettingsError("ROOMSERVICE_MATCH_TIMEOUT must be more than 0 seconds")
         if not self.workshop_autosave > 0:
             raise SettingsError("ROOMSERVICE_WORKSHOP_AUTOSAVE must be more than 0 seconds")
+        if not 1 <= self.password_time_cost <= 100:
+            raise SettingsError("ROOMSERVICE_PASSWORD_TIME_COST must be from 1 to 100")
+        if not 64 <= self.password_memory_kib <= 4_194_304:
+            raise SettingsError("ROOMSERVICE_PASSWORD_MEMORY_KIB must be from 64 to 4194304")
         for name in ("admin_token", "metrics_token"):
             token = getattr(self, name)
             if token and (len(token) < MIN_TOKEN or not token.isprintable() or " " in token):

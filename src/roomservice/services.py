@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from argon2 import PasswordHasher
 from redis.asyncio import Redis
 
 from roomservice.accounts import AccountService
@@ -213,7 +214,12 @@ async def build_services(
         matchmaker,
         leaderboards,
         Replays(db, games),
-        AccountService(db, sessions, scheduler.now),
+        AccountService(
+            db,
+            sessions,
+            scheduler.now,
+            PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib),
+        ),
         projects,
         workshop,
         owned,
