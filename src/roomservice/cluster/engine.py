@@ -8,6 +8,7 @@ by the node that needs it, which brings its game back from snapshot plus log (``
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -170,7 +171,11 @@ class ClusterEngine(Engine):
         owner = await self._where(room)
         if owner is None:
             return await super().start(session, code, options)
-        body = {"session": _session(session), "code": code, "options": dict(options) if options else None}
+        body = {
+            "session": dataclasses.asdict(session),
+            "code": code,
+            "options": dict(options) if options else None,
+        }
         await self.node.call(owner, "start", body)
         return await self.rooms.get(code)
 
@@ -179,7 +184,7 @@ class ClusterEngine(Engine):
         owner = await self._where(room)
         if owner is None:
             return await super().end(session, code)
-        await self.node.call(owner, "end", {"session": _session(session), "code": code})
+        await self.node.call(owner, "end", {"session": dataclasses.asdict(session), "code": code})
         return await self.rooms.get(code)
 
     async def settle(self, room_id: str) -> None:
@@ -208,13 +213,3 @@ class ClusterEngine(Engine):
 
     async def _settle(self, body: dict[str, Any], sender: str) -> None:
         await super().settle(body["room_id"])
-
-
-def _session(session: Session) -> dict[str, Any]:
-    return {
-        "session_id": session.session_id,
-        "username": session.username,
-        "created_at": session.created_at,
-        "account_id": session.account_id,
-        "account_username": session.account_username,
-    }

@@ -63,7 +63,10 @@ class Hub:
     def new_connection(
         self, session: Session, send: SendText | None, close: Close | None, wire: Wire | None = None
     ) -> Connection:
-        """A socket's connection: ``send`` and ``close`` are its ASGI calls, unused with a ``wire``."""
+        """A socket's connection: ``send`` and ``close`` are its ASGI calls, unused with a ``wire``.
+        It counts as open until :meth:`disconnect`."""
+        if self.stats is not None:
+            self.stats.sockets_open += 1
         bucket = TokenBucket(self.settings.ws_rate_limit, self.settings.ws_rate_burst, time.monotonic)
         return Connection(
             session, send, close, bucket, self.settings.ws_send_queue, wire, self.flushes, self.stats
@@ -84,14 +87,11 @@ class Hub:
     def closer(self, conn: Connection) -> Callable[[], None]:
         """What a wire calls when the socket has ended: the hub lets it go."""
 
-        def closed() -> None:
-            if self.stats is not None:
-                self.stats.sockets_open -= 1
-            self.presence.spawn(self.disconnect(conn))
-
-        return closed
+        return lambda: self.presence.spawn(self.disconnect(conn))
 
     async def disconnect(self, conn: Connection) -> None:
+        if self.stats is not None:
+            self.stats.sockets_open -= 1
         self.lobby.unsubscribe(conn)
         await self.presence.disconnect(conn)
         if self.projects is not None:

@@ -62,9 +62,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if session is None:
         return
     await ws.accept()
-    stats = services.stats
-    if stats is not None:
-        stats.sockets_open += 1
 
     async def close(code: int, reason: str) -> None:
         if ws.application_state is WebSocketState.CONNECTED:
@@ -102,6 +99,4 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 break
     finally:
         if conn is not None:
-            if stats is not None:
-                stats.sockets_open -= 1
             await hub.disconnect(conn)
