@@ -96,7 +96,9 @@ class Host:
     async def save(self, entries: Sequence[Entry]) -> None:
         self.saved.extend(entries)
 
-    def save_later(self, entries: Sequence[Entry]) -> None:
+    def save_later(
+        self, entries: Sequence[Entry], failed: Callable[[BaseException], object] | None = None
+    ) -> None:
         self.saved.extend(entries)
 
     async def finish(self, room_id: str) -> None:

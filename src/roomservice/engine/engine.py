@@ -130,10 +130,12 @@ class Engine:
                 self.outbox.lost(exc.room_id)  # the runner refuses the step, then stops
                 raise
 
-    def save_later(self, entries: Sequence[repo.Entry]) -> None:
+    def save_later(
+        self, entries: Sequence[repo.Entry], failed: Callable[[BaseException], object] | None = None
+    ) -> None:
         if self.journal is not None:
             try:
-                self.journal.write_later(entries, self._fence(entries))
+                self.journal.write_later(entries, self._fence(entries), failed)
             except Fenced as exc:
                 self.outbox.lost(exc.room_id)
 

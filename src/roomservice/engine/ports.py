@@ -35,8 +35,11 @@ class RunnerHost(Protocol):
     async def save(self, entries: Sequence[Entry]) -> None:
         """Return once ``entries`` are durable (raises when they could not be written)."""
 
-    def save_later(self, entries: Sequence[Entry]) -> None:
-        """Write ``entries`` without waiting (periodic snapshots of real-time games)."""
+    def save_later(
+        self, entries: Sequence[Entry], failed: Callable[[BaseException], object] | None = None
+    ) -> None:
+        """Write ``entries`` without waiting (a real-time game's inputs, its periodic snapshots);
+        ``failed`` hears of a write that did not go in."""
 
     async def finish(self, room_id: str) -> None:
         """The game is over: the room moves on (IN_GAME → FINISHED)."""

@@ -6,6 +6,12 @@ own view go out, each distinct view encoded once and all of them numbered as one
 ``views_per_action`` off sends no view per action: its views follow its ticks). A refused step,
 or a bug in the game, is answered to its sender only and leaves the state as it was. Real-time games
 also tick here, on a fixed schedule. Everything around the runner comes through :class:`RunnerHost`.
+
+A ticking game without views per action logs its inputs differently: an accepted input that sends
+nothing (no event, no result) is kept until the next tick, and each tick writes the inputs applied
+since the previous one as one entry without waiting for it (:meth:`RoomRunner._tick`). Its view of that
+tick may so go out a few milliseconds before those inputs are durable: what a crash can lose is
+stated in docs/games.md (the arena's "Persistence and restarts").
 """
 
 from __future__ import annotations
@@ -24,7 +30,14 @@ from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.scheduling import Timer
 from roomservice.stats import Stats
-from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, SnapshotEntry
+from roomservice.store.games import (
+    ActionEntry,
+    Entry,
+    FinishEntry,
+    GameRecord,
+    InputsEntry,
+    SnapshotEntry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +116,15 @@ class RoomRunner:
         self._owed_ticks = 0
         self._snapshot_step = machine.step
         self._snapshot_ticks = machine.ticks
+        #: Inputs of a ticking game applied since its last tick and not logged yet: (player, payload,
+        #: time), all after the same ``_inputs_ticks`` ticks, the last of them step ``_inputs_step``.
+        self._inputs: list[tuple[str | None, Any, float]] = []
+        self._inputs_ticks = 0
+        self._inputs_step = 0
+        #: A write of the log failed: the next tick saves a snapshot, so a restart comes back whole.
+        self._resync = False
+        #: Whether accepted inputs wait for the next tick to be logged (see the module's doc).
+        self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name=f"room-{room_code}")
         self._ticker: asyncio.Task[None] | None = None
@@ -134,6 +156,8 @@ class RoomRunner:
         self.submit(Job(TIMEOUT))
 
     async def stop(self) -> None:
+        if self._inputs:  # a server that stops keeps the inputs applied since the last tick
+            self._save_later([self._take_inputs()])
         self._cancel_timer()
         if self._ticker is not None:
             self._ticker.cancel()
@@ -180,6 +204,7 @@ class RoomRunner:
         nobody sees a step, or a refusal that follows it, before that write is durable."""
         machine = self.machine
         before = machine.checkpoint()
+        inputs_before = (list(self._inputs), self._inputs_ticks, self._inputs_step)
         was_over = self.over
         result = self.result
         entries: list[Entry] = []
@@ -211,6 +236,16 @@ class RoomRunner:
                 self._count(job, ACCEPTED)
                 continue
             result = self._result_or_none()
+            if self._logs_per_tick and step.kind == ACTION and not events and result is None:
+                # Logged with the next tick's entry; it sends nothing before that tick's view.
+                if not self._inputs:
+                    self._inputs_ticks = step.ticks
+                self._inputs.append((step.player, step.payload, machine.now))
+                self._inputs_step = machine.step
+                answers.append(_Accepted(job, events, result, machine.state, machine.version))
+                continue
+            if self._inputs:  # the inputs before this step go first, in the same write
+                entries.append(self._take_inputs())
             entries.append(
                 ActionEntry(
                     self.record.game_id,
@@ -234,6 +269,7 @@ class RoomRunner:
                 await self.host.save(entries)
             except Exception:
                 machine.restore(before)
+                self._inputs, self._inputs_ticks, self._inputs_step = inputs_before
                 for answer in answers:
                     if isinstance(answer, _Refused):
                         self._refuse(answer.job, answer.code, answer.message)
@@ -275,6 +311,23 @@ class RoomRunner:
         except Exception:
             log.exception("game %s in room %s failed in result()", self.machine.game.id, self.room_code)
             return None
+
+    def _take_inputs(self) -> InputsEntry:
+        """The inputs applied since the last tick as one log entry; none are kept after."""
+        entry = InputsEntry(
+            self.record.game_id, self.room_id, self._inputs_step, self._inputs_ticks, self._inputs
+        )
+        self._inputs = []
+        return entry
+
+    def _save_later(self, entries: list[Entry]) -> None:
+        self.host.save_later(entries, self._lost_write)
+
+    def _lost_write(self, exc: BaseException) -> None:
+        """A write nobody waited for did not go in: the log may miss inputs from here on, so the next
+        tick saves the whole state (a restart comes back from it)."""
+        log.warning("room %s: a log write failed (%r); a snapshot follows", self.room_code, exc)
+        self._resync = True
 
     def _snapshot(self) -> SnapshotEntry:
         m = self.machine
@@ -333,14 +386,21 @@ class RoomRunner:
 
     def _tick(self) -> None:
         machine = self.machine
+        # The inputs applied since the last tick are logged as one entry, before the tick that uses
+        # them, and not waited for: this tick's view shows them at once.
+        entries: list[Entry] = [self._take_inputs()] if self._inputs else []
         events = machine.tick()
         result = self._result_or_none()
         if result is not None:
-            self.host.save_later(
-                [self._snapshot(), FinishEntry(self.record.game_id, machine.now, dict(result))]
-            )
-        elif machine.ticks - self._snapshot_ticks >= TICK_SNAPSHOT_SECONDS / machine.tick_interval:
-            self.host.save_later([self._snapshot()])
+            entries += [self._snapshot(), FinishEntry(self.record.game_id, machine.now, dict(result))]
+        elif (
+            self._resync
+            or machine.ticks - self._snapshot_ticks >= TICK_SNAPSHOT_SECONDS / machine.tick_interval
+        ):
+            self._resync = False
+            entries.append(self._snapshot())
+        if entries:
+            self._save_later(entries)
         # A view whenever the tick count crosses into the next view period: exactly ``view_rate`` per
         # second on average, even when it does not divide ``tick_rate``.
         rate = min(machine.game.view_rate or machine.game.tick_rate, machine.game.tick_rate)

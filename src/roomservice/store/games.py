@@ -51,6 +51,23 @@ class ActionEntry:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class InputsEntry:
+    """A real-time game's inputs applied between two ticks, as one row: ``inputs`` holds ``(player,
+    payload, at)`` per accepted action in order, the last of them step ``step``; every one of them
+    came after ``ticks`` ticks. Read back (:func:`actions_after`) as one ``ActionEntry`` per input."""
+
+    game_id: str
+    room_id: str
+    step: int
+    ticks: int
+    inputs: Sequence[tuple[str | None, Any, float]]
+
+    @property
+    def at(self) -> float:
+        return self.inputs[-1][2]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class SnapshotEntry:
     game_id: str
     step: int
@@ -66,7 +83,10 @@ class FinishEntry:
     result: dict[str, Any]
 
 
-Entry = ActionEntry | SnapshotEntry | FinishEntry
+Entry = ActionEntry | InputsEntry | SnapshotEntry | FinishEntry
+#: The ``kind`` of a row holding an :class:`InputsEntry`, and of each action read back from it.
+INPUTS = "inputs"
+ACTION = "action"
 
 
 def _record(row: Any) -> GameRecord:
@@ -153,16 +173,26 @@ async def latest_snapshot(conn: AsyncConnection, game_id: str) -> SnapshotEntry 
 
 
 async def actions_after(conn: AsyncConnection, game_id: str, step: int) -> list[ActionEntry]:
+    """The game's logged steps after ``step``, in order; a row of a tick's inputs gives one entry per
+    input (numbered back from the row's last step)."""
     query = (
         select(actions, games.c.room_id)
         .join(games, games.c.id == actions.c.game_id)
         .where(actions.c.game_id == game_id, actions.c.step > step)
         .order_by(actions.c.step)
     )
-    return [
-        ActionEntry(r.game_id, r.room_id, r.step, r.kind, r.player, r.payload, r.ticks, r.at)
-        for r in await conn.execute(query)
-    ]
+    out: list[ActionEntry] = []
+    for r in await conn.execute(query):
+        if r.kind != INPUTS:
+            out.append(ActionEntry(r.game_id, r.room_id, r.step, r.kind, r.player, r.payload, r.ticks, r.at))
+            continue
+        first = r.step - len(r.payload) + 1
+        out.extend(
+            ActionEntry(r.game_id, r.room_id, n, ACTION, player, payload, r.ticks, at)
+            for n, (player, payload, at) in enumerate(r.payload, first)
+            if n > step
+        )
+    return out
 
 
 _INSERT_ACTION = Statement(
@@ -184,7 +214,7 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
     """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once.
     The statements are built once and run as one ``executemany`` each: this is the journal's path,
     taken for every accepted step of every room."""
-    logged = [e for e in entries if isinstance(e, ActionEntry)]
+    logged = [e for e in entries if isinstance(e, ActionEntry | InputsEntry)]
     if logged:
         await _INSERT_ACTION.many(
             conn,
@@ -195,6 +225,16 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
                     "kind": e.kind,
                     "player": e.player,
                     "payload": e.payload,
+                    "ticks": e.ticks,
+                    "at": e.at,
+                }
+                if isinstance(e, ActionEntry)
+                else {
+                    "game_id": e.game_id,
+                    "step": e.step,
+                    "kind": INPUTS,
+                    "player": None,
+                    "payload": [list(i) for i in e.inputs],
                     "ticks": e.ticks,
                     "at": e.at,
                 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from roomservice.leases.base import Fenced
 from roomservice.stats import Stats
@@ -28,6 +28,15 @@ Entry = games.Entry
 #: A room and the lease token its owner's writes carry (``store.seq``: fencing).
 Fence = tuple[str, int]
 _Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | None]
+
+
+def _tell(failed: Callable[[BaseException], object]) -> Callable[[asyncio.Future[None]], None]:
+    def done(future: asyncio.Future[None]) -> None:
+        exc = None if future.cancelled() else future.exception()
+        if exc is not None:
+            failed(exc)
+
+    return done
 
 
 class Journal:
@@ -56,12 +65,23 @@ class Journal:
         self._ensure_writer()
         await future
 
-    def write_later(self, entries: Sequence[Entry], fence: Fence | None = None) -> None:
-        """Queue entries nobody waits for (periodic snapshots of real-time games); fenced as ``write``
-        (refused entries are logged)."""
+    def write_later(
+        self,
+        entries: Sequence[Entry],
+        fence: Fence | None = None,
+        failed: Callable[[BaseException], object] | None = None,
+    ) -> None:
+        """Queue entries nobody waits for (a real-time game's inputs and periodic snapshots); fenced as
+        ``write`` (refused entries are logged). ``failed`` hears of a write that did not go in."""
         if self._closed:
+            if failed is not None:
+                failed(RuntimeError("the journal is closed"))
             return
-        self._pending.append((entries, fence, None))
+        future: asyncio.Future[None] | None = None
+        if failed is not None:
+            future = asyncio.get_running_loop().create_future()
+            future.add_done_callback(_tell(failed))
+        self._pending.append((entries, fence, future))
         self._wake.set()
         self._ensure_writer()
 

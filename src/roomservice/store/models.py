@@ -142,7 +142,9 @@ class GameRow(Base):
 
 class GameActionRow(Base):
     """The action log: every accepted step of a game, in order. ``step`` is the game's version after
-    the step; ``kind`` is action, timeout, leave or rejoin; ``ticks`` the ticks applied before it."""
+    the step; ``kind`` is action, timeout, leave, rejoin or end; ``ticks`` the ticks applied before it.
+    A real-time game logs the inputs applied between two of its ticks as one row of kind ``inputs``:
+    ``payload`` is ``[[player, payload, at], ...]`` and ``step`` the last of those inputs' steps."""
 
     __tablename__ = "game_actions"
 
