@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from roomservice.engine.machine import ACTION, GameMachine
+from roomservice.engine.machine import ACTION, GameMachine, Step
 from roomservice.engine.ports import BuildViews
 from roomservice.engine.runner import Job, RoomRunner
+from roomservice.games.arena import Arena
 from roomservice.games.base import Context, Event, Game, InvalidAction, Outcome, PlayerId, State
 from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.scheduling import Timer
-from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord
+from roomservice.store.games import ActionEntry, Entry, FinishEntry, GameRecord, InputsEntry
 from tests.fakes import ManualScheduler
 
 ANN, BOB, CAT, SPY = "ann", "bob", "cat", "spy"
@@ -394,5 +395,89 @@ async def test_actions_queued_during_a_write_share_the_next_write_and_keep_their
         ]
         assert all(seq > before for seq, _, _ in states[1:])
         assert refused_after == [before + 6]  # after Ann's and Bob's steps were seen, not before
+    finally:
+        await runner.stop()
+
+
+class Drummer(Countdown):
+    """A real-time game whose views follow its ticks; an input sends nothing, and never ends it."""
+
+    id = "drummer"
+    tick_rate = 200.0
+    views_per_action = False
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        if action == "kick":
+            raise InvalidAction("bad_move", "Send a beat.")
+        return Outcome({**state, "taps": state["taps"] + 1, "last": action})
+
+    def tick(self, state: State, dt: float, ctx: Context) -> Outcome:
+        return Outcome({**state, "ticks": state["ticks"] + 1})
+
+    def result(self, state: State) -> Mapping[str, Any] | None:
+        return None
+
+
+async def test_a_ticking_games_inputs_are_logged_once_per_tick_with_the_ticks_before_them(
+    scheduler: ManualScheduler,
+) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Drummer(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "drummer", 1, {}, players, False, scheduler.now())
+    host = Host(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    try:
+        replies: list[str] = []
+        sent = []
+        for n in range(30):
+            player = players[n % 3]
+            sent.append((player, n))
+            runner.submit(Job(ACTION, player, n, replies.append, n))
+            if n % 4 == 0:
+                await runner.call(Job(ACTION, ANN, "kick", replies.append, "k"))  # refused: not logged
+                await asyncio.sleep(0.004)
+        await runner.call(Job("settle"))
+        ticks = machine.ticks
+        await host.quiet(len(host.frames) + 2)  # two more ticks' views: the first logs the last input
+        assert not any(isinstance(e, ActionEntry) for e in host.saved)  # no row per input
+        logged = [e for e in host.saved if isinstance(e, InputsEntry)]
+        assert 1 < len(logged) < 30  # inputs that came between two ticks share their tick's entry
+        assert [(p, payload) for e in logged for p, payload, _ in e.inputs] == sent
+        steps = [e.step for e in logged]
+        assert steps == sorted(steps) and steps[-1] == 30
+        assert all(e.step - len(e.inputs) == prev for e, prev in zip(logged, [0, *steps], strict=False))
+        assert all(e.ticks < ticks + 2 for e in logged)
+        assert len(replies) == 8 and all(decoded(r)["code"] == "bad_move" for r in replies)
+        # Replaying the log (each input after the ticks its entry names) gives the state that ran.
+        again, _ = GameMachine.setup(Drummer(), seed=1, players=players, options={}, dev=False, now=0.0)
+        again.replay(Step(ACTION, p, payload, at, e.ticks) for e in logged for p, payload, at in e.inputs)
+        assert again.state["taps"] == 30 and again.state["last"] == 29 and again.step == 30
+    finally:
+        await runner.stop()
+
+
+async def test_a_game_whose_views_differ_only_in_own_keys_gets_the_same_frames_encoded_once(
+    scheduler: ManualScheduler,
+) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Arena(), seed=3, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "arena", 3, {}, players, False, scheduler.now())
+    members = {ANN: True, BOB: True, CAT: True, SPY: False}
+    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, members)
+    runner.open(events)
+    try:
+        move = {"seq": 4, "tick": 0, "move": [1, 0.5], "aim": 1.0, "fire": True}
+        await runner.call(Job(ACTION, BOB, move, lambda text: None, 1))
+        await host_of(runner).quiet(len(host_of(runner).frames) + 8)  # 12 ticks, 8 views
+        seq, views, default = host_of(runner).states()[-1]
+        for viewer in players:
+            assert decoded(views[viewer]) == decoded(encode(runner._state_frame(viewer, seq)))
+        assert decoded(views[BOB])["state"]["ack"] == 4 and decoded(views[ANN])["state"]["ack"] is None
+        assert decoded(default) == decoded(encode(runner._state_frame(None, seq)))
     finally:
         await runner.stop()

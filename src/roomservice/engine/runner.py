@@ -23,11 +23,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
 from roomservice.engine.ports import Reply, RunnerHost
 from roomservice.games.base import Event, InvalidAction
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
+from roomservice.protocol.messages import encode_bytes
 from roomservice.scheduling import Timer
 from roomservice.stats import Stats
 from roomservice.store.games import (
@@ -80,6 +83,9 @@ class _Accepted:
 
 
 _STOP = Job("stop")
+#: Where a view goes in a ``game_state`` encoded around it: a byte no encoded JSON holds unescaped.
+_HOLE_BYTES = b"\x00"
+_HOLE = msgspec.Raw(_HOLE_BYTES)
 #: A job that changes nothing: waiting for it waits for every job queued before it.
 SETTLE = "settle"
 
@@ -461,6 +467,9 @@ class RoomRunner:
         self, seq: int, acked: tuple[str | None, str | int] | None
     ) -> tuple[Mapping[str, str], str | None]:
         """Every member's ``game_state`` text for frame ``seq``: each distinct view encoded once."""
+        own_keys = self.machine.game.view_own_keys
+        if own_keys is not None and acked is None:
+            return self._shared_views(seq, own_keys)
         texts: dict[str, str] = {}
         #: Equal texts share one object, which the channel frames once for all who get it.
         distinct: dict[str, str] = {}
@@ -479,14 +488,47 @@ class RoomRunner:
             default = distinct.setdefault(text, text)
         return texts, default
 
-    def _state_frame(self, viewer: str | None, seq: int, ref: str | int | None = None) -> messages.GameState:
+    def _shared_views(self, seq: int, own_keys: tuple[str, ...]) -> tuple[Mapping[str, str], str | None]:
+        """:meth:`_views` for a game whose players' views are the spectator's but for ``own_keys``: the
+        frame is encoded once around the public part of the view, and each player's text is that with
+        their own keys put in front of the public ones (the same JSON object, keys in another order)."""
+        public = self._view(None)
+        body = encode_bytes({k: v for k, v in public.items() if k not in own_keys})
+        head, tail = encode_bytes(self._state_frame(None, seq, state=_HOLE)).split(_HOLE_BYTES)
+        texts: dict[str, str] = {}
+        distinct: dict[str, str] = {}
+        spectators = False
+        for session_id in self.members:
+            viewer = self._viewer(session_id)
+            if viewer is None:
+                spectators = True
+                continue
+            view = self._view(viewer)
+            own = encode_bytes({k: view[k] for k in own_keys if k in view})
+            if own == b"{}":
+                state = body
+            elif body == b"{}":
+                state = own
+            else:
+                state = own[:-1] + b"," + body[1:]
+            text = (head + state + tail).decode()
+            texts[session_id] = distinct.setdefault(text, text)
+        default = None
+        if spectators:
+            text = encode(self._state_frame(None, seq))
+            default = distinct.setdefault(text, text)
+        return texts, default
+
+    def _state_frame(
+        self, viewer: str | None, seq: int, ref: str | int | None = None, state: Any = None
+    ) -> messages.GameState:
         return messages.GameState(
             seq=seq,
             game=self.machine.game.id,
             game_id=self.record.game_id,
             game_no=self.record.game_no,
             version=self._shown_version,
-            state=self._view(viewer),
+            state=self._view(viewer) if state is None else state,
             result=dict(self.result) if self.result is not None else None,
             ref=ref,
         )

@@ -130,6 +130,11 @@ class Game:
     #: Actions a second one player may send (a real-time game's input rate), admitted by the socket's
     #: rate limit on top of its usual allowance while the game runs; 0 leaves that limit as it is.
     input_rate: ClassVar[float] = 0.0
+    #: The top-level keys of a view that may differ between viewers; ``None`` (the default): any of it
+    #: may. A game whose every player's view is the spectator's view (``view(state, None)``) with only
+    #: these keys changed or added (the arena: ``ack``) lets the engine encode the rest of a
+    #: ``game_state`` once for everyone and add each player's own keys to it.
+    view_own_keys: ClassVar[tuple[str, ...] | None] = None
     options_schema: ClassVar[Mapping[str, Any]] = {"type": "object", "properties": {}}
     #: Players per matchmaking room (min, max), within the room limits; None: the room limits.
     match_players: ClassVar[tuple[int, int] | None] = None

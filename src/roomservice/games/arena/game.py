@@ -41,6 +41,14 @@ class Arena(Game):
     view_rate = float(world.VIEW_RATE)
     views_per_action = False
     input_rate = float(world.TICK_RATE)
+    #: Everything in a view but the viewer's ``ack`` is public and the same for everyone.
+    view_own_keys = ("ack",)
+
+    def __init__(self) -> None:
+        #: The last state whose public view was built, and that view: the views of one state are asked
+        #: for once per member, 20 times a second, and differ only in ``ack``.
+        self._public: tuple[State, dict[str, Any]] | None = None
+
     options_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -101,36 +109,14 @@ class Arena(Game):
 
         ``p``: per seat ``[id, x, y, vx, vy, aim, hp, kills, deaths, status, colour]``;
         ``s``: per projectile ``[id, owner_seat, x, y, vx, vy]`` (velocities in units per second).
+        The views of one state share their arrays: treat a view as read-only.
         """
-        players = state["players"]
-        me = players.get(viewer) if viewer is not None else None
-        # The state holds every number already rounded for the wire: nothing to compute here, since
-        # this runs once per viewer 20 times a second.
-        return {
-            "t": state["tick"],
-            "ack": None if me is None else me["ack"],
-            "end": round(state["ends_at"] * 1000),
-            "kt": state["kill_target"],
-            "over": state["over"],
-            "p": [
-                [
-                    pid,
-                    p["x"],
-                    p["y"],
-                    p["vx"],
-                    p["vy"],
-                    p["aim"],
-                    p["hp"],
-                    p["kills"],
-                    p["deaths"],
-                    LEFT if p["left"] else ALIVE if p["alive"] else DEAD,
-                    world.COLOURS[p["seat"]],
-                ]
-                for pid in state["order"]
-                for p in (players[pid],)
-            ],
-            "s": [shot[:6] for shot in state["shots"]],
-        }
+        public = self._public  # read once: a replay may build views in another thread
+        if public is None or public[0] is not state:
+            public = (state, _public_view(state))
+            self._public = public
+        me = state["players"].get(viewer) if viewer is not None else None
+        return {**public[1], "ack": None if me is None else me["ack"]}
 
     def result(self, state: State) -> Mapping[str, Any] | None:
         if not state["over"]:
@@ -165,3 +151,33 @@ class Arena(Game):
             return Outcome(state)
         new, events = rules.remove(state, player)
         return Outcome(new, events)
+
+
+def _public_view(state: State) -> dict[str, Any]:
+    """The view without ``ack``. The state holds every number already rounded for the wire: nothing
+    to compute here."""
+    players = state["players"]
+    return {
+        "t": state["tick"],
+        "end": round(state["ends_at"] * 1000),
+        "kt": state["kill_target"],
+        "over": state["over"],
+        "p": [
+            [
+                pid,
+                p["x"],
+                p["y"],
+                p["vx"],
+                p["vy"],
+                p["aim"],
+                p["hp"],
+                p["kills"],
+                p["deaths"],
+                LEFT if p["left"] else ALIVE if p["alive"] else DEAD,
+                world.COLOURS[p["seat"]],
+            ]
+            for pid in state["order"]
+            for p in (players[pid],)
+        ],
+        "s": [shot[:6] for shot in state["shots"]],
+    }

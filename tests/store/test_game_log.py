@@ -1,0 +1,86 @@
+"""The action log of a real-time game: the inputs of one tick are one row, read back as one step each,
+and a write nobody waits for tells its caller when it did not go in. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from roomservice.store import games as repo
+from roomservice.store.database import Database
+from roomservice.store.journal import Journal
+from roomservice.store.migrate import upgrade
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await upgrade(database)
+    yield database
+    await database.close()
+
+
+async def _game(db: Database) -> str:
+    game_id = str(uuid.uuid4())
+    record = repo.GameRecord(game_id, "room-1", 1, "arena", 7, {}, ["a", "b", "c"], False, 1.0)
+    async with db.write() as conn:
+        await repo.insert_game(conn, record)
+    return game_id
+
+
+def _input(seq: int) -> dict[str, object]:
+    return {"seq": seq, "tick": seq, "move": [1, 0], "aim": 0.5, "fire": seq % 2 == 0}
+
+
+async def test_a_ticks_inputs_are_one_row_and_come_back_one_step_each(db: Database) -> None:
+    game_id = await _game(db)
+    entries: list[repo.Entry] = [
+        repo.InputsEntry(
+            game_id, "room-1", 3, 0, [("a", _input(1), 2.0), ("b", _input(1), 2.1), ("c", _input(1), 2.2)]
+        ),
+        repo.ActionEntry(game_id, "room-1", 4, "leave", "c", "left", 1, 2.3),
+        repo.InputsEntry(game_id, "room-1", 6, 2, [("a", _input(2), 2.4), ("b", _input(2), 2.5)]),
+    ]
+    await Journal(db).write(entries)
+    async with db.read() as conn:
+        steps = await repo.actions_after(conn, game_id, 0)
+        rows = await conn.scalar(select(func.count()).select_from(repo.actions))
+        later = await repo.actions_after(conn, game_id, 5)
+    assert rows == 3
+    assert [(s.step, s.kind, s.player, s.ticks, s.at) for s in steps] == [
+        (1, "action", "a", 0, 2.0),
+        (2, "action", "b", 0, 2.1),
+        (3, "action", "c", 0, 2.2),
+        (4, "leave", "c", 1, 2.3),
+        (5, "action", "a", 2, 2.4),
+        (6, "action", "b", 2, 2.5),
+    ]
+    assert [s.payload for s in steps if s.kind == "action"] == [_input(1)] * 3 + [_input(2)] * 2
+    assert [s.step for s in later] == [6]  # after a snapshot at step 5: only what follows it
+
+
+async def test_a_write_nobody_waits_for_tells_its_caller_when_it_failed(db: Database) -> None:
+    game_id = await _game(db)
+    journal = Journal(db)
+    failed: list[BaseException] = []
+    told = asyncio.Event()
+
+    def fail(exc: BaseException) -> None:
+        failed.append(exc)
+        told.set()
+
+    first = repo.InputsEntry(game_id, "room-1", 1, 0, [("a", _input(1), 2.0)])
+    journal.write_later([first], None, fail)
+    journal.write_later(
+        [repo.InputsEntry(game_id, "room-1", 2, 1, [("b", _input(1), 2.1)])], None, failed.append
+    )
+    await journal.write([])  # everything queued before it is through
+    assert failed == []
+    journal.write_later([first], None, fail)  # the same step again: refused by the database
+    await asyncio.wait_for(told.wait(), 5)
+    assert len(failed) == 1
+    await journal.close()
