@@ -53,15 +53,15 @@ def _takes_reason(game_type: type[Game]) -> bool:
 class _LazyRandom(random.Random):
     """Seeded on first use: most steps and ticks draw nothing, and seeding costs more than a tick."""
 
-    def __init__(self, seed: str) -> None:
-        # Deliberately not Random.__init__, which would seed now.
+    def __init__(self, seed: int, step: int, ticks: int) -> None:
+        # Deliberately not Random.__init__, which would seed now; the seed's text is made on first use.
         self.gauss_next = None
-        self._pending: str | None = seed
+        self._pending: tuple[int, int, int] | None = (seed, step, ticks)
 
     def _ready(self) -> None:
         if self._pending is not None:
-            seed, self._pending = self._pending, None
-            super().seed(seed)
+            (seed, step, ticks), self._pending = self._pending, None
+            super().seed(f"{seed}/{step}/{ticks}")
 
     def random(self) -> float:
         self._ready()
@@ -76,7 +76,11 @@ class _LazyRandom(random.Random):
         return super().getstate()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+# Step and Checkpoint are made for every input of a real-time game: plain slotted classes (a frozen
+# dataclass's __init__ costs several times as much), never changed once made.
+
+
+@dataclasses.dataclass(slots=True)
 class Step:
     """One entry of the action log. ``ticks`` is how many ticks the game had run before it."""
 
@@ -87,7 +91,7 @@ class Step:
     ticks: int = 0
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class Checkpoint:
     state: State
     step: int
@@ -171,7 +175,7 @@ class GameMachine:
 
     def _context(self, at: float) -> Context:
         self._now = max(self._now, at)  # monotonic within a game, whatever the wall clock does
-        return Context(self._now, _LazyRandom(f"{self.seed}/{self.step}/{self.ticks}"), self.dev)
+        return Context(self._now, _LazyRandom(self.seed, self.step, self.ticks), self.dev)
 
     def apply(self, step: Step) -> list[Event] | None:
         """Apply one step. Returns its events, or ``None`` when it changed nothing (a timeout that was

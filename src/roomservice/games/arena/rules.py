@@ -104,15 +104,27 @@ def _number(value: Any, name: str) -> float:
 def parse_input(action: Any) -> list[Any]:
     """Check an input payload and return it as ``[seq, tick, mx, my, aim, fire]`` with ``move`` clamped
     to length 1 and ``aim`` in [0, 2π)."""
-    if not isinstance(action, dict) or set(action) != INPUT_KEYS:
+    # Each check first takes the shape a decoded JSON input has (exact int, finite float), and leaves
+    # anything else to the full check: the same answer, at less cost for the hundred inputs a second
+    # of every room.
+    if not isinstance(action, dict) or action.keys() != INPUT_KEYS:
         raise _bad('Send {"seq": n, "tick": t, "move": [x, y], "aim": radians, "fire": bool}.')
-    seq = _int(action["seq"], "seq")
-    tick = _int(action["tick"], "tick")
+    seq, tick = action["seq"], action["tick"]
+    if type(seq) is not int or not 0 <= seq < MAX_INT:
+        seq = _int(seq, "seq")
+    if type(tick) is not int or not 0 <= tick < MAX_INT:
+        tick = _int(tick, "tick")
     move = action["move"]
     if not isinstance(move, list) or len(move) != 2:
         raise _bad("'move' must be [x, y].")
-    mx, my = _number(move[0], "move"), _number(move[1], "move")
-    aim = _number(action["aim"], "aim") % TAU
+    mx, my, aim = move[0], move[1], action["aim"]
+    if type(mx) is not float or not math.isfinite(mx):
+        mx = _number(mx, "move")
+    if type(my) is not float or not math.isfinite(my):
+        my = _number(my, "move")
+    if type(aim) is not float or not math.isfinite(aim):
+        aim = _number(aim, "aim")
+    aim %= TAU
     fire = action["fire"]
     if not isinstance(fire, bool):
         raise _bad("'fire' must be true or false.")
