@@ -164,33 +164,37 @@ def advance(state: S) -> tuple[S, list[Event]]:
     s: S = {**state, "tick": t, "players": players}
     events: list[Event] = []
     order: list[str] = s["order"]
+    # Runs 30 times a second in every room: the world's numbers are bound once, each entity's fields
+    # read once, in the same arithmetic as ever (a replay of an older log must come out the same).
+    speed, rate, max_rewind, move = world.SPEED, world.TICK_RATE, world.MAX_REWIND_TICKS, world.move
     for pid in order:
         p = players[pid]
         if p["left"]:
             continue
         if not p["alive"] and p["respawn"] is not None and t >= p["respawn"]:
             _respawn(s, pid, events)
-        if p["queue"]:
-            seq, tick, mx, my, aim, fire = p["queue"][0]
-            p["queue"] = p["queue"][1:]
-            p.update(ack=seq, mx=mx, my=my, aim=aim, fire=fire)
-            p["rewind"] = min(max(t - tick, 0), world.MAX_REWIND_TICKS)
-        if p["alive"] and (p["mx"] or p["my"]):
-            dx, dy = p["mx"] * world.SPEED / world.TICK_RATE, p["my"] * world.SPEED / world.TICK_RATE
-            x, y = world.move(p["x"], p["y"], dx, dy)
-            p["vx"], p["vy"] = (
-                round((x - p["x"]) * world.TICK_RATE, 2),
-                round((y - p["y"]) * world.TICK_RATE, 2),
-            )
+        queue = p["queue"]
+        if queue:
+            seq, tick, mx, my, aim, fire = queue[0]
+            p["queue"] = queue[1:]
+            p["ack"], p["mx"], p["my"], p["aim"], p["fire"] = seq, mx, my, aim, fire
+            p["rewind"] = min(max(t - tick, 0), max_rewind)
+        else:
+            mx, my = p["mx"], p["my"]
+        if p["alive"] and (mx or my):
+            x0, y0 = p["x"], p["y"]
+            x, y = move(x0, y0, mx * speed / rate, my * speed / rate)
+            p["vx"], p["vy"] = round((x - x0) * rate, 2), round((y - y0) * rate, 2)
             p["x"], p["y"] = x, y
         else:
             p["vx"] = p["vy"] = 0.0
-    history = [*state["history"], [t, _positions(s)]]
-    s["history"] = history[-world.HISTORY_TICKS :]
+    present = _positions(s)
+    history: list[list[Any]] = state["history"]
+    s["history"] = [*history[max(0, len(history) + 1 - world.HISTORY_TICKS) :], [t, present]]
     shots: list[list[Any]] = []
-    present = s["history"][-1][1]
+    lifetime = world.SHOT_TICKS
     for shot in state["shots"]:
-        if t - shot[6] < world.SHOT_TICKS:  # else its lifetime is over
+        if t - shot[6] < lifetime:  # else its lifetime is over
             flying = _step(s, shot, present, events)
             if flying is not None:
                 shots.append(flying)
@@ -248,15 +252,22 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
 
 def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list[Event]) -> list[Any] | None:
     """Move a projectile one tick; returns it moved, or ``None`` when it hit a wall or a player."""
-    _, owner, x, y, speed_x, speed_y, _ = shot
-    vx, vy = speed_x / world.TICK_RATE, speed_y / world.TICK_RATE
+    _, owner, x, y, speed_x, speed_y, fired = shot
+    rate = world.TICK_RATE
+    vx, vy = speed_x / rate, speed_y / rate
     best = world.wall_hit(x, y, vx, vy)
     victim: int | None = None
-    reach_x, reach_y = world.HIT_RADIUS + abs(vx), world.HIT_RADIUS + abs(vy)
-    for seat, pos in enumerate(targets):
-        if pos is None or seat == owner or abs(pos[0] - x) > reach_x or abs(pos[1] - y) > reach_y:
-            continue  # gone, the shooter, or out of this step's reach: most targets, most steps
-        hit = world.circle_hit(x, y, vx, vy, pos[0], pos[1])
+    radius = world.HIT_RADIUS
+    reach_x, reach_y = radius + abs(vx), radius + abs(vy)
+    seat = -1
+    for pos in targets:
+        seat += 1
+        if pos is None or seat == owner:
+            continue  # gone, or the shooter
+        px, py = pos
+        if abs(px - x) > reach_x or abs(py - y) > reach_y:
+            continue  # out of this step's reach: most targets, most steps
+        hit = world.circle_hit(x, y, vx, vy, px, py)
         if hit is not None and (best is None or hit < best):
             best, victim = hit, seat
     if victim is not None:
@@ -264,7 +275,7 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         return None
     if best is not None:
         return None
-    return [shot[0], owner, round(x + vx, 2), round(y + vy, 2), speed_x, speed_y, shot[6]]
+    return [shot[0], owner, round(x + vx, 2), round(y + vy, 2), speed_x, speed_y, fired]
 
 
 def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:
