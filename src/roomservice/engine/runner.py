@@ -299,6 +299,8 @@ class RoomRunner:
                 self._refuse(job, answer.code, answer.message)
                 continue
             self._count(job, ACCEPTED)
+            if not (answer.events or answer.result is not None or views_per_action):
+                continue  # an input that shows in the next tick's view: nothing to send now
             self._show(
                 answer.events,
                 answer.result,

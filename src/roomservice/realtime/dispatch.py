@@ -154,15 +154,15 @@ class Dispatcher:
         return chan
 
     def _dispatch(self, conn: Connection, frame: Any) -> None:
-        if type(frame) is Chat:
+        if type(frame) is Action:  # the most frequent by far: a real-time game's inputs
+            chan = self._room_of(conn, frame.ref)
+            self.desk.act(chan.room_id, conn.session_id, frame.payload, conn.send, frame.ref)
+        elif type(frame) is Chat:
             self._chat(conn, frame)
         elif isinstance(frame, Ping):
             conn.send(encode(messages.Pong(ref=frame.ref)))
         elif isinstance(frame, Resume):
             self._resume(conn, frame)
-        elif isinstance(frame, Action):
-            chan = self._room_of(conn, frame.ref)
-            self.desk.act(chan.room_id, conn.session_id, frame.payload, conn.send, frame.ref)
         elif isinstance(frame, LobbySubscribe):
             self.lobby.subscribe(conn, frame.game)
         elif isinstance(frame, LobbyUnsubscribe):
