@@ -13,8 +13,8 @@ from roomservice.games.cabo import Cabo
 
 
 def test_lazy_random_draws_the_same_stream_as_random() -> None:
-    for seed in ("1/0/0", "4242/17/3"):
-        eager, lazy = random.Random(seed), _LazyRandom(seed)
+    for seed, step, ticks in ((1, 0, 0), (4242, 17, 3)):
+        eager, lazy = random.Random(f"{seed}/{step}/{ticks}"), _LazyRandom(seed, step, ticks)
         deck_a, deck_b = list(range(52)), list(range(52))
         eager.shuffle(deck_a)
         lazy.shuffle(deck_b)

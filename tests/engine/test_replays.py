@@ -9,6 +9,8 @@ watch.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +21,7 @@ from roomservice.bots import arena as arena_bot
 from roomservice.bots import cabo as cabo_bot
 from roomservice.bots import tictactoe as tictactoe_bot
 from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
-from roomservice.engine.replay import MAX_TICK_VIEWS, tick_stride
+from roomservice.engine.replay import MAX_TICK_VIEWS, ReplayMismatch, rebuild, tick_stride
 from roomservice.games.arena import Arena
 from roomservice.games.base import Game, InvalidAction
 from roomservice.games.cabo import Cabo
@@ -259,3 +261,18 @@ async def test_a_log_that_does_not_end_at_its_result_is_refused_not_replayed(
     resp = await users[0].http.get(f"/api/replays/{game_id}")
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "replay_failed"
     assert "not at the stored result" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_a_log_with_a_gap_is_refused_not_replayed() -> None:
+    """A log that misses steps (a write of a real-time game's inputs that failed) never replays."""
+    players = ["ann", "bob", "cat"]
+    machine, steps, _ = _play(Arena(), players, arena_bot.choose, {"time_limit": 10})
+    record = repo.GameRecord("g", "r", 1, "arena", 7, {"time_limit": 10}, players, False, T0, T0 + 10)
+    record = dataclasses.replace(record, result=json.loads(json.dumps(machine.result())))
+    entries = [
+        repo.ActionEntry("g", "r", n, s.kind, s.player, s.payload, s.ticks, s.at)
+        for n, s in enumerate(steps, 1)
+    ]
+    assert rebuild(record, Arena(), entries)["result"] == record.result
+    with pytest.raises(ReplayMismatch, match="misses the steps before step 6"):
+        rebuild(record, Arena(), entries[:4] + entries[5:])

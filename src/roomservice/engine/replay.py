@@ -102,6 +102,8 @@ def rebuild(record: repo.GameRecord, game: Game, log_entries: Sequence[repo.Acti
         inputs = 0
 
     for entry in log_entries:
+        if entry.step != machine.step + 1:  # a write of the log that failed: it cannot replay
+            raise ReplayMismatch(f"the log misses the steps before step {entry.step}")
         step = Step(entry.kind, entry.player, entry.payload, entry.at, entry.ticks)
         while realtime and machine.ticks < step.ticks:
             tick()
