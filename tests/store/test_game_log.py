@@ -84,3 +84,29 @@ async def test_a_write_nobody_waits_for_tells_its_caller_when_it_failed(db: Data
     await asyncio.wait_for(told.wait(), 5)
     assert len(failed) == 1
     await journal.close()
+
+
+async def test_writes_nobody_waits_for_share_a_transaction_unless_a_result_or_a_waited_write_comes(
+    db: Database,
+) -> None:
+    game_id = await _game(db)
+    journal = Journal(db, later_delay=30)  # longer than the test: only something else writes them
+    for n in range(1, 4):  # three ticks' inputs within the delay: one transaction later
+        journal.write_later([repo.InputsEntry(game_id, "room-1", n, n - 1, [("a", _input(n), 2.0 + n)])])
+    await asyncio.sleep(0.05)
+    async with db.read() as conn:
+        assert await repo.actions_after(conn, game_id, 0) == []  # not yet
+    # A waited-for write takes the held entries along, in order, at once.
+    await journal.write([repo.ActionEntry(game_id, "room-1", 4, "leave", "c", "left", 3, 5.5)])
+    async with db.read() as conn:
+        assert [s.step for s in await repo.actions_after(conn, game_id, 0)] == [1, 2, 3, 4]
+    # A game's result does not wait either.
+    journal.write_later([repo.FinishEntry(game_id, 6.0, {"winners": ["a"]})])
+    for _ in range(100):
+        async with db.read() as conn:
+            record = await repo.get_game(conn, game_id)
+        if record is not None and record.result is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert record is not None and record.result == {"winners": ["a"]}
+    await journal.close()

@@ -8,6 +8,11 @@ behind a separate disk write of another room: it shares that room's commit inste
 Entries written with a fence (room id, lease token) go in only while no newer owner has claimed their
 room: the batch reads its rooms' fences in its own transaction (``store.seq.stale``) and leaves out, and
 refuses, the entries of rooms lost meanwhile. A batch without fences reads nothing more.
+
+Entries nobody waits for (``write_later``: a real-time game's inputs, one entry per tick of every
+room, and its periodic snapshots) are held up to :data:`LATER_DELAY` before their transaction starts,
+unless a waited-for write or a game's result comes first: the ticks of all rooms then share a few
+commits a second instead of taking one each.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ Entry = games.Entry
 #: A room and the lease token its owner's writes carry (``store.seq``: fencing).
 Fence = tuple[str, int]
 _Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | None]
+#: Seconds entries nobody waits for may wait for the next transaction (at most 20 commits a second).
+LATER_DELAY = 0.05
 
 
 def _tell(failed: Callable[[BaseException], object]) -> Callable[[asyncio.Future[None]], None]:
@@ -40,8 +47,11 @@ def _tell(failed: Callable[[BaseException], object]) -> Callable[[asyncio.Future
 
 
 class Journal:
-    def __init__(self, db: Database, stats: Stats | None = None) -> None:
+    def __init__(self, db: Database, stats: Stats | None = None, later_delay: float = LATER_DELAY) -> None:
         self.db = db
+        self.later_delay = later_delay
+        #: The wake-up of entries nobody waits for, while one is due.
+        self._later: asyncio.TimerHandle | None = None
         #: Times each transaction and counts its entries, when metrics are on.
         self.stats = stats
         self._pending: list[_Pending] = []
@@ -82,13 +92,19 @@ class Journal:
             future = asyncio.get_running_loop().create_future()
             future.add_done_callback(_tell(failed))
         self._pending.append((entries, fence, future))
-        self._wake.set()
         self._ensure_writer()
+        if any(isinstance(entry, games.FinishEntry) for entry in entries) or self.later_delay <= 0:
+            self._wake.set()  # a game's result goes in at once, before its room is finished
+        elif self._later is None and not self._wake.is_set():
+            self._later = asyncio.get_running_loop().call_later(self.later_delay, self._wake.set)
 
     async def _writer(self) -> None:
         while not (self._closed and not self._pending):
             await self._wake.wait()
             self._wake.clear()
+            if self._later is not None:  # what it was due for goes in now
+                self._later.cancel()
+                self._later = None
             batch, self._pending = self._pending, []
             if batch and not await self._commit(batch) and len(batch) > 1:
                 # One bad entry must not sink the other rooms' writes: retry them one by one.
