@@ -10,7 +10,8 @@ also tick here, on a fixed schedule. Everything around the runner comes through 
 A ticking game without views per action logs its inputs differently: an accepted input that sends
 nothing (no event, no result) is kept until the next tick, and each tick writes the inputs applied
 since the previous one as one entry without waiting for it (:meth:`RoomRunner._tick`). Its view of that
-tick may so go out a few milliseconds before those inputs are durable: what a crash can lose is
+tick may so go out before those inputs are durable (the journal holds such writes up to
+``store.journal.LATER_DELAY``): what a crash can lose is
 stated in docs/games.md (the arena's "Persistence and restarts").
 """
 
