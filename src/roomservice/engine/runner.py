@@ -401,10 +401,12 @@ class RoomRunner:
     def _tick(self) -> None:
         machine = self.machine
         # The inputs applied since the last tick are logged as one entry, before the tick that uses
-        # them, and not waited for: this tick's view shows them at once.
-        entries: list[Entry] = [self._take_inputs()] if self._inputs else []
+        # them (whatever the tick does), and not waited for: this tick's view shows them at once.
+        if self._inputs:
+            self._save_later([self._take_inputs()])
         events = machine.tick()
         result = self._result_or_none()
+        entries: list[Entry] = []
         if result is not None:
             entries += [self._snapshot(), FinishEntry(self.record.game_id, machine.now, dict(result))]
         elif (
