@@ -55,25 +55,26 @@ def iso(ts: float | None) -> str | None:
 class Stamps:
     """Times of chat lines: ISO 8601 in UTC to the millisecond, as JavaScript's ``toISOString`` writes
     them (``2026-11-21T03:06:07.782Z``, the millisecond floored). Lines come tens of thousands a second,
-    so the text of a millisecond is made once and handed to every line said within it: a line costs two
-    float comparisons, where formatting its microseconds cost more than decoding the frame."""
+    so the text of a millisecond is made once and handed to every line said within it: while
+    ``start <= ts < end``, ``text`` is the answer (the chat path reads it inline, sparing a call);
+    formatting each line's microseconds cost more than decoding its frame."""
 
-    __slots__ = ("_from", "_text", "_until")
+    __slots__ = ("end", "start", "text")
 
     def __init__(self) -> None:
-        self._from = 0.0
-        self._until = 0.0  # empty: the first call formats
-        self._text = ""
+        self.start = 0.0
+        self.end = 0.0  # empty: the first call formats
+        self.text = ""
 
     def __call__(self, ts: float) -> str:
-        if self._from <= ts < self._until:
-            return self._text
+        if self.start <= ts < self.end:
+            return self.text
         ms = math.floor(ts * 1000.0)
         second, milli = divmod(ms, 1000)
-        self._text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milli:03d}Z"
-        self._from = ms / 1000.0
-        self._until = (ms + 1) / 1000.0
-        return self._text
+        self.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milli:03d}Z"
+        self.start = ms / 1000.0
+        self.end = (ms + 1) / 1000.0
+        return self.text
 
 
 def _iso_exact(ts: float) -> str:

@@ -67,7 +67,7 @@ class Dispatcher:
         self._channels = presence.channels
         self._logs = outbox.rooms
         self._now = scheduler.now
-        self._stamp = Stamps()
+        self._stamps = Stamps()
         #: Each socket's last workshop frame still being handled: the next one waits for it.
         self._workshop_tail: dict[Connection, asyncio.Task[None]] = {}
 
@@ -183,7 +183,9 @@ class Dispatcher:
         if chan is None or (room_log is None and self.outbox.remote is None):
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
         session = conn.session
-        at = self._stamp(self._now())
+        now = self._now()
+        stamps = self._stamps
+        at = stamps.text if stamps.start <= now < stamps.end else stamps(now)
         sender = session.username
         message = messages.Chat(sender=sender, session_id=session.session_id, text=frame.text, at=at)
         if room_log is None:
