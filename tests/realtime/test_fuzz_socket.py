@@ -33,6 +33,8 @@ ANSWERS = {
     "lobby_room_removed",
 }
 CODES = {"invalid_json", "invalid_frame", "unknown_type", "invalid_chat", "not_in_room", "game_not_started"}
+#: What the workshop answers a session without an account (the probe has none), whatever the frame.
+CODES |= {"account_required", "not_in_project"}
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from roomservice.model import Stamps
 from roomservice.realtime.wire import frame_text
 from roomservice.rooms.model import iso
+
+_MS = timedelta(milliseconds=1)
 
 
 def _parse(data: bytes) -> Frame:
@@ -43,3 +47,19 @@ def test_iso_writes_what_datetime_writes() -> None:
     for ts in stamps:
         assert iso(ts) == datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z"), ts
     assert iso(None) is None
+
+
+def test_chat_times_are_milliseconds_floored_as_javascript_writes_them() -> None:
+    stamps = Stamps()
+    rng = random.Random(5)
+    moments = sorted(rng.uniform(1.7e9, 1.8e9) for _ in range(5_000))
+    moments += [1_800_000_000.0, 1_800_000_000.0009999, 1_800_000_000.001, 1_800_000_000.9995, 0.0]
+    for ts in moments:  # rising, as a clock goes, and once back to the start of the epoch
+        text = stamps(ts)
+        assert text.endswith("Z") and len(text) == len("2026-11-21T03:06:07.782Z"), text
+        written = datetime.fromisoformat(text)
+        assert written == datetime.fromtimestamp(math.floor(ts * 1000) // 1000, UTC) + _MS * (
+            math.floor(ts * 1000) % 1000
+        ), ts
+        assert abs(written - datetime.fromtimestamp(ts, UTC)) <= _MS  # datetime rounds to the microsecond
+    assert stamps(1_800_000_000.0004) is stamps(1_800_000_000.0001)  # one text for a millisecond

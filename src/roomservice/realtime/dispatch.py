@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from roomservice.config import Settings
-from roomservice.model import iso
+from roomservice.model import Stamps
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import (
     WORKSHOP_FRAMES,
@@ -67,6 +67,7 @@ class Dispatcher:
         self._channels = presence.channels
         self._logs = outbox.rooms
         self._now = scheduler.now
+        self._stamps = Stamps()
         #: Each socket's last workshop frame still being handled: the next one waits for it.
         self._workshop_tail: dict[Connection, asyncio.Task[None]] = {}
 
@@ -160,7 +161,14 @@ class Dispatcher:
         elif type(frame) is Chat:
             self._chat(conn, frame)
         elif isinstance(frame, Ping):
-            conn.send(encode(messages.Pong(ref=frame.ref)))
+            pong = encode(messages.Pong(ref=frame.ref))
+            previous = self._workshop_tail.get(conn)
+            if previous is None:
+                conn.send(pong)
+            else:
+                # Answered after the socket's workshop frames sent before it, which are still being
+                # handled: a client reads the answers to its frames in the order it sent them.
+                previous.add_done_callback(lambda _: conn.send(pong))
         elif isinstance(frame, Resume):
             self._resume(conn, frame)
         elif isinstance(frame, LobbySubscribe):
@@ -175,9 +183,11 @@ class Dispatcher:
         if chan is None or (room_log is None and self.outbox.remote is None):
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
         session = conn.session
-        message = messages.Chat(
-            sender=session.username, session_id=session.session_id, text=frame.text, at=iso(self._now())
-        )
+        now = self._now()
+        stamps = self._stamps
+        at = stamps.text if stamps.start <= now < stamps.end else stamps(now)
+        sender = session.username
+        message = messages.Chat(sender=sender, session_id=session.session_id, text=frame.text, at=at)
         if room_log is None:
             # Another node owns the room: it numbers the line and keeps it in the history.
             assert self.outbox.remote is not None

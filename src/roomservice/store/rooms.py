@@ -301,8 +301,13 @@ async def delete_room(conn: AsyncConnection, room_id: str) -> None:
     await _DELETE_ROOM.run(conn, room_id=room_id)
 
 
+_TOUCH_ROOM = Statement(
+    update(rooms).where(rooms.c.id == bindparam("room_id")).values(last_activity=bindparam("now"))
+)
+
+
 async def touch_rooms(conn: AsyncConnection, room_ids: Iterable[str], now: float) -> None:
-    await conn.execute(update(rooms).where(rooms.c.id.in_(list(room_ids))).values(last_activity=now))
+    await _TOUCH_ROOM.many(conn, [{"room_id": room_id, "now": now} for room_id in room_ids])
 
 
 async def expired_room_ids(conn: AsyncConnection, now: float, game_timeout: int) -> list[str]:
