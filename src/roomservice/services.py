@@ -26,6 +26,9 @@ from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
 from roomservice.leases.redis import RedisLeases
+from roomservice.limits.base import Counters
+from roomservice.limits.local import LocalCounters
+from roomservice.limits.redis import RedisCounters
 from roomservice.matchmaking.base import MatchQueue
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.redis import RedisQueue
@@ -78,6 +81,8 @@ class Services:
     accounts: AccountService
     projects: ProjectService
     workshop: Workshop
+    #: Where the HTTP rate limits are counted: this process, or (several nodes) Redis.
+    counters: Counters
     owned_scheduler: LoopScheduler | None = None
     #: This node's counters for ``/metrics``; None when metrics are off.
     stats: Stats | None = None
@@ -129,6 +134,7 @@ class Services:
         await self.broker.close()
         await cluster.leases.aclose()
         await cluster.index.client.aclose()
+        await self.counters.aclose()
         await self.db.close()
 
 
@@ -222,6 +228,9 @@ async def build_services(
         ),
         projects,
         workshop,
+        LocalCounters(scheduler.now)
+        if cluster is None
+        else RedisCounters(_redis(settings, decode=True), prefix=settings.redis_prefix, clock=scheduler.now),
         owned,
         stats,
         cluster,
