@@ -75,3 +75,29 @@ async def test_a_former_owners_late_frame_is_not_delivered_on_other_nodes(
             break
         await asyncio.sleep(0.01)
     assert got == [1, 2, 9, 0, 10]
+
+
+async def test_an_owner_does_not_hear_its_own_room_from_redis(pair: tuple[RedisBroker, RedisBroker]) -> None:
+    """Its subscribers get its frames inside publish: the subscription at Redis would only bring
+    them back to be dropped. It hears the room again once it no longer owns it."""
+    owner, _ = pair
+    channel = owner._room_prefix + "room"
+    owner.subscribe("room", lambda envelope: None)
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 1
+    owner.own("room")
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 0
+    owner.disown("room", 0)
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 1
+
+
+async def _subscribers(broker: RedisBroker, channel: str) -> int:
+    for _ in range(100):  # the change is sent by the broker's task: give it its round trip
+        counts = dict(await broker._redis.pubsub_numsub(channel))
+        count = int(counts[channel.encode()])
+        if count == int(broker._hears("room")):
+            return count
+        await asyncio.sleep(0.01)
+    return count

@@ -170,6 +170,7 @@ class Outbox:
             room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer, self.fencing)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
+            self.broker.own(room_id)
             for claimed in self._on_claimed:
                 # The room's log is in place (so ``open`` answers at once from here on); other
                 # callers waiting for the room wait for this too.
@@ -260,8 +261,10 @@ class Outbox:
 
     def lost(self, room_id: str) -> None:
         """Another node owns the room now: stop numbering it here, and tell who runs it here."""
-        if self.rooms.pop(room_id, None) is None:
+        room_log = self.rooms.pop(room_id, None)
+        if room_log is None:
             return
+        self.broker.disown(room_id, room_log.seq)
         for callback in self._on_lost:
             try:
                 callback(room_id)
@@ -278,6 +281,7 @@ class Outbox:
         room_log = self.rooms.pop(room_id, None)
         if room_log is None:
             return
+        self.broker.disown(room_id, room_log.seq)
         try:
             await self.marks.forget(room_id, room_log.fence)
         finally:
@@ -288,6 +292,7 @@ class Outbox:
         drop its log and lease, keep its mark, so whoever opens it next numbers above what was sent."""
         room_log = self.rooms.pop(room_id, None)
         if room_log is not None:
+            self.broker.disown(room_id, room_log.seq)
             await self.leases.release(room_log.lease)
 
     # -- numbering and publishing ------------------------------------------------------------
@@ -366,5 +371,6 @@ class Outbox:
         """Finish the reservations in flight (each one write), then let every room go."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for room_log in list(self.rooms.values()):
+            self.broker.disown(room_log.room_id, room_log.seq)
             await self.leases.release(room_log.lease)
         self.rooms.clear()
