@@ -5,8 +5,10 @@ on Redis (``--redis-url``, under a key prefix of the run's own, deleted afterwar
 
 1. *fan-out*, per configuration (one node alone; two nodes on Redis behind the repository's nginx
    config): the fanout workload's rooms of chatting players, through the configuration's entry point.
-   Saturated frames/s, then latency at one fixed rate for every configuration (half what the first one
-   saturated at), server CPU per node and nginx's CPU. Through nginx the rooms' players land on both
+   Saturated frames/s, then latency at one fixed rate for every configuration: half what the two nodes
+   saturated at (they run first: on a machine of few cores they are the slower, and a rate the slower
+   configuration cannot keep up with would measure its queue, not its latency). Server CPU per node and
+   nginx's CPU. Through nginx the rooms' players land on both
    nodes (nginx takes turns), so most frames cross Redis to reach half of each room.
 2. *failover*, on two nodes behind nginx, ``--kills`` times: a player seated in a new room keeps
    chatting through nginx, every 0.2 s, reconnecting when its socket goes; the room's owner (as
@@ -359,10 +361,10 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
     for rooms, per_room in opts.shapes:
         rows: list[dict[str, Any]] = []
         rate: float | None = None
-        for config in CONFIGS:
+        for config in reversed(CONFIGS):  # the cluster first: it sets the latency rate
             row = await fanout(config, rooms, per_room, rate, opts, ui)
             rate = row["latency_rate"]
-            rows.append(row)
+            rows.insert(0, row)
         for row in rows:
             row["vs_one"] = ratio(row["frames_per_s"], rows[0]["frames_per_s"])
         title = (

@@ -19,6 +19,8 @@ has subscribers in (not every room, as a broker on one shared channel would).
   missed (:meth:`since`) and knows the room's last ``seq`` (:meth:`last_seq`).
 - A numbered envelope heard from another node with a ``seq`` not above the last one heard for its
   room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
+- What the subscription brings is handed to subscribers at most ``PASS`` messages per event-loop
+  pass, so sockets write a backlog read in at once in pieces (see ``PASS``).
 - Redis unreachable: publishing goes on for this node's subscribers; what waits for Redis is kept (the
   newest ``BACKLOG`` envelopes) and sent, in order, when it answers again; the subscription comes back
   with every channel. ``flush`` does not wait for Redis while it is unreachable.
@@ -52,6 +54,10 @@ log = logging.getLogger("roomservice.broker")
 BACKLOG = 100_000
 #: Envelopes sent to Redis in one round trip at most.
 BATCH = 512
+#: Messages heard from Redis in one event-loop pass at most. A backlog read in at once (the node was
+#: busy) would otherwise reach the sockets all in one pass, before any of it is written, and a socket
+#: given more than its send queue (``ws_send_queue``) in one pass is dropped as too slow.
+PASS = 32
 #: Seconds a room's stream is kept after its last frame (a room without frames for that long has no
 #: client left that could resume into it).
 LOG_TTL = 600
@@ -299,10 +305,16 @@ class RedisBroker:
                 control = asyncio.get_running_loop().create_task(self._control(pubsub))
                 self.reachable = True
                 delay = RETRY[0]
+                heard = 0
                 while not self._closed:
                     message = await pubsub.get_message(timeout=None)
                     if message is not None:
                         self._heard(message)
+                        heard += 1
+                        if not heard % PASS:
+                            # Messages already read in are handed out without a pause: let the
+                            # sockets write what they were given before they are given more.
+                            await asyncio.sleep(0)
             except (RedisError, OSError) as exc:
                 self._unreachable(exc)
             finally:
