@@ -27,6 +27,7 @@ WORKLOADS = {
     "turns": "bot games of tic-tac-toe and Cabo: accepted actions/s and p99, game store on and off",
     "ticks": "real-time rooms at 30 ticks/s, 20 views/s: view jitter, the most rooms a process holds",
     "matchmaking": "N tickets by concurrent clients: time until all are placed, in-process and on Redis",
+    "cluster": "fanout on one node and on two behind nginx (PostgreSQL, Redis); failover time after SIGKILL",
 }
 
 
@@ -97,15 +98,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("ROOMSERVICE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-        help="matchmaking: Redis for the Redis rows, '' skips them; env ROOMSERVICE_BENCH_REDIS_URL",
+        help="matchmaking: Redis for the Redis rows, '' skips them; cluster: the nodes' Redis (a key "
+        "prefix of the run's own, deleted afterwards); env ROOMSERVICE_BENCH_REDIS_URL",
     )
+    parser.add_argument("--kills", type=int, help="cluster: SIGKILLs of a room's owner to time (default 5)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
 
 
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
     names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps", "pin")
-    for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients"):
+    for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients", "kills"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.servers:

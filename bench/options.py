@@ -35,6 +35,8 @@ class Options:
     tickets: int = 10_000
     match_clients: int = 64
     redis_url: str = ""
+    #: cluster: SIGKILLs of a room's owner whose failover is timed.
+    kills: int = 5
     quiet: bool = False
     #: Pin the server to one core and the load generator to the others.
     pin: bool = False
@@ -55,5 +57,6 @@ class Options:
             cabo=(1, 4),
             tickets=200,
             match_clients=8,
+            kills=2,
         )
         return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]

@@ -64,15 +64,25 @@ async def reset_postgres(url: str) -> None:
 
 class Server:
     """One server process. ``kind`` is ``roomservice``, ``raw``, ``socketio`` or ``colyseus``; ``store``
-    (roomservice only) is ``sqlite`` or ``postgresql``."""
+    (roomservice only) is ``sqlite`` or ``postgresql``. ``env`` is added to its environment; a
+    PostgreSQL database is emptied at start unless ``fresh_database`` is False (a node joining others)."""
 
     def __init__(
-        self, kind: str, store: str = "sqlite", postgres_url: str = "", env: dict[str, str] | None = None
+        self,
+        kind: str,
+        store: str = "sqlite",
+        postgres_url: str = "",
+        env: dict[str, str] | None = None,
+        *,
+        fresh_database: bool = True,
+        label: str = "",
     ) -> None:
         self.kind = kind
         self.store = store
         self.postgres_url = postgres_url
         self.extra_env = env or {}
+        self.fresh_database = fresh_database
+        self._label = label
         self.port = 0
         self.proc: asyncio.subprocess.Process | None = None
         self.ps: psutil.Process | None = None
@@ -91,6 +101,8 @@ class Server:
 
     @property
     def label(self) -> str:
+        if self._label:
+            return self._label
         base = LABELS[self.kind]
         return f"{base} ({self.store})" if self.kind == "roomservice" else base
 
@@ -136,11 +148,11 @@ class Server:
         return env
 
     async def start(self, timeout: float = 60.0) -> None:
-        if self.kind == "roomservice" and self.store == "postgresql":
+        if self.kind == "roomservice" and self.store == "postgresql" and self.fresh_database:
             await reset_postgres(self.postgres_url)
         if self.kind == "colyseus":
             self._node = str(await asyncio.get_running_loop().run_in_executor(None, colyseus.ensure))
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restarted server listens where it did
         cpus = self.cpus
 
         def prepare() -> None:
@@ -206,6 +218,12 @@ class Server:
             "rss_mib": round(self.rss() / 2**20, 1),
             "peak_rss_mib": round(self.peak_rss / 2**20, 1),
         }
+
+    async def kill(self) -> None:
+        """SIGKILL, as a crashed machine would; its folder is kept until :meth:`stop`."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
 
     async def stop(self) -> None:
         if self.proc is not None and self.proc.returncode is None:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from bench import colyseus
 from bench.adapters import Player
@@ -15,6 +15,14 @@ from bench.loadgen import LoadGen
 from bench.options import Options
 from bench.report import Progress, latency_summary, merge_latencies
 from bench.servers import Server
+
+
+class Watched(Protocol):
+    """What a phase reads the server's resources from: one :class:`Server`, or several together."""
+
+    def mark(self) -> None: ...
+
+    def usage(self, elapsed: float) -> dict[str, Any]: ...
 
 
 def servers_for(opts: Options, workload: str, supported: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -72,7 +80,7 @@ async def connect_all(gen: LoadGen, port: int, parts: list[list[Player]], label:
 
 async def measured(
     gen: LoadGen,
-    server: Server,
+    server: Watched,
     per_worker: list[tuple[Any, ...]],
     warmup: float,
     duration: float,
@@ -111,7 +119,7 @@ async def measured(
 
 
 async def phase(
-    gen: LoadGen, server: Server, opts: Options, command: tuple[Any, ...], totals: tuple[str, ...] = ()
+    gen: LoadGen, server: Watched, opts: Options, command: tuple[Any, ...], totals: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """:func:`measured` with the same ``command`` for every worker, over the run's warm-up and duration."""
     return await measured(gen, server, [command] * opts.workers, opts.warmup, opts.duration, totals)

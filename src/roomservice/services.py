@@ -13,7 +13,7 @@ from roomservice.broker.base import Broker
 from roomservice.broker.local import LocalBroker
 from roomservice.broker.redis import RedisBroker
 from roomservice.cluster.engine import ClusterEngine
-from roomservice.cluster.frames import Frames
+from roomservice.cluster.frames import Frames, OwnerFrames
 from roomservice.cluster.hub import ClusterHub
 from roomservice.cluster.lobby import ClusterLobby
 from roomservice.cluster.node import Node
@@ -26,10 +26,14 @@ from roomservice.leaderboards.service import Leaderboards
 from roomservice.leases.base import Leases
 from roomservice.leases.local import LocalLeases
 from roomservice.leases.redis import RedisLeases
+from roomservice.limits.base import Counters
+from roomservice.limits.local import LocalCounters
+from roomservice.limits.redis import RedisCounters
 from roomservice.matchmaking.base import MatchQueue
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.redis import RedisQueue
 from roomservice.matchmaking.service import Matchmaker
+from roomservice.model import Room
 from roomservice.projects.service import ProjectService
 from roomservice.projects.workshop import Workshop
 from roomservice.realtime.hub import Hub
@@ -41,6 +45,7 @@ from roomservice.scheduling import LoopScheduler, Scheduler
 from roomservice.sessions import SessionService, TokenSigner
 from roomservice.stats import Stats
 from roomservice.store import chat as chat_repo
+from roomservice.store import rooms as rooms_repo
 from roomservice.store.database import Database
 from roomservice.store.journal import Journal
 from roomservice.store.migrate import upgrade
@@ -78,6 +83,8 @@ class Services:
     accounts: AccountService
     projects: ProjectService
     workshop: Workshop
+    #: Where the HTTP rate limits are counted: this process, or (several nodes) Redis.
+    counters: Counters
     owned_scheduler: LoopScheduler | None = None
     #: This node's counters for ``/metrics``; None when metrics are off.
     stats: Stats | None = None
@@ -129,6 +136,7 @@ class Services:
         await self.broker.close()
         await cluster.leases.aclose()
         await cluster.index.client.aclose()
+        await self.counters.aclose()
         await self.db.close()
 
 
@@ -151,18 +159,26 @@ async def build_services(
         await upgrade(db)
     secret = settings.secret_key or await db.get_or_create_secret()
     sessions = SessionService(db, TokenSigner(secret, settings.session_max_age), scheduler.now)
-    cluster: Cluster | None = None
+    node: Node | None = None
     if settings.redis_url:
-        cluster = await _cluster(settings, scheduler)
-        leases: Leases = cluster.leases
-        broker: Broker = cluster.broker
+        node = _node(settings, scheduler)
+        leases: Leases = node.leases
+        broker: Broker = node.broker
     else:
         leases = LocalLeases(clock=scheduler.now, ttl=LEASE_TTL)
         broker = LocalBroker()
-    lobby = LobbyFeed() if cluster is None else ClusterLobby(broker, cluster.node.node_id)
-    remote = cluster.frames if cluster is not None else None
+
+    async def load_room(room_id: str) -> Room | None:
+        async with db.read() as conn:
+            found = await rooms_repo.get_room(conn, room_id=room_id)
+        return found[0] if found else None
+
+    # Several nodes: the lobby hears other nodes' changes; frames of rooms owned elsewhere go to their
+    # owners through the node (which exists before every part that needs it).
+    lobby = LobbyFeed() if node is None else ClusterLobby(broker, node.node_id, load_room, node.spawn)
+    frames = Frames(node, node.broker) if node is not None else None
     outbox = Outbox(
-        settings, broker, leases, SeqMarks(db), lobby, stats, fencing=cluster is not None, remote=remote
+        settings, broker, leases, SeqMarks(db), lobby, stats, fencing=node is not None, remote=frames
     )
     rooms = RoomService(db, games, settings, sink=outbox, clock=scheduler.now, owners=outbox)
     lobby.load(await rooms.public_rooms())
@@ -172,27 +188,26 @@ async def build_services(
             return await chat_repo.load(conn, room_id)
 
     chat = ChatLog(load_chat, rooms.touch, settings.chat_history)
+    # The owner's side of frames other nodes hand this node: it numbers them, chat lines join the log.
+    owner_frames = OwnerFrames(node, outbox, chat) if node is not None else None
     journal = Journal(db, stats)
-    if cluster is not None:
-        # Several nodes read leaderboards from Redis sorted sets kept in step with the database.
-        cluster.index = RedisIndex(_redis(settings, decode=True), db, settings.redis_prefix)
-    leaderboards = Leaderboards(db, games, scheduler.now, cluster.index if cluster is not None else None)
+    # Several nodes read leaderboards from Redis sorted sets kept in step with the database.
+    index = RedisIndex(_redis(settings, decode=True), db, settings.redis_prefix) if node is not None else None
+    leaderboards = Leaderboards(db, games, scheduler.now, index)
     parts = (settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
-    engine = Engine(*parts) if cluster is None else ClusterEngine(*parts)
+    engine = Engine(*parts) if node is None else ClusterEngine(*parts, node=node)
     projects = ProjectService(db, scheduler.now)
     workshop = Workshop(settings, projects, outbox, scheduler)
-    hub = (Hub if cluster is None else ClusterHub)(
-        settings, outbox, broker, rooms, engine, chat, scheduler, projects=workshop, stats=stats
-    )
-    queue: MatchQueue = LocalQueue(clock=scheduler.now)
-    if cluster is not None:
-        assert isinstance(engine, ClusterEngine) and isinstance(hub, ClusterHub)
-        cluster.frames.bind(outbox, chat)
-        engine.bind_node(cluster.node)
-        hub.bind_node(cluster.node, rooms, scheduler.now)
-        cluster.hub = hub
-        assert isinstance(lobby, ClusterLobby)
-        lobby.bind(rooms.get_by_id, cluster.node.spawn)
+    hub_parts = (settings, outbox, broker, rooms, engine, chat, scheduler)
+    cluster: Cluster | None = None
+    if node is None:
+        hub = Hub(*hub_parts, projects=workshop, stats=stats)
+        queue: MatchQueue = LocalQueue(clock=scheduler.now)
+    else:
+        assert frames is not None and owner_frames is not None and index is not None
+        cluster_hub = ClusterHub(*hub_parts, node=node, projects=workshop, stats=stats)
+        hub = cluster_hub
+        cluster = Cluster(node, frames, owner_frames, cluster_hub, index)
         queue = RedisQueue.from_settings(settings)
     matchmaker = Matchmaker(settings, games, queue, rooms, outbox, broker, hub, engine, scheduler)
     await engine.restore()
@@ -222,6 +237,9 @@ async def build_services(
         ),
         projects,
         workshop,
+        LocalCounters(scheduler.now)
+        if cluster is None
+        else RedisCounters(_redis(settings, decode=True), prefix=settings.redis_prefix, clock=scheduler.now),
         owned,
         stats,
         cluster,
@@ -233,17 +251,26 @@ class Cluster:
     """The parts of a node of several (``settings.redis_url``)."""
 
     node: Node
-    broker: RedisBroker
-    leases: RedisLeases
+    #: What this node hands to the owners of rooms it does not own (the outbox's remote).
     frames: Frames
-    hub: ClusterHub = dataclasses.field(init=False)
+    #: The owner's side: what other nodes hand this node for the rooms it owns.
+    owner_frames: OwnerFrames
+    hub: ClusterHub
     #: The leaderboards' Redis index, on the same Redis and prefix.
-    index: RedisIndex = dataclasses.field(init=False)
+    index: RedisIndex
+
+    @property
+    def broker(self) -> RedisBroker:
+        return self.node.broker
+
+    @property
+    def leases(self) -> RedisLeases:
+        return self.node.leases
 
     @property
     def reachable(self) -> bool:
         """Whether Redis answered this node lately."""
-        return self.broker.reachable
+        return self.node.broker.reachable
 
 
 def _redis(settings: Settings, *, decode: bool) -> Redis:
@@ -257,7 +284,8 @@ def _redis(settings: Settings, *, decode: bool) -> Redis:
     )
 
 
-async def _cluster(settings: Settings, scheduler: Scheduler) -> Cluster:
+def _node(settings: Settings, scheduler: Scheduler) -> Node:
+    """This node's part of the cluster, with its broker and leases on the cluster's Redis."""
     node_id = settings.effective_node_id
     prefix = settings.redis_prefix
     broker = RedisBroker(_redis(settings, decode=False), prefix=prefix, log_size=settings.resume_buffer)
@@ -268,5 +296,4 @@ async def _cluster(settings: Settings, scheduler: Scheduler) -> Cluster:
         clock=scheduler.now,
         ttl=settings.lease_ttl,
     )
-    node = Node(node_id, broker, leases, _redis(settings, decode=True), prefix=prefix)
-    return Cluster(node, broker, leases, Frames(node, broker))
+    return Node(node_id, broker, leases, _redis(settings, decode=True), prefix=prefix)

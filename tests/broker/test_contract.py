@@ -306,3 +306,51 @@ async def test_both_nodes_publishing_each_see_the_other_in_order(two_nodes: tupl
     await there.flush()
     assert [e.seq for e in await a.wait_for(20)] == list(range(1, 21))
     assert [e.seq for e in await b.wait_for(20)] == list(range(1, 21))
+
+
+async def test_an_owners_subscribers_get_every_envelope_in_order_then_and_after(broker: Broker) -> None:
+    inbox = Inbox()
+    broker.subscribe("room", inbox.deliver)
+    await broker.flush()
+    broker.own("room")
+    for seq in range(1, 11):
+        broker.publish(env("room", seq))
+    broker.disown("room", 10)
+    for seq in range(11, 16):
+        broker.publish(env("room", seq))
+    await broker.flush()
+    assert [e.seq for e in await inbox.wait_for(15)] == list(range(1, 16))
+    await asyncio.sleep(0.05)
+    assert inbox.seqs() == list(range(1, 16))  # nothing twice
+
+
+async def test_a_former_owner_hears_the_new_owner_from_the_frame_after_its_last(
+    two_nodes: tuple[Broker, Broker],
+) -> None:
+    """Ownership moves from ``here`` to ``there`` before ``here`` knows it (a paused owner): ``there``
+    publishes frames ``here`` may not hear at once, then ``here`` disowns the room. ``here``'s
+    subscriber still gets every frame, in order, once each."""
+    here, there = two_nodes
+    a, b = Inbox(), Inbox()
+    here.subscribe("room", a.deliver)
+    there.subscribe("room", b.deliver)
+    await here.flush()
+    await there.flush()
+    here.own("room")
+    for seq in range(1, 11):
+        here.publish(env("room", seq))
+    await here.flush()
+    await b.wait_for(10)
+    there.own("room")
+    for seq in range(11, 21):
+        there.publish(env("room", seq))
+    await there.flush()
+    here.disown("room", 10)
+    for seq in range(21, 31):
+        there.publish(env("room", seq))
+    await there.flush()
+    await here.flush()
+    assert [e.seq for e in await a.wait_for(30)] == list(range(1, 31))
+    assert [e.seq for e in await b.wait_for(30)] == list(range(1, 31))
+    await asyncio.sleep(0.05)
+    assert len(a.got) == 30 and len(b.got) == 30

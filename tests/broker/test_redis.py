@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from roomservice.broker.base import Envelope
-from roomservice.broker.redis import RedisBroker, decode, encode
+from roomservice.broker.redis import PASS, RedisBroker, decode, encode
 from tests.broker.conftest import _prefix, _redis
 
 
@@ -75,3 +76,63 @@ async def test_a_former_owners_late_frame_is_not_delivered_on_other_nodes(
             break
         await asyncio.sleep(0.01)
     assert got == [1, 2, 9, 0, 10]
+
+
+async def test_an_owner_does_not_hear_its_own_room_from_redis(pair: tuple[RedisBroker, RedisBroker]) -> None:
+    """Its subscribers get its frames inside publish: the subscription at Redis would only bring
+    them back to be dropped. It hears the room again once it no longer owns it."""
+    owner, _ = pair
+    channel = owner._room_prefix + "room"
+    owner.subscribe("room", lambda envelope: None)
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 1
+    owner.own("room")
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 0
+    owner.disown("room", 0)
+    await owner.flush()
+    assert await _subscribers(owner, channel) == 1
+
+
+async def _subscribers(broker: RedisBroker, channel: str) -> int:
+    for _ in range(100):  # the change is sent by the broker's task: give it its round trip
+        counts = dict(await broker._redis.pubsub_numsub(channel))
+        count = int(counts[channel.encode()])
+        if count == int(broker._hears("room")):
+            return count
+        await asyncio.sleep(0.01)
+    return count
+
+
+async def test_a_backlog_heard_from_redis_is_handed_out_a_few_dozen_a_pass(
+    pair: tuple[RedisBroker, RedisBroker],
+) -> None:
+    """A node busy for a while reads the frames that waited all at once: they reach its subscribers in
+    several event-loop passes, so its sockets write between them (a socket given more than its send
+    queue in one pass would be dropped as too slow)."""
+    owner, other = pair
+    runs = [0]
+    due = [False]
+    done = asyncio.Event()
+
+    def pass_ended() -> None:
+        due[0] = False
+        runs.append(0)
+
+    def deliver(envelope: Envelope) -> None:
+        if not due[0]:
+            due[0] = True
+            asyncio.get_running_loop().call_soon(pass_ended)
+        runs[-1] += 1
+        if sum(runs) == 500:
+            done.set()
+
+    other.subscribe("room", deliver)
+    await other.flush()
+    for seq in range(1, 501):
+        owner.publish(Envelope("room", seq, "x" * 100))
+    await owner.flush()
+    time.sleep(0.3)  # noqa: ASYNC251 (the node is busy: every frame waits on its socket)
+    async with asyncio.timeout(5):
+        await done.wait()
+    assert max(runs) <= PASS

@@ -151,3 +151,19 @@ async def test_two_nodes_racing_for_a_room_give_it_to_one(shared: Backend) -> No
     won = [lease for lease in await asyncio.gather(*(n.acquire("room-1") for n in nodes)) if lease]
     assert len(won) == 1
     assert await nodes[0].owner("room-1") == won[0].owner
+
+
+async def test_renewing_many_renews_each_held_lease_and_answers_none_for_each_lost_one(
+    backend: Backend,
+) -> None:
+    leases = await backend.node("node-a")
+    held = [await leases.acquire(f"room-{i}") for i in range(3)]
+    assert all(lease is not None for lease in held)
+    first, second, third = held
+    assert first is not None and second is not None and third is not None
+    await leases.release(second)
+    renewed = await leases.renew_many([first, second, third])
+    assert renewed[1] is None
+    for before, after in ((first, renewed[0]), (third, renewed[2])):
+        assert after is not None and after.token == before.token and after.expires_at >= before.expires_at
+    assert await leases.renew_many([]) == []

@@ -14,6 +14,10 @@ Contract (every implementation, checked by ``tests/broker``):
 - A subscriber that raises is logged (logger ``roomservice.broker``) and the envelope still reaches
   every other subscriber; later envelopes still reach the one that raised.
 - After ``close`` every publish is dropped without error and no subscriber is called again.
+- ``own`` and ``disown`` say which rooms this node numbers (holds the lease of). They change nothing of
+  what any subscriber on any node sees: every envelope of a room, in publish order, also across a
+  change of owner (the frames another node publishes right after this one disowned the room included).
+  A networked implementation uses them to spare the owner hearing its own envelopes back.
 """
 
 from __future__ import annotations
@@ -69,6 +73,14 @@ class Broker(Protocol):
     def publish(self, envelope: Envelope) -> None:
         """Hand the envelope to every subscriber of ``envelope.room_id`` on every node. Never blocks and
         never raises for a subscriber's sake; may queue to a sender task. Dropped after ``close``."""
+
+    def own(self, room_id: str) -> None:
+        """This node numbers ``room_id``'s frames from now on: nobody else publishes the room's
+        numbered envelopes while it does."""
+
+    def disown(self, room_id: str, after: int) -> None:
+        """This node no longer numbers ``room_id``; ``after`` is the last seq it published for it.
+        Another node's envelopes of the room reach this node's subscribers from the next one on."""
 
     async def flush(self) -> None:
         """Return once every envelope published on this node before the call has been handed to this

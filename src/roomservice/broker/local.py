@@ -105,6 +105,12 @@ class LocalBroker:
             except Exception:
                 _failed(deliver, envelope)
 
+    def own(self, room_id: str) -> None:
+        """One process: every envelope is published here anyway."""
+
+    def disown(self, room_id: str, after: int) -> None:
+        """One process: every envelope is published here anyway."""
+
     async def flush(self) -> None:
         """Nothing is ever in flight: every publish has been delivered by the time it returns."""
 

@@ -6,13 +6,21 @@ has subscribers in (not every room, as a broker on one shared channel would).
   envelopes per round trip. Other nodes' subscribers get it from their subscription, in that order.
 - A node subscribes to ``<prefix>room:<room_id>`` while it has a subscriber of the room, and lets the
   channel go with the last one. Its own envelopes coming back are recognised by a tag of the instance
-  and dropped, so nobody here gets one twice.
+  and dropped before they are decoded, so nobody here gets one twice.
+- The owner of a room (``own``: the node numbering its frames) does not hear the room from Redis at
+  all: its subscribers get every frame inside ``publish``, and only its own would come back (reading
+  them back costs the owner more than sending them). When it stops owning the room (``disown``) it
+  subscribes again and first reads from the room's stream what was published after its last frame,
+  holding what the subscription brings meanwhile, so its subscribers miss nothing and see the new
+  owner's frames in order. Without a stream (``log_size`` 0) an owner keeps hearing its rooms.
 - With ``log_size`` above 0 every numbered envelope (``seq > 0``) also goes into a capped stream per
   room, ``<prefix>log:<room_id>`` (entry id ``<seq>-n``, the newest ``log_size`` kept, gone
   ``LOG_TTL`` seconds after the room's last frame), so any node can replay what a returning client
   missed (:meth:`since`) and knows the room's last ``seq`` (:meth:`last_seq`).
 - A numbered envelope heard from another node with a ``seq`` not above the last one heard for its
   room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
+- What the subscription brings is handed to subscribers at most ``PASS`` messages per event-loop
+  pass, so sockets write a backlog read in at once in pieces (see ``PASS``).
 - Redis unreachable: publishing goes on for this node's subscribers; what waits for Redis is kept (the
   newest ``BACKLOG`` envelopes) and sent, in order, when it answers again; the subscription comes back
   with every channel. ``flush`` does not wait for Redis while it is unreachable.
@@ -46,6 +54,10 @@ log = logging.getLogger("roomservice.broker")
 BACKLOG = 100_000
 #: Envelopes sent to Redis in one round trip at most.
 BATCH = 512
+#: Messages heard from Redis in one event-loop pass at most. A backlog read in at once (the node was
+#: busy) would otherwise reach the sockets all in one pass, before any of it is written, and a socket
+#: given more than its send queue (``ws_send_queue``) in one pass is dropped as too slow.
+PASS = 32
 #: Seconds a room's stream is kept after its last frame (a room without frames for that long has no
 #: client left that could resume into it).
 LOG_TTL = 600
@@ -98,6 +110,13 @@ class RedisBroker:
         self._changes: set[str] = set()
         #: The highest seq heard from other nodes, per room subscribed to.
         self._heard_seq: dict[str, int] = {}
+        #: Rooms this node numbers: not heard from Redis.
+        self._owned: set[str] = set()
+        #: Rooms heard again after being disowned, until the stream's catch-up: what the subscription
+        #: brought meanwhile, held back.
+        self._catching: dict[str, list[Envelope]] = {}
+        self._catch_tasks: set[asyncio.Task[None]] = set()
+        self._catch_running: set[str] = set()
         self._outgoing: deque[Envelope] = deque(maxlen=BACKLOG)
         self._published = 0
         self._sent = 0
@@ -130,17 +149,77 @@ class RedisBroker:
         self._local.subscribe(room_id, deliver)
         if room_id not in self._wanted:
             self._wanted.add(room_id)
-            self._changes.add(room_id)
-            self._start()
-            self._wake_control.set()
+            if room_id not in self._owned:
+                self._change(room_id)
 
     def unsubscribe(self, room_id: str, deliver: Deliver) -> None:
         self._local.unsubscribe(room_id, deliver)
         if room_id in self._wanted and not self._local.subscribed(room_id):
             self._wanted.discard(room_id)
             self._heard_seq.pop(room_id, None)
-            self._changes.add(room_id)
-            self._wake_control.set()
+            self._catching.pop(room_id, None)
+            if room_id not in self._owned:
+                self._change(room_id)
+
+    def _change(self, room_id: str) -> None:
+        """Have the subscription at Redis follow what is wanted of ``room_id``."""
+        self._changes.add(room_id)
+        self._start()
+        self._wake_control.set()
+
+    def _hears(self, room_id: str) -> bool:
+        """Whether this node should hear ``room_id`` from Redis."""
+        return room_id in self._wanted and room_id not in self._owned
+
+    # -- owners ----------------------------------------------------------------------------------
+
+    def own(self, room_id: str) -> None:
+        if self._closed or not self._log_size or room_id in self._owned:
+            return
+        self._owned.add(room_id)
+        held = self._catching.pop(room_id, None)
+        if held:
+            self._deliver_held(room_id, held)
+        if room_id in self._wanted:
+            self._change(room_id)
+
+    def disown(self, room_id: str, after: int) -> None:
+        if room_id not in self._owned:
+            return
+        self._owned.discard(room_id)
+        if self._closed:
+            return
+        if room_id in self._wanted:
+            self._heard_seq[room_id] = max(self._heard_seq.get(room_id, 0), after)
+            self._catching[room_id] = []
+            self._change(room_id)
+
+    async def _catch_up_once(self, room_id: str) -> None:
+        try:
+            await self._catch_up(room_id)
+        finally:
+            self._catch_running.discard(room_id)
+            self._progress.set()
+
+    async def _catch_up(self, room_id: str) -> None:
+        """The room is heard again: deliver what its stream has after the last seq seen here, then
+        what the subscription held back meanwhile."""
+        try:
+            missed = await self.since(room_id, self._heard_seq.get(room_id, 0))
+        except (RedisError, OSError) as exc:
+            log.warning("room %s: could not read what was missed (%s)", room_id, exc)
+            missed = None
+        held = self._catching.pop(room_id, None)
+        if held is not None:
+            self._deliver_held(room_id, [*(missed or ()), *held])
+
+    def _deliver_held(self, room_id: str, envelopes: list[Envelope]) -> None:
+        for envelope in envelopes:
+            if envelope.seq > 0:
+                if envelope.seq <= self._heard_seq.get(room_id, 0):
+                    continue
+                self._heard_seq[room_id] = envelope.seq
+            self._local.publish(envelope)
 
     # -- publishing ----------------------------------------------------------------------------
 
@@ -148,6 +227,10 @@ class RedisBroker:
         if self._closed:
             return
         self._local.publish(envelope)
+        if self._catching and envelope.seq > 0 and envelope.room_id in self._catching:
+            # Delivered here already: the catch-up from the stream must not bring it again.
+            room_id = envelope.room_id
+            self._heard_seq[room_id] = max(self._heard_seq.get(room_id, 0), envelope.seq)
         if len(self._outgoing) == BACKLOG and not self._dropped_warned:
             self._dropped_warned = True
             log.warning("Redis is unreachable and %d envelopes wait for it: dropping the oldest", BACKLOG)
@@ -182,11 +265,13 @@ class RedisBroker:
         logged: set[str] = set()
         for envelope in batch:
             data = encode(envelope)
-            pipe.publish(self._room_prefix + envelope.room_id, self._tag + data)
+            # Logged before it is published: a node that subscribes, then reads the stream (catching
+            # up after it disowned the room), finds there every envelope it did not hear.
             if self._log_size and envelope.seq > 0:
                 key = self._log_prefix + envelope.room_id
                 pipe.xadd(key, {"e": data}, id=f"{envelope.seq}-*", maxlen=self._log_size, approximate=False)
                 logged.add(key)
+            pipe.publish(self._room_prefix + envelope.room_id, self._tag + data)
         for key in logged:
             pipe.expire(key, LOG_TTL)
         # An entry below the stream's last id (a former owner's late frame) is refused alone.
@@ -197,9 +282,10 @@ class RedisBroker:
         """Return once the envelopes published before the call have reached Redis and the rooms
         subscribed before it are heard from Redis; at once while Redis is unreachable."""
         target = self._published
-        wanted = set(self._wanted)
+        wanted = {r for r in self._wanted if self._hears(r)}
         while not self._closed and self.reachable:
-            if self._sent >= target and not (wanted & self._wanted) - self._confirmed:
+            heard = {r for r in wanted if self._hears(r)}
+            if self._sent >= target and not heard - self._confirmed and not heard & self._catching.keys():
                 return
             self._progress.clear()
             with contextlib.suppress(TimeoutError):
@@ -215,14 +301,20 @@ class RedisBroker:
                 pubsub = self._pubsub = self._redis.pubsub()
                 await pubsub.connect()  # type: ignore[no-untyped-call]
                 self._confirmed.clear()
-                self._changes = set(self._wanted)
+                self._changes = {r for r in self._wanted if self._hears(r)}
                 control = asyncio.get_running_loop().create_task(self._control(pubsub))
                 self.reachable = True
                 delay = RETRY[0]
+                heard = 0
                 while not self._closed:
                     message = await pubsub.get_message(timeout=None)
                     if message is not None:
                         self._heard(message)
+                        heard += 1
+                        if not heard % PASS:
+                            # Messages already read in are handed out without a pause: let the
+                            # sockets write what they were given before they are given more.
+                            await asyncio.sleep(0)
             except (RedisError, OSError) as exc:
                 self._unreachable(exc)
             finally:
@@ -244,8 +336,8 @@ class RedisBroker:
                     await self._wake_control.wait()
                     continue
                 changes, self._changes = self._changes, set()
-                join = [self._room_prefix + r for r in changes if r in self._wanted]
-                leave = [self._room_prefix + r for r in changes if r not in self._wanted]
+                join = [self._room_prefix + r for r in changes if self._hears(r)]
+                leave = [self._room_prefix + r for r in changes if not self._hears(r)]
                 if join:
                     await pubsub.subscribe(*join)
                 if leave:
@@ -271,6 +363,10 @@ class RedisBroker:
             except (msgspec.DecodeError, ValueError, TypeError):
                 log.warning("dropped an undecodable envelope on %s", name)
                 return
+            held = self._catching.get(room_id)
+            if held is not None:
+                held.append(envelope)  # delivered after what the stream has before it
+                return
             if envelope.seq > 0:
                 # A room's numbers only go up, across owners too: a lower one is a former owner's
                 # late frame, which nobody here must see after the new owner's.
@@ -280,6 +376,11 @@ class RedisBroker:
             self._local.publish(envelope)
         elif kind == "subscribe":
             self._confirmed.add(room_id)
+            if room_id in self._catching and room_id not in self._catch_running:
+                self._catch_running.add(room_id)
+                task = asyncio.get_running_loop().create_task(self._catch_up_once(room_id))
+                self._catch_tasks.add(task)
+                task.add_done_callback(self._catch_tasks.discard)
             self._progress.set()
         elif kind == "unsubscribe":
             self._confirmed.discard(room_id)
@@ -329,7 +430,7 @@ class RedisBroker:
         self._wake_sender.set()
         self._wake_control.set()
         await self._local.close()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._catch_tasks]:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)

@@ -13,27 +13,48 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from roomservice.broker.base import Broker
 from roomservice.cluster.node import Node
+from roomservice.config import Settings
 from roomservice.engine.engine import Engine
 from roomservice.engine.ports import Reply
 from roomservice.errors import ClusterUnavailable
+from roomservice.games.registry import GameRegistry
+from roomservice.leaderboards.service import Leaderboards
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
 from roomservice.protocol.frames import FrameError, encode, error
-from roomservice.realtime.outbox import NotOwner
+from roomservice.realtime.outbox import NotOwner, Outbox
+from roomservice.rooms.service import RoomService
+from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats
 from roomservice.store import games as repo
+from roomservice.store.database import Database
+from roomservice.store.journal import Journal
 from roomservice.types import RoomState
 
 log = logging.getLogger(__name__)
 
 
 class ClusterEngine(Engine):
-    """An :class:`Engine` whose owner-only work goes to the room's owner. ``bind_node`` must be called
-    once the node exists (the node's handlers call back into this engine)."""
+    """An :class:`Engine` whose owner-only work goes to the room's owner, reached through ``node``."""
 
-    node: Node
-
-    def bind_node(self, node: Node) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        games: GameRegistry,
+        db: Database,
+        rooms: RoomService,
+        outbox: Outbox,
+        broker: Broker,
+        journal: Journal,
+        scheduler: Scheduler,
+        leaderboards: Leaderboards | None = None,
+        stats: Stats | None = None,
+        *,
+        node: Node,
+    ) -> None:
+        super().__init__(settings, games, db, rooms, outbox, broker, journal, scheduler, leaderboards, stats)
         self.node = node
         #: Rooms whose game is being restored here (the restore takes the room: no second restore).
         self._restoring: set[str] = set()

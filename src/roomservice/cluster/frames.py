@@ -1,7 +1,11 @@
 """Frames of rooms another node owns: this node hands them to the owner, which numbers and sends them
-on the room's channel; and the owner's side of that (the ``events`` and ``frame`` messages).
+on the room's channel (:class:`Frames`, the outbox's :class:`~roomservice.realtime.outbox.Remote`);
+and the owner's side of that, the ``events`` and ``frame`` messages (:class:`OwnerFrames`).
 
-This is the outbox's :class:`~roomservice.realtime.outbox.Remote`.
+The two meet only through the node: ``Frames`` exists before the outbox (the outbox is built with it),
+``OwnerFrames`` after the outbox and the chat log (it numbers with the one and writes to the other). A
+frame for a room whose owner is not known, or that nobody owns any more, is served by this node's own
+``OwnerFrames`` through ``Node.here``: it takes the room, or passes the frame on to the owner.
 """
 
 from __future__ import annotations
@@ -29,49 +33,34 @@ _json = msgspec.json.Encoder()
 
 
 class Frames:
+    """What this node sends towards the owners of rooms it does not own."""
+
     def __init__(self, node: Node, broker: RedisBroker) -> None:
         self.node = node
         self.broker = broker
-        self._outbox: Outbox | None = None
-        self._chat: ChatLog | None = None
 
-    def bind(self, outbox: Outbox, chat: ChatLog) -> None:
-        """The parts built after this one: the outbox that numbers owned rooms' frames, the chat log."""
-        self._outbox, self._chat = outbox, chat
-        self.node.handle("events", self._events)
-        self.node.handle("frame", self._frame)
-
-    @property
-    def outbox(self) -> Outbox:
-        assert self._outbox is not None, "Frames.bind was not called"
-        return self._outbox
-
-    # -- Remote: this node does not own the room -----------------------------------------------
-
-    async def room_events(self, room: Room, events: Sequence[RoomEvent], hops: int = 0) -> None:
+    async def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         owner = await self.node.owner(room.room_id)
-        if owner is None or owner == self.node.node_id:
-            # The owner let the room go meanwhile: this node takes it.
-            if hops >= MAX_HOPS:
-                raise ClusterUnavailable(f"room {room.room_code}: no owner could be found")
-            room_log = await self.outbox.follow(room.room_id, room.room_code)
-            if room_log is not None:
-                self._number(room_log, [(frame_body(e.frame), e.to, e.subject) for e in events])
-                return
-            await self.room_events(room, events, hops + 1)
-            return
+        # Nobody (or this node, meanwhile) owns it: this node's owner side takes it, or passes it on.
+        target = self.node.node_id if owner is None else owner
         try:
-            await self.node.room_events_to(owner, room.room_id, room.room_code, events, hops)
+            await self.node.room_events_to(target, room.room_id, room.room_code, events)
         except ClusterUnavailable:
-            log.warning("room %s: owner %s did not take the operation's frames", room.room_code, owner)
+            log.warning("room %s: owner %s did not take the operation's frames", room.room_code, target)
 
     def publish(self, room_id: str, room_code: str, frame: RoomFrame, *, chat: bool = False) -> None:
-        body = {"room_id": room_id, "room_code": room_code, "frame": frame_body(frame), "chat": chat}
+        body = {
+            "room_id": room_id,
+            "room_code": room_code,
+            "frame": frame_body(frame),
+            "chat": chat,
+            "hops": 0,
+        }
         owner = self.node.known_owner(room_id)
         if owner is not None:
-            self.node.send(owner, "frame", {**body, "hops": 0})
+            self.node.send(owner, "frame", body)
         else:
-            self.node.spawn(self._frame(body, self.node.node_id))
+            self.node.spawn(self.node.here("frame", body))
 
     async def since(self, room_id: str, after: int) -> list[Envelope] | None:
         return await self.broker.since(room_id, after)
@@ -79,7 +68,17 @@ class Frames:
     async def last_seq(self, room_id: str) -> int:
         return await self.broker.last_seq(room_id)
 
-    # -- the owner's side ----------------------------------------------------------------------
+
+class OwnerFrames:
+    """The owner's side: numbers and sends the frames other nodes hand it (``events``: a committed
+    room operation's; ``frame``: one frame, a chat line joining the room's history)."""
+
+    def __init__(self, node: Node, outbox: Outbox, chat: ChatLog) -> None:
+        self.node = node
+        self.outbox = outbox
+        self.chat = chat
+        node.handle("events", self._events)
+        node.handle("frame", self._frame)
 
     async def _owned(self, body: dict[str, Any]) -> RoomLog | None:
         """The room's log when this node owns it (taking it when nobody does); else the message is
@@ -103,11 +102,8 @@ class Frames:
         room_log = await self._owned(body)
         if room_log is None:
             return
-        self._number(room_log, [(frame, to, subject) for frame, to, subject in body["frames"]])
-
-    def _number(self, room_log: RoomLog, frames: list[tuple[dict[str, Any], str | None, str | None]]) -> None:
         closed = False
-        for frame, to, subject in frames:
+        for frame, to, subject in body["frames"]:
             seq = self.outbox.next_seq(room_log)
             text = _json.encode({**frame, "seq": seq}).decode()
             kind = frame["type"]
@@ -124,6 +120,6 @@ class Frames:
         seq = self.outbox.next_seq(room_log)
         text = _json.encode({**frame, "seq": seq}).decode()
         self.outbox.send(room_log, Envelope(room_log.room_id, seq, text, None, kind=frame["type"]))
-        if body.get("chat") and self._chat is not None:
+        if body.get("chat"):
             line = msgspec.convert({**frame, "seq": seq}, messages.Chat[str])
-            self._chat.add(room_log.room_id, line)
+            self.chat.add(room_log.room_id, line)

@@ -19,7 +19,9 @@ import contextlib
 import logging
 from typing import Any
 
+from roomservice.broker.base import Broker
 from roomservice.cluster.node import Node
+from roomservice.config import Settings
 from roomservice.errors import ClusterUnavailable
 from roomservice.model import Room, Session
 from roomservice.protocol import codes
@@ -27,8 +29,12 @@ from roomservice.protocol.frames import encode
 from roomservice.protocol.messages import ServerFrame, error
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.hub import Hub
+from roomservice.realtime.outbox import Outbox
+from roomservice.realtime.ports import GameDesk, ProjectDesk
+from roomservice.rooms.chat import ChatLog
 from roomservice.rooms.service import RoomService
-from roomservice.types import Clock
+from roomservice.scheduling import Scheduler
+from roomservice.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +43,39 @@ CLOSE_RESTART = 1012
 
 
 class ClusterHub(Hub):
-    node: Node
-    room_service: RoomService
+    """A :class:`Hub` whose sessions' sockets are known to every node through ``node``."""
 
-    def bind_node(self, node: Node, rooms: RoomService, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: Outbox,
+        broker: Broker,
+        rooms: RoomService,
+        desk: GameDesk,
+        chat: ChatLog,
+        scheduler: Scheduler,
+        *,
+        node: Node,
+        projects: ProjectDesk | None = None,
+        stats: Stats | None = None,
+    ) -> None:
+        super().__init__(
+            settings,
+            outbox,
+            broker,
+            rooms,
+            desk,
+            chat,
+            scheduler,
+            projects=projects,
+            stats=stats,
+            online_elsewhere=self._online_elsewhere,
+        )
         self.node = node
         #: The last frame on its way to each session whose socket is on another node.
         self._sending: dict[str, asyncio.Future[None]] = {}
         self.room_service = rooms
-        self.clock = clock
-        self.presence.online_elsewhere = self._online_elsewhere
+        self.clock = scheduler.now
         node.handle("text", self._text)
         node.handle("seated", self._seated)
         node.handle("replaced", self._replaced)

@@ -31,17 +31,17 @@ LoadRoom = Callable[[str], Awaitable[Room | None]]
 class ClusterLobby(LobbyFeed):
     __slots__ = ("_broker", "_load", "_origin", "_spawn")
 
-    def __init__(self, broker: Broker, origin: str) -> None:
+    def __init__(
+        self, broker: Broker, origin: str, load: LoadRoom, spawn: Callable[[Awaitable[None]], None]
+    ) -> None:
+        """Hears other nodes' changes from the start; ``origin`` is this node's id, ``load`` reads a
+        room from the database, ``spawn`` runs a task."""
         super().__init__()
         self._broker = broker
         self._origin = origin
-        self._load: LoadRoom | None = None
-        self._spawn: Callable[[Awaitable[None]], None] | None = None
-
-    def bind(self, load: LoadRoom, spawn: Callable[[Awaitable[None]], None]) -> None:
-        """Start hearing other nodes' changes; ``load`` reads a room, ``spawn`` runs a task."""
-        self._load, self._spawn = load, spawn
-        self._broker.subscribe(CHANNEL, self._heard)
+        self._load = load
+        self._spawn = spawn
+        broker.subscribe(CHANNEL, self._heard)
 
     def room_events(self, room: Room, events: Sequence[RoomEvent]) -> None:
         super().room_events(room, events)
@@ -51,7 +51,7 @@ class ClusterLobby(LobbyFeed):
 
     def _heard(self, envelope: Envelope) -> None:
         notice = msgspec.json.decode(envelope.text)
-        if notice.get("from") == self._origin or self._spawn is None:
+        if notice.get("from") == self._origin:
             return
         room_id = notice["room_id"]
         if notice.get("closed"):
@@ -62,7 +62,6 @@ class ClusterLobby(LobbyFeed):
         self._spawn(self._reload(room_id))
 
     async def _reload(self, room_id: str) -> None:
-        assert self._load is not None
         try:
             room = await self._load(room_id)
         except Exception:

@@ -111,6 +111,11 @@ class Node:
         """Serve messages of ``kind`` with ``handler``; what it returns answers a ``call``."""
         self._handlers[kind] = handler
 
+    async def here(self, kind: str, body: dict[str, Any]) -> Any:
+        """Serve a message of ``kind`` on this node at once, as one it sent itself would be served,
+        without going through Redis; the handler's answer."""
+        return await self._handlers[kind](body, self.node_id)
+
     def send(self, node_id: str, kind: str, body: dict[str, Any]) -> None:
         """Send a message to a node (this one included). Never blocks; ordered per receiver."""
         text = _json.encode({"from": self.node_id, **body}).decode()
@@ -278,10 +283,14 @@ class Node:
     async def room_events_to(
         self, owner: str, room_id: str, room_code: str, events: Sequence[RoomEvent], hops: int = 0
     ) -> None:
-        """Have ``owner`` number and send a committed operation's events; returns once it has."""
+        """Have ``owner`` (this node too) number and send a committed operation's events; returns
+        once it has."""
         frames = [[frame_body(e.frame), e.to, e.subject] for e in events]
         body = {"room_id": room_id, "room_code": room_code, "frames": frames, "hops": hops}
-        await self.call(owner, "events", body)
+        if owner == self.node_id:
+            await self.here("events", body)
+        else:
+            await self.call(owner, "events", body)
 
     async def close(self) -> None:
         self._closed = True

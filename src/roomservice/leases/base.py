@@ -7,9 +7,10 @@ Contract (every implementation, checked by ``tests/leases``):
   any node, across restarts. Acquiring a room this node already holds is allowed and *supersedes* the
   held lease: the old one can no longer be renewed or released, so two holders inside one node are
   told apart like two nodes would be.
-- ``renew`` extends a lease it still holds by the time-to-live and returns it with the same token and an
-  ``expires_at`` no earlier than before; ``None`` when it was lost (released, superseded, or expired
-  and taken by another node). A caller that gets ``None`` must stop acting as the owner at once.
+- ``renew`` (``renew_many``: each of several, in order) extends a lease it still holds by the
+  time-to-live and returns it with the same token and an ``expires_at`` no earlier than before;
+  ``None`` when it was lost (released, superseded, or expired and taken by another node). A caller
+  that gets ``None`` must stop acting as the owner at once.
 - ``release`` lets a lease go; releasing a lease that was lost or superseded does nothing (it never
   frees a later holder's lease).
 - ``owner`` names the node holding a live lease on the room, or ``None``.
@@ -23,6 +24,7 @@ Contract (every implementation, checked by ``tests/leases``):
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Protocol
 
 
@@ -58,6 +60,10 @@ class Leases(Protocol):
 
     async def renew(self, lease: Lease) -> Lease | None:
         """The lease with ``expires_at`` moved one time-to-live from now, or ``None`` if it was lost."""
+
+    async def renew_many(self, leases: Sequence[Lease]) -> list[Lease | None]:
+        """:meth:`renew` of each lease, in order, in as few round trips as the store allows (a node
+        renews every room it owns at once)."""
 
     async def release(self, lease: Lease) -> None:
         """Let the lease go, if it is still the room's current one."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import socket
+from collections.abc import Sequence
 
 from roomservice.leases.base import Lease
 from roomservice.types import Clock, wall_clock
@@ -49,6 +50,9 @@ class LocalLeases:
         renewed = dataclasses.replace(lease, expires_at=self._clock() + self._ttl)
         self._held[lease.room_id] = renewed
         return renewed
+
+    async def renew_many(self, leases: Sequence[Lease]) -> list[Lease | None]:
+        return [await self.renew(lease) for lease in leases]
 
     async def release(self, lease: Lease) -> None:
         if self._current(lease):

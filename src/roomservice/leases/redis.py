@@ -13,6 +13,7 @@ as long as its clock did not go back, so the database's fences do not refuse eve
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
@@ -45,6 +46,23 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+_RENEW_MANY = """
+local ttl = ARGV[#ARGV]
+local renewed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    redis.call('PEXPIRE', key, ttl)
+    renewed[i] = 1
+  else
+    renewed[i] = 0
+  end
+end
+return renewed
+"""
+
+#: Leases renewed by one script call at most (a script blocks Redis while it runs).
+RENEW_BATCH = 500
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -86,6 +104,7 @@ class RedisLeases:
         self._ttl_ms = str(max(1, int(ttl * 1000)))
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
+        self._renew_many = redis.register_script(_RENEW_MANY)
         self._release = redis.register_script(_RELEASE)
 
     @classmethod
@@ -123,6 +142,31 @@ class RedisLeases:
         if not int(await self._renew(keys=[self._lease + lease.room_id], args=[_value(lease), self._ttl_ms])):
             return None
         return dataclasses.replace(lease, expires_at=max(lease.expires_at, start + self._ttl))
+
+    async def renew_many(self, leases: Sequence[Lease]) -> list[Lease | None]:
+        """Every lease renewed in one script call per ``RENEW_BATCH``: a node owning thousands of
+        rooms renews them all well within a third of the time-to-live."""
+        results: list[Lease | None] = []
+        for first in range(0, len(leases), RENEW_BATCH):
+            batch = leases[first : first + RENEW_BATCH]
+            mine = [lease for lease in batch if lease.owner == self.node_id]
+            start = self._clock()
+            flags = iter(
+                await self._renew_many(
+                    keys=[self._lease + lease.room_id for lease in mine],
+                    args=[*(_value(lease) for lease in mine), self._ttl_ms],
+                )
+                if mine
+                else ()
+            )
+            for lease in batch:
+                if lease.owner != self.node_id or not int(next(flags)):
+                    results.append(None)
+                else:
+                    results.append(
+                        dataclasses.replace(lease, expires_at=max(lease.expires_at, start + self._ttl))
+                    )
+        return results
 
     async def release(self, lease: Lease) -> None:
         if lease.owner != self.node_id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from roomservice.broker.base import Broker
 from roomservice.config import Settings
@@ -41,13 +41,16 @@ class Hub:
         scheduler: Scheduler,
         projects: ProjectDesk | None = None,
         stats: Stats | None = None,
+        online_elsewhere: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        """``online_elsewhere`` (several nodes): whether a session has a socket on another node, asked
+        before a grace period gives up its seat."""
         self.settings = settings
         #: The workshop's open projects (rooms of their own on the same sockets).
         self.projects = projects
         #: This node's counters (None: metrics are off); its sockets count what they write.
         self.stats = stats
-        self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler)
+        self.presence = Presence(settings, outbox, broker, rooms, desk, chat, scheduler, online_elsewhere)
         #: The outbox's live lobby: it follows the rooms, the hub's sockets subscribe to it.
         self.lobby = outbox.lobby
         self.dispatcher = Dispatcher(

@@ -170,6 +170,7 @@ class Outbox:
             room_log = RoomLog(room_id, room_code, lease, hwm, self.settings.resume_buffer, self.fencing)
             await self._reserve(room_log)
             self.rooms[room_id] = room_log
+            self.broker.own(room_id)
             for claimed in self._on_claimed:
                 # The room's log is in place (so ``open`` answers at once from here on); other
                 # callers waiting for the room wait for this too.
@@ -227,22 +228,25 @@ class Outbox:
             log.exception("room %s: could not reserve frame numbers", room_log.room_code)
 
     async def renew(self, now: float | None = None) -> None:
-        """Renew the lease of every owned room; a room whose lease was lost is no longer numbered here.
-        A lease that could not be renewed (the leases' store did not answer) is kept until its
-        ``expires_at`` passes ``now`` (when given), then lost; the error is raised after the others
-        were renewed."""
-        failure: Exception | None = None
-        for room_log in list(self.rooms.values()):
-            try:
-                renewed = await self.leases.renew(room_log.lease)
-            except Exception as exc:
-                failure = exc
+        """Renew the leases of every owned room together; a room whose lease was lost is no longer
+        numbered here. When the leases' store does not answer, each lease is kept until its
+        ``expires_at`` passes ``now`` (when given), then lost, and the error is raised."""
+        logs = list(self.rooms.values())
+        if not logs:
+            return
+        try:
+            # All at once: renewing one at a time, a node owning thousands of rooms would take longer
+            # than a lease lasts and lose the rooms it renewed last.
+            renewals = await self.leases.renew_many([room_log.lease for room_log in logs])
+        except Exception:
+            for room_log in logs:
                 if now is not None and room_log.lease.expires_at <= now:
                     log.warning(
                         "room %s: lease not renewed in time; no longer owned here", room_log.room_code
                     )
                     self.lost(room_log.room_id)
-                continue
+            raise
+        for room_log, renewed in zip(logs, renewals, strict=True):
             if self.rooms.get(room_log.room_id) is not room_log:
                 continue  # closed or lost meanwhile
             if renewed is None:
@@ -250,8 +254,6 @@ class Outbox:
                 self.lost(room_log.room_id)
             else:
                 room_log.lease = renewed
-        if failure is not None:
-            raise failure
 
     def when_lost(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(room_id)`` whenever this node stops owning a room it did not close (a lease
@@ -260,8 +262,10 @@ class Outbox:
 
     def lost(self, room_id: str) -> None:
         """Another node owns the room now: stop numbering it here, and tell who runs it here."""
-        if self.rooms.pop(room_id, None) is None:
+        room_log = self.rooms.pop(room_id, None)
+        if room_log is None:
             return
+        self.broker.disown(room_id, room_log.seq)
         for callback in self._on_lost:
             try:
                 callback(room_id)
@@ -278,6 +282,7 @@ class Outbox:
         room_log = self.rooms.pop(room_id, None)
         if room_log is None:
             return
+        self.broker.disown(room_id, room_log.seq)
         try:
             await self.marks.forget(room_id, room_log.fence)
         finally:
@@ -288,6 +293,7 @@ class Outbox:
         drop its log and lease, keep its mark, so whoever opens it next numbers above what was sent."""
         room_log = self.rooms.pop(room_id, None)
         if room_log is not None:
+            self.broker.disown(room_id, room_log.seq)
             await self.leases.release(room_log.lease)
 
     # -- numbering and publishing ------------------------------------------------------------
@@ -372,5 +378,6 @@ class Outbox:
         """Finish the reservations in flight (each one write), then let every room go."""
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for room_log in list(self.rooms.values()):
+            self.broker.disown(room_log.room_id, room_log.seq)
             await self.leases.release(room_log.lease)
         self.rooms.clear()

@@ -49,6 +49,7 @@ class Presence:
         desk: GameDesk,
         chat: ChatLog,
         scheduler: Scheduler,
+        online_elsewhere: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
@@ -62,7 +63,7 @@ class Presence:
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Several nodes: whether a session has a socket on some node, asked before a grace period
         #: gives up its seat (the player may have come back through another node).
-        self.online_elsewhere: Callable[[str], Awaitable[bool]] | None = None
+        self.online_elsewhere = online_elsewhere
 
     # -- channels ----------------------------------------------------------------------------
 

@@ -262,7 +262,7 @@ class RoomService:
                     if elsewhere is not None:
                         raise already_in_room(elsewhere[0])
                 host = Member(session.session_id, username, Role.PLAYER, 1, now)
-                mine = await repo.rooms_created_by(conn, session.session_id, session.account_id)
+                mine = await repo.rooms_created_by(conn, session.session_id, session.account_id, lock=True)
                 if len(mine) >= self.settings.max_rooms_per_session:
                     raise Conflict(
                         "room_limit",

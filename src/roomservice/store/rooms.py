@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from roomservice.model import Member, Room, Session
 from roomservice.protocol.rooms import RoomConfig
 from roomservice.store import chat
-from roomservice.store.models import GameRow, MemberRow, RoomRow, SessionRow
+from roomservice.store.models import AccountRow, GameRow, MemberRow, RoomRow, SessionRow
 from roomservice.store.sessions import insert_session
 from roomservice.store.sql import Statement
 from roomservice.types import Role, RoomState
@@ -20,6 +20,7 @@ from roomservice.types import Role, RoomState
 rooms = cast(Table, RoomRow.__table__)
 members = cast(Table, MemberRow.__table__)
 sessions = cast(Table, SessionRow.__table__)
+accounts = cast(Table, AccountRow.__table__)
 games = cast(Table, GameRow.__table__)
 
 #: The room's newest game, read with the room rather than kept in a column of its own: one lookup on
@@ -204,9 +205,13 @@ async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None
 
 
 async def rooms_created_by(
-    conn: AsyncConnection, session_id: str, account_id: str | None = None
+    conn: AsyncConnection, session_id: str, account_id: str | None = None, *, lock: bool = False
 ) -> list[Room]:
-    """The rooms a session created, or, given its ``account_id``, every session of that account."""
+    """The rooms a session created, or, given its ``account_id``, every session of that account.
+    With ``lock`` (in a write, before creating a room) the account's row is locked first, so two
+    devices of one account creating rooms at once, through any nodes, count one after the other."""
+    if lock and account_id is not None:
+        await conn.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
     creator: ColumnElement[bool] = (
         rooms.c.creator_session_id.in_(select(sessions.c.id).where(sessions.c.account_id == account_id))
         if account_id is not None

@@ -67,6 +67,7 @@ def create_app(
             settings, clock=clock, scheduler=scheduler, games=games_registry, stats=stats
         )
         app.state.services = services
+        app.state.limits = HttpLimits(settings, services.counters)
         if background:
             services.start_background()
         try:
@@ -81,7 +82,6 @@ def create_app(
         lifespan=lifespan,
         default_response_class=JSON,
     )
-    app.state.limits = HttpLimits(settings, clock)
     app.state.tickets = TicketBook(clock)
     app.state.allowed_origins = parse_origins(settings.allowed_origins)
     app.state.metrics = (

@@ -32,7 +32,7 @@ class Credentials(BaseModel):
     responses={**body(bodies.SignedUp, 201), **errors(401, 403, 409, 429)},
 )
 async def sign_up(body: Credentials, request: Request, session: SessionDep, svc: ServicesDep) -> Response:
-    limits_of(request).accounts.take(client_address(request))
+    await limits_of(request).accounts.take(client_address(request))
     account, joined = await svc.accounts.sign_up(session, body.username, body.password)
     return JSON({"account": account.to_dict(), "session": joined.to_dict()}, 201)
 
@@ -48,20 +48,22 @@ async def log_in(body: Credentials, request: Request, svc: ServicesDep) -> Respo
     limits = limits_of(request)
     name = body.username.strip().lower() if isinstance(body.username, str) else ""
     address = client_address(request)
-    limits.login_accounts.check(name)
-    limits.login_addresses.check(address)
-    limits.login_accounts.take(name)
-    limits.login_addresses.take(address)
+    await limits.login_accounts.take(name)
+    try:
+        await limits.login_addresses.take(address)
+    except BaseException:
+        await limits.login_accounts.forgive(name)
+        raise
     try:
         _, session, token = await svc.accounts.log_in(body.username, body.password)
     except InvalidCredentials:
         raise
     except BaseException:  # not an attempt that counts (bad input, a failure of ours)
-        limits.login_accounts.forgive(name)
-        limits.login_addresses.forgive(address)
+        await limits.login_accounts.forgive(name)
+        await limits.login_addresses.forgive(address)
         raise
-    limits.login_accounts.forgive(name)
-    limits.login_addresses.forgive(address)
+    await limits.login_accounts.forgive(name)
+    await limits.login_addresses.forgive(address)
     response = JSON({**session.to_dict(), "token": token}, headers={"Cache-Control": "no-store"})
     set_session_cookie(response, request, svc, token)
     return response

@@ -101,7 +101,7 @@ async def lobby(
 )
 @router.post("/create", status_code=201, include_in_schema=False)
 async def create_room(body: CreateRoom, request: Request, session: SessionDep, svc: ServicesDep) -> Response:
-    limits_of(request).rooms.take(client_address(request))
+    await limits_of(request).rooms.take(client_address(request))
     room = await svc.rooms.create(
         session,
         name=body.name,
@@ -175,11 +175,11 @@ async def _join_with_password(
     cheaply; the attempt is given back unless the password turned out wrong."""
     limits = limits_of(request)
     address, room_key = client_address(request), codes.normalize(code)
-    limits.passwords.take(address)
+    await limits.passwords.take(address)
     try:
-        limits.room_passwords.take(room_key)
+        await limits.room_passwords.take(room_key)
     except RoomServiceError:
-        limits.passwords.give_back(address)
+        await limits.passwords.give_back(address)
         raise
     wrong = False
     try:
@@ -189,8 +189,8 @@ async def _join_with_password(
         raise
     finally:
         if not wrong:
-            limits.passwords.give_back(address)
-            limits.room_passwords.give_back(room_key)
+            await limits.passwords.give_back(address)
+            await limits.room_passwords.give_back(room_key)
 
 
 async def _join_fast(request: Request) -> Response | None:

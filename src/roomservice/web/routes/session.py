@@ -42,7 +42,7 @@ def set_session_cookie(response: Response, request: Request, svc: ServicesDep, t
     responses={**body(bodies.NewSession, 201), **errors(403, 429)},
 )
 async def create_session(body: UsernameBody, request: Request, svc: ServicesDep) -> Response:
-    limits_of(request).sessions.take(client_address(request))
+    await limits_of(request).sessions.take(client_address(request))
     session, token = await svc.sessions.create(body.username)
     response = JSON({**session.to_dict(), "token": token}, 201)
     set_session_cookie(response, request, svc, token)

@@ -1,0 +1,1 @@
+"""Counters behind the HTTP rate limits: in this process (one node) or in Redis (every node of a cluster)."""
