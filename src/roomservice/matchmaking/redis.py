@@ -27,6 +27,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import NoScriptError
 
+from roomservice.batching import Batches
 from roomservice.config import Settings
 from roomservice.matchmaking.base import WAITS_KEPT, AlreadyQueued, Group, Placement, Stats, Status, Ticket
 
@@ -221,9 +222,8 @@ class RedisQueue:
             )
         }
         self._shas = {name: hashlib.sha1(body.encode()).hexdigest() for name, body in self._bodies.items()}
-        #: Commands waiting for the next batch, each with the future its caller awaits.
-        self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._sender: asyncio.Task[None] | None = None
+        #: Commands asked for at the same moment go in one pipeline.
+        self._command: Batches[tuple[Any, ...], Any] = Batches(self._pipeline)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
@@ -234,37 +234,6 @@ class RedisQueue:
         )
         client = Redis(connection_pool=pool)
         return cls(client, prefix=settings.redis_prefix + "mm:", retention=retention)
-
-    # -- sending: every command of the moment in one pipeline ---------------------------------
-
-    def _command(self, *command: Any) -> asyncio.Future[Any]:
-        """Send ``command`` with the next batch; the future gets its reply (or its error)."""
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append((command, done))
-        if self._sender is None:
-            self._sender = asyncio.ensure_future(self._send())
-        return done
-
-    async def _send(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    replies = await self._pipeline([command for command, _ in batch])
-                except Exception as exc:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
-                for (_, done), reply in zip(batch, replies, strict=True):
-                    if done.done():
-                        continue  # its caller was cancelled
-                    if isinstance(reply, Exception):
-                        done.set_exception(reply)
-                    else:
-                        done.set_result(reply)
-        finally:
-            self._sender = None
 
     async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """Run ``commands`` in one pipeline; scripts Redis does not know yet (a restart, a flush) are
@@ -283,7 +252,7 @@ class RedisQueue:
         return replies
 
     async def _run(self, name: str, *args: str | int) -> Any:
-        return await self._command("EVALSHA", self._shas[name], 0, self._prefix, self._retention, *args)
+        return await self._command(("EVALSHA", self._shas[name], 0, self._prefix, self._retention, *args))
 
     async def add(
         self,
@@ -305,7 +274,7 @@ class RedisQueue:
         return Placement(ticket, int(result[2]), result[3] or None)
 
     async def get(self, ticket_id: str) -> Ticket | None:
-        found: dict[str, str] = await self._command("HGETALL", self._prefix + "t:" + ticket_id)
+        found: dict[str, str] = await self._command(("HGETALL", self._prefix + "t:" + ticket_id))
         return _ticket(ticket_id, found)
 
     async def withdraw(self, ticket_id: str, status: Status) -> Ticket | None:
@@ -337,15 +306,14 @@ class RedisQueue:
 
     async def stats(self, game: str) -> Stats:
         searching, open_rooms, waits = await asyncio.gather(
-            self._command("GET", self._prefix + "searching:" + game),
-            self._command("SCARD", self._prefix + "opengame:" + game),
-            self._command("LRANGE", self._prefix + "waits:" + game, 0, -1),
+            self._command(("GET", self._prefix + "searching:" + game)),
+            self._command(("SCARD", self._prefix + "opengame:" + game)),
+            self._command(("LRANGE", self._prefix + "waits:" + game, 0, -1)),
         )
         median = statistics.median(float(w) for w in waits) if waits else 0.0
         return Stats(max(0, int(searching or 0)), int(open_rooms), median)
 
     async def aclose(self) -> None:
-        if self._sender is not None:
-            await asyncio.gather(self._sender, return_exceptions=True)  # what was asked is sent
+        await self._command.idle()  # what was asked for is sent
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()  # a pool passed in is not closed with the client
