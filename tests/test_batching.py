@@ -60,3 +60,22 @@ async def test_a_cancelled_caller_stops_waiting_but_its_item_runs() -> None:
     doubler.gate.set()
     await batches.idle()
     assert doubler.batches == [[2]]
+
+
+async def test_an_item_asked_for_as_a_batch_ends_is_not_left_waiting() -> None:
+    woken = asyncio.Event()
+
+    async def run(items: list[int]) -> list[int | Exception]:
+        woken.set()  # wakes the one below before this batch's task has finished
+        return [i * 2 for i in items]
+
+    batches = Batches(run)
+
+    async def ask_when_woken() -> int:
+        await woken.wait()
+        return await batches(5)
+
+    later = asyncio.ensure_future(ask_when_woken())
+    await asyncio.sleep(0)
+    assert await batches(1) == 2
+    assert await asyncio.wait_for(later, 1) == 10

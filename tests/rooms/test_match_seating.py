@@ -56,6 +56,8 @@ async def test_each_session_is_decided_as_a_join_would(world: World) -> None:  #
     lounging = await world.rooms.create(cat, name="lounge", game="cabo", config={"keep_when_empty": True})
     world.sink.frames()
 
+    everyone = [ann.session_id, bob.session_id, cat.session_id, "no-such-session"]
+    assert await world.rooms.in_game(everyone) == {ann.session_id, bob.session_id}
     [answer] = await world.rooms.seat_matches(
         [MatchSeating(*CABO, (ann.session_id, "no-such-session", cat.session_id, dan.session_id))]
     )

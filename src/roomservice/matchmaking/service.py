@@ -30,7 +30,7 @@ from roomservice.config import Settings
 from roomservice.errors import Conflict, Invalid, NotFound, RoomServiceError
 from roomservice.games.base import Context, InvalidAction
 from roomservice.games.registry import GameRegistry
-from roomservice.matchmaking.base import AlreadyQueued, Group, MatchQueue, Stats, Status, Ticket
+from roomservice.matchmaking.base import AlreadyQueued, MatchQueue, Stats, Status, Ticket
 from roomservice.model import Room, Session
 from roomservice.protocol.messages import MatchCountdown, MatchFound, MatchTimeout, ServerFrame
 from roomservice.rooms.events import RoomEvent, RoomEventSink
@@ -233,29 +233,34 @@ class Matchmaker:
             await self._settle_held(group_ids)
 
     async def _settle_held(self, group_ids: Sequence[str]) -> None:
-        asked: list[tuple[Group, MatchRoom | None, int]] = []
-        for group in await asyncio.gather(*(self.queue.group(g) for g in group_ids)):
+        # A group whose room this node made needs no reading first: its newly filed tickets are
+        # matched into that room (the queue skips a closed group).
+        asked: list[tuple[str, MatchRoom | None, int]] = [
+            (g, self.matches[g], 1) for g in group_ids if g in self.matches
+        ]
+        unknown = [g for g in group_ids if g not in self.matches]
+        for group in await asyncio.gather(*(self.queue.group(g) for g in unknown)):
             if group is None or group.closed:
                 continue
             lo = self.games.get(group.game).match_sizes()[0]
-            match = self.matches.get(group.group_id)
-            if match is None and group.room_code is None and group.size < lo:
+            if group.room_code is None and group.size < lo:
                 continue  # still searching
             # A group without its room is matched only while it still holds the minimum (atomically).
-            asked.append((group, match, lo if match is None and group.room_code is None else 1))
+            asked.append((group.group_id, None, lo if group.room_code is None else 1))
         now = self.scheduler.now()
-        matched = await asyncio.gather(*(self.queue.match(g.group_id, now, m) for g, _, m in asked))
-        work: list[tuple[Group, MatchRoom | None, list[Ticket]]] = []
+        matched = await asyncio.gather(*(self.queue.match(g, now, m) for g, _, m in asked))
+        work: list[tuple[str, MatchRoom | None, list[Ticket]]] = []
         asks: list[MatchSeating] = []
-        for (group, match, _), tickets in zip(asked, matched, strict=True):
+        for (group_id, match, _), tickets in zip(asked, matched, strict=True):
             for ticket in tickets:
                 self._forget_timer(ticket.ticket_id)
             if not tickets:
                 continue
-            sizes = self.games.get(group.game).match_sizes()
+            game = tickets[0].game
+            sizes = self.games.get(game).match_sizes()
             sessions = tuple(t.session_id for t in tickets)
-            asks.append(MatchSeating(group.game, sizes, sessions, None if match is None else match.room_code))
-            work.append((group, match, tickets))
+            asks.append(MatchSeating(game, sizes, sessions, None if match is None else match.room_code))
+            work.append((group_id, match, tickets))
         if not asks:
             return
         answers = await self.rooms.seat_matches(asks)
@@ -263,17 +268,18 @@ class Matchmaker:
         refused: list[Ticket] = []
         closing: list[str] = []
         binding: list[Awaitable[None]] = []
-        for (group, match, tickets), answer in zip(work, answers, strict=True):
+        for (group_id, match, tickets), answer in zip(work, answers, strict=True):
             room = answer.room
             if room is None or not room.players:
                 refused.extend(tickets)  # its room is gone, or nobody could sit in the new one
                 if match is None:
-                    closing.append(group.group_id)
+                    closing.append(group_id)
                 continue
             if match is None:
-                binding.append(self.queue.bind(group.group_id, room.room_code))
-                match = MatchRoom(group.group_id, room.room_id, room.room_code, group.game, group.pool, {})
-                self.matches[group.group_id] = match
+                binding.append(self.queue.bind(group_id, room.room_code))
+                ticket = tickets[0]
+                match = MatchRoom(group_id, room.room_id, room.room_code, ticket.game, ticket.pool, {})
+                self.matches[group_id] = match
                 self.broker.subscribe(room.room_id, self._follower(match))
             refused.extend(t for t in tickets if t.session_id in answer.refused)
             seated_rooms.append((match, room, [t for t in tickets if t.session_id not in answer.refused]))

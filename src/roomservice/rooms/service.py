@@ -182,6 +182,10 @@ class RoomService:
 
     async def in_game(self, session_ids: Sequence[str]) -> set[str]:
         """Which of the sessions sit in a room whose game is running."""
+        if not self.db.sqlite:  # one statement, no transaction around it
+            async with self.db.direct() as raw:
+                rows = await raw.fetch(repo.IN_GAME_SQL, list(session_ids), RoomState.IN_GAME.value)
+            return {row[0] for row in rows}
         async with self.db.read() as conn:
             return await repo.in_game(conn, session_ids)
 

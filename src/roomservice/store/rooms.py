@@ -115,6 +115,17 @@ _SEAT_OF_SESSION = Statement(
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
     .where(sessions.c.id == bindparam("session_id"))
 )
+_IN_GAME = (
+    select(members.c.session_id)
+    .join(rooms, rooms.c.id == members.c.room_id)
+    .where(members.c.session_id.in_(bindparam("ids", expanding=True)), rooms.c.state == bindparam("state"))
+)
+_SEATS_OF_SESSIONS = (
+    select(sessions.c.id, sessions.c.username, members.c.room_id)
+    .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
+    .where(sessions.c.id.in_(bindparam("ids", expanding=True)))
+)
+_CODES_TAKEN = select(rooms.c.code).where(rooms.c.code.in_(bindparam("codes", expanding=True)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
 _ADD_MEMBER = Statement(
     insert(members).values(
@@ -220,16 +231,17 @@ async def in_game(conn: AsyncConnection, session_ids: Iterable[str]) -> set[str]
     wanted = list(dict.fromkeys(session_ids))
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
-        query = (
-            select(members.c.session_id)
-            .join(rooms, rooms.c.id == members.c.room_id)
-            .where(
-                members.c.session_id.in_(wanted[start : start + 500]),
-                rooms.c.state == RoomState.IN_GAME.value,
-            )
-        )
-        found.update((await conn.execute(query)).scalars())
+        params = {"ids": wanted[start : start + 500], "state": RoomState.IN_GAME.value}
+        found.update((await conn.execute(_IN_GAME, params)).scalars())
     return found
+
+
+#: ``in_game`` as one PostgreSQL statement on a connection outside a transaction (``Database.direct``):
+#: one round trip.
+IN_GAME_SQL = """
+    SELECT m.session_id FROM room_members m JOIN rooms r ON r.id = m.room_id
+    WHERE m.session_id = ANY($1::varchar[]) AND r.state = $2::varchar
+"""
 
 
 async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None:
@@ -269,7 +281,7 @@ async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
     wanted = list(codes)
     if not wanted:
         return set()
-    return set((await conn.execute(select(rooms.c.code).where(rooms.c.code.in_(wanted)))).scalars())
+    return set((await conn.execute(_CODES_TAKEN, {"codes": wanted})).scalars())
 
 
 async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
@@ -278,12 +290,7 @@ async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[st
     wanted = list(dict.fromkeys(session_ids))
     found: dict[str, tuple[str, str | None]] = {}
     for start in range(0, len(wanted), 500):
-        query = (
-            select(sessions.c.id, sessions.c.username, members.c.room_id)
-            .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
-            .where(sessions.c.id.in_(wanted[start : start + 500]))
-        )
-        for row in await conn.execute(query):
+        for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
             found[row[0]] = (row[1], row[2])
     return found
 
