@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -44,6 +45,8 @@ from roomservice.types import Clock, Role, RoomState, wall_clock
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
+#: PostgreSQL: this transaction's commit does not wait for the WAL flush (see ``seat_matches``).
+_ASYNC_COMMIT = text("SELECT set_config('synchronous_commit', 'off', true)")
 #: Tries of a one-statement operation that found its room changed under it before the transaction
 #: takes over.
 _AT_ONCE_TRIES = 4
@@ -482,7 +485,12 @@ class RoomService:
         gone or no longer waiting, and every session is refused). A session seated in a room that is
         not in a game leaves it; one playing in a game, or gone, or one past the room's seats, is not
         seated and is returned refused. A new room nobody could sit in is not made. Answers are in the
-        order of ``asks``."""
+        order of ``asks``.
+
+        On PostgreSQL the commit does not wait for its WAL record to reach the disk, as a join's does
+        not (``store.oneshot``, for the same reason and with the same bound): a crash of PostgreSQL
+        itself can undo the seatings of its last moments, never one a later synchronous commit (the
+        full room's game started) depends on."""
         refenced = False
         for _ in range(_CODE_ATTEMPTS):
             try:
@@ -514,6 +522,8 @@ class RoomService:
     async def _seat_matches(
         self, conn: AsyncConnection, asks: Sequence[MatchSeating]
     ) -> tuple[list[MatchSeated], list[tuple[Room, list[RoomEvent]]], list[list[RoomEvent]]]:
+        if not self.db.sqlite:
+            await conn.execute(_ASYNC_COMMIT)
         now = self.clock()
         # Waiting rooms first, locked in one order (two nodes' batches never wait on each other).
         found: dict[str, Room] = {}
