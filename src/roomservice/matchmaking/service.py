@@ -397,6 +397,10 @@ class Matchmaker:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        # A round under way finishes first: its players are seated and told, and the queue it uses
+        # is still open.
+        await self._in_game.idle()
+        await self._settling.idle()
         for timer in self._expiry.values():
             timer.cancel()
         self._expiry.clear()
