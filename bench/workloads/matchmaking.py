@@ -2,17 +2,21 @@
 the time until every ticket is placed (its player seated in a room, ``match_found`` sent) and tickets
 placed per second, with the in-process queue and with the Redis queue, in one run.
 
-Both rows run the real matchmaker in this process over the real room service (rooms on a fresh SQLite
-file per row, sessions made beforehand): it files each ticket through the queue's atomic allocation
-step, makes a room when a group reaches 3, seats later tickets in it, and would start it when full.
-Nothing is served over HTTP: ``serve`` runs the in-process queue only, so the Redis row drives the Redis
-queue backend directly. Starting the full rooms' games is left out (a starter that only counts), so the
-figure is placement alone.
+The whole-path rows run the real matchmaker in this process over the real room service (sessions made
+beforehand): it files each ticket through the queue's atomic allocation step, makes a room when a group
+reaches 3, seats later tickets in it, and would start it when full. Rooms live on a fresh SQLite file,
+and, given a PostgreSQL database (``--postgres-url``, emptied first), the Redis queue runs once more on
+PostgreSQL: what a node configured with Redis runs on. Nothing is served over HTTP: the tickets are
+filed by calling the matchmaker as the HTTP route does, so the figure is placement without the request
+handling. Starting the full rooms' games is left out (a starter that only counts). Each row also gives
+the CPU time this process spent (the server's share of the machine, steadier than the wall clock on
+a shared machine), per ticket.
 
 Then the allocation step alone, on each queue: the same tickets filed straight into the queue (``add``,
 one Lua script on Redis), no rooms: what the queue itself costs. Beside them, the ceiling of the Redis
-rows: the same number of bare round trips by the same C clients, each an ``EVALSHA`` of a script that
-returns at once, sent the allocation script's arguments.
+rows: the same number of bare round trips by the same C clients, one at a time each, each an
+``EVALSHA`` of a script that returns at once, sent the allocation script's arguments. The queue sends
+the calls made at the same moment together (one pipeline), so it can go past that ceiling.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy import insert
 
 from bench.options import Options
 from bench.report import Progress, ratio, table
+from bench.servers import reset_postgres
 from roomservice.config import Settings
 from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, State
 from roomservice.games.registry import GameRegistry
@@ -111,13 +116,16 @@ async def _sessions(svc: Any, n: int) -> list[Session]:
 
 
 async def _matchmaking(
-    backend: str, tickets: int, clients: int, redis_url: str, ui: Progress
+    backend: str, tickets: int, clients: int, redis_url: str, ui: Progress, postgres_url: str = ""
 ) -> dict[str, Any]:
     label = {"local": "in-process queue", "redis": "Redis queue"}[backend]
+    label += ", PostgreSQL" if postgres_url else ", SQLite"
     prefix = f"bench-mm-{uuid.uuid4().hex[:8]}:"
     with TemporaryDirectory() as tmp:
+        if postgres_url:
+            await reset_postgres(postgres_url)
         settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            database_url=postgres_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             data_dir=Path(tmp),
             secret_key="bench",
             match_countdown=600.0,
@@ -147,13 +155,15 @@ async def _matchmaking(
                     except Exception as exc:
                         errors.append(f"{type(exc).__name__}: {exc}")
 
-            t0 = time.perf_counter()
+            await queue.stats(Quintet.id)  # connected before the clock starts
+            cpu0, t0 = time.process_time(), time.perf_counter()
             await asyncio.gather(*(client(sessions[i::clients]) for i in range(clients)))
             filed = time.perf_counter() - t0
             try:
                 await asyncio.wait_for(placed.all.wait(), 60)
             except TimeoutError:
                 errors.append(f"only {placed.count} of {tickets} placed within 60 s")
+            cpu = time.process_time() - cpu0
             await matchmaker.idle()
             elapsed = (placed.last or time.perf_counter()) - t0
             stats = await queue.stats(Quintet.id)
@@ -171,6 +181,8 @@ async def _matchmaking(
         "seconds": round(elapsed, 3),
         "filed_seconds": round(filed, 3),
         "placed_per_s": round(placed.count / elapsed, 1) if elapsed > 0 else None,
+        "cpu_seconds": round(cpu, 3),
+        "cpu_us_per_ticket": round(cpu / tickets * 1e6, 1),
         "rooms_full": started.rooms,
         "open_rooms": stats.open_rooms,
         "errors": errors[:3],
@@ -208,9 +220,10 @@ async def _allocation(
 
     try:
         await queue.stats(Quintet.id)  # connected before the clock starts
-        t0 = time.perf_counter()
+        cpu0, t0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(client(n) for n in range(clients)))
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         stats = await queue.stats(Quintet.id)
     finally:
         await queue.aclose()
@@ -225,6 +238,8 @@ async def _allocation(
         "seconds": round(elapsed, 3),
         "filed_seconds": round(elapsed, 3),
         "placed_per_s": round(len(sizes) / elapsed, 1) if elapsed > 0 else None,
+        "cpu_seconds": round(cpu, 3),
+        "cpu_us_per_ticket": round(cpu / tickets * 1e6, 1),
         "rooms_full": sizes.count(5),
         "open_rooms": stats.open_rooms,
         "errors": [],
@@ -250,9 +265,10 @@ async def _ceiling(tickets: int, clients: int, redis_url: str, ui: Progress) -> 
 
     try:
         await script(keys=[], args=["warm"])
-        t0 = time.perf_counter()
+        cpu0, t0 = time.process_time(), time.perf_counter()
         await asyncio.gather(*(client(n) for n in range(clients)))
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
     finally:
         await redis.aclose()
         await pool.disconnect()
@@ -265,6 +281,8 @@ async def _ceiling(tickets: int, clients: int, redis_url: str, ui: Progress) -> 
         "seconds": round(elapsed, 3),
         "filed_seconds": round(elapsed, 3),
         "placed_per_s": round(tickets / elapsed, 1) if elapsed > 0 else None,
+        "cpu_seconds": round(cpu, 3),
+        "cpu_us_per_ticket": round(cpu / tickets * 1e6, 1),
         "rooms_full": None,
         "open_rooms": None,
         "errors": [],
@@ -305,6 +323,8 @@ COLUMNS = [
     ("placed", "placed"),
     ("seconds", "all placed (s)"),
     ("placed_per_s", "placed/s"),
+    ("cpu_seconds", "CPU (s)"),
+    ("cpu_us_per_ticket", "CPU µs/ticket"),
     ("rooms_full", "groups full"),
     ("vs_ceiling", "vs ceiling"),
 ]
@@ -316,6 +336,10 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
     skipped = await _redis_reachable(opts.redis_url)
     if skipped is None:
         rows.append(await _matchmaking("redis", tickets, clients, opts.redis_url, ui))
+        if opts.postgres_url:
+            rows.append(await _matchmaking("redis", tickets, clients, opts.redis_url, ui, opts.postgres_url))
+        else:
+            ui.note("matchmaking: no --postgres-url: the Redis queue runs on SQLite only")
     rows.append(await _allocation("local", tickets, clients, opts.redis_url, ui))
     if skipped is None:
         rows.append(await _allocation("redis", tickets, clients, opts.redis_url, ui))

@@ -144,21 +144,34 @@ async def test_matchmaking_places_every_ticket_in_process_and_on_redis(tmp_path:
         unavailable("Redis at " + REDIS_URL, exc)
     finally:
         await client.aclose()
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+        await conn.close()
+    except Exception as exc:
+        unavailable("PostgreSQL at " + POSTGRES_URL, exc)
     out = tmp_path / "matchmaking.json"
-    result = await asyncio.to_thread(run_bench, "matchmaking", out, "--redis-url", REDIS_URL)
+    try:
+        result = await asyncio.to_thread(
+            run_bench, "matchmaking", out, "--redis-url", REDIS_URL, "--postgres-url", POSTGRES_URL
+        )
+    finally:
+        _pg_state.pop("fresh", None)
     assert result["redis_skipped"] is None
     rows = {r["row"]: r for r in result["rows"]}
     assert list(rows) == [
-        "in-process queue",
-        "Redis queue",
+        "in-process queue, SQLite",
+        "Redis queue, SQLite",
+        "Redis queue, PostgreSQL",
         "in-process queue, allocation only",
         "Redis queue, allocation only",
         "ceiling: bare Redis round trips",
     ]
     for row in rows.values():
         assert row["placed"] == row["tickets"] == 200 and row["errors"] == []
-        measured(row, "seconds", "placed_per_s", "vs_ceiling")
-    for name in list(rows)[:4]:
+        measured(row, "seconds", "placed_per_s", "vs_ceiling", "cpu_seconds", "cpu_us_per_ticket")
+    for name in list(rows)[:5]:
         assert rows[name]["rooms_full"] == 40  # 200 tickets, 5 seats a room, every room full
     leftovers = Redis.from_url(REDIS_URL)
     try:

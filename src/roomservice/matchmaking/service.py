@@ -3,23 +3,28 @@ tickets in it until it is full, and starts it when full or when its countdown ru
 
 The queue backend (``base.MatchQueue``) makes each allocation step atomic. Turning a group into a
 room and seating are done by the node that sees the group grow, one group at a time on this node (a
-lock per group), with the room operations' own transactions; the countdown and ticket-expiry timers run
-on the injected scheduler.
+lock per group). They run in rounds: the groups that grew while a round was under way are settled
+together in the next one, their queue steps sent at once and every room of the round made and seated
+in one transaction (``RoomService.seat_matches``), so a burst of tickets costs a few writes, not one
+per room and per seat. The countdown and ticket-expiry timers run on the injected scheduler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import random
 import uuid
 from collections.abc import Awaitable, Mapping, Sequence
+from functools import partial
 from typing import Any, Protocol
 
 import msgspec
 
+from roomservice.batching import Batches
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.errors import Conflict, Invalid, NotFound, RoomServiceError
@@ -29,7 +34,7 @@ from roomservice.matchmaking.base import AlreadyQueued, MatchQueue, Stats, Statu
 from roomservice.model import Room, Session
 from roomservice.protocol.messages import MatchCountdown, MatchFound, MatchTimeout, ServerFrame
 from roomservice.rooms.events import RoomEvent, RoomEventSink
-from roomservice.rooms.service import RoomService
+from roomservice.rooms.service import MatchSeating, RoomService
 from roomservice.scheduling import Scheduler, Timer
 from roomservice.types import RoomState
 
@@ -103,6 +108,10 @@ class Matchmaker:
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
         self._expiry: dict[str, Timer] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Groups asked to settle at the same moment settle in one round.
+        self._settling: Batches[str, None] = Batches(self._settle_round)
+        #: Whether a session is playing, looked up with those of the other tickets filed meanwhile.
+        self._in_game: Batches[str, bool] = Batches(self._in_game_round)
 
     # -- tickets -----------------------------------------------------------------------------
 
@@ -118,7 +127,9 @@ class Matchmaker:
             checked = game_def.validate_options(options, ctx)
         except InvalidAction as exc:
             raise Invalid(exc.code, exc.message) from None
-        current = await self.rooms.room_of(session.session_id)
+        current = (
+            await self.rooms.room_of(session.session_id) if await self._in_game(session.session_id) else None
+        )
         if current is not None and current.state is RoomState.IN_GAME:
             raise Conflict(
                 "already_in_game",
@@ -144,7 +155,11 @@ class Matchmaker:
         self._expiry[ticket.ticket_id] = self.scheduler.call_at(
             queued_at + self.settings.match_timeout, lambda: self._expire(ticket.ticket_id)
         )
-        await self.settle(ticket.group_id)
+        below = placement.size < game_def.match_sizes()[0] and placement.room_code is None
+        if not below or ticket.group_id in self.matches:
+            # A group below the minimum without a room has nothing to settle: the ticket that
+            # brings it to the minimum settles it.
+            await self.settle(ticket.group_id)
         return ticket
 
     async def ticket(self, session: Session, ticket_id: str) -> Ticket:
@@ -197,67 +212,105 @@ class Matchmaker:
 
     async def settle(self, group_id: str) -> None:
         """Bring the group's room up to date with the queue: make it once the group reaches the
-        minimum, seat newly matched tickets, start the countdown, or start the game when full."""
-        async with self._lock(group_id):
-            await self._settle(group_id)
+        minimum, seat newly matched tickets, start the countdown, or start the game when full.
 
-    async def _settle(self, group_id: str) -> None:
-        group = await self.queue.group(group_id)
-        if group is None or group.closed:
-            return
-        lo, hi = self.games.get(group.game).match_sizes()
-        match = self.matches.get(group_id)
-        if match is None and group.room_code is None and group.size < lo:
-            return  # still searching
-        # A group without its room is matched only while it still holds the minimum (atomically).
-        minimum = lo if match is None and group.room_code is None else 1
-        tickets = await self.queue.match(group_id, self.scheduler.now(), minimum)
-        for ticket in tickets:
-            self._forget_timer(ticket.ticket_id)
-        if match is None:
+        Groups asked for while a round is under way are settled together in the next round: their
+        rooms are made and their players seated in one transaction, their queue steps sent at once."""
+        await self._settling(group_id)
+
+    async def _in_game_round(self, session_ids: list[str]) -> list[bool]:
+        playing = await self.rooms.in_game(session_ids)
+        return [s in playing for s in session_ids]
+
+    async def _settle_round(self, group_ids: list[str]) -> list[None]:
+        await self._settle(sorted(set(group_ids)))
+        return [None] * len(group_ids)
+
+    async def _settle(self, group_ids: Sequence[str]) -> None:
+        async with contextlib.AsyncExitStack() as held:
+            for group_id in group_ids:  # in one order: a node's other work holds one group at a time
+                await held.enter_async_context(self._lock(group_id))
+            await self._settle_held(group_ids)
+
+    async def _settle_held(self, group_ids: Sequence[str]) -> None:
+        # A group whose room this node made needs no reading first: its newly filed tickets are
+        # matched into that room (the queue skips a closed group).
+        asked: list[tuple[str, MatchRoom | None, int]] = [
+            (g, self.matches[g], 1) for g in group_ids if g in self.matches
+        ]
+        unknown = [g for g in group_ids if g not in self.matches]
+        for group in await asyncio.gather(*(self.queue.group(g) for g in unknown)):
+            if group is None or group.closed:
+                continue
+            lo = self.games.get(group.game).match_sizes()[0]
+            if group.room_code is None and group.size < lo:
+                continue  # still searching
+            # A group without its room is matched only while it still holds the minimum (atomically).
+            asked.append((group.group_id, None, lo if group.room_code is None else 1))
+        now = self.scheduler.now()
+        matched = await asyncio.gather(*(self.queue.match(g, now, m) for g, _, m in asked))
+        work: list[tuple[str, MatchRoom | None, list[Ticket]]] = []
+        asks: list[MatchSeating] = []
+        for (group_id, match, _), tickets in zip(asked, matched, strict=True):
+            for ticket in tickets:
+                self._forget_timer(ticket.ticket_id)
             if not tickets:
-                return
-            room, refused = await self.rooms.create_match(
-                group.game, [t.session_id for t in tickets], (lo, hi)
-            )
-            if not room.players:
-                await self._refuse(tickets)
-                await self.queue.close(group_id)
-                return
-            await self.queue.bind(group_id, room.room_code)
-            match = MatchRoom(group_id, room.room_id, room.room_code, group.game, group.pool, {})
-            self.matches[group_id] = match
-            self.broker.subscribe(room.room_id, self._follower(match))
-        elif tickets:
-            found, refused = await self.rooms.seat_match(match.room_code, [t.session_id for t in tickets])
-            if found is None:
-                await self._refuse(tickets)
-                return
-            room = found
-        else:
+                continue
+            game = tickets[0].game
+            sizes = self.games.get(game).match_sizes()
+            sessions = tuple(t.session_id for t in tickets)
+            asks.append(MatchSeating(game, sizes, sessions, None if match is None else match.room_code))
+            work.append((group_id, match, tickets))
+        if not asks:
             return
-        await self._refuse([t for t in tickets if t.session_id in refused])
-        seated = [t for t in tickets if t.session_id not in refused]
-        for ticket in seated:
-            match.tickets[ticket.session_id] = ticket.ticket_id
-            notice = MatchFound(ticket_id=ticket.ticket_id, room_code=match.room_code)
-            self.sockets.send_to(ticket.session_id, notice)
-            await self.sockets.seated(ticket.session_id, room)
-        players = len(room.players)
-        if players >= hi:
-            await self._start(match)
-        elif match.countdown is None and players >= lo:
-            starts_at = self.scheduler.now() + self.settings.match_countdown
-            match.starts_at = starts_at
-            match.countdown = self.scheduler.call_at(starts_at, lambda: self._countdown_over(match))
-            await self.sink.room_events(room, [_countdown(match)])
-        elif match.countdown is not None and seated:
-            await self.sink.room_events(room, [_countdown(match, t.session_id) for t in seated])
+        answers = await self.rooms.seat_matches(asks)
+        seated_rooms: list[tuple[MatchRoom, Room, list[Ticket]]] = []
+        refused: list[Ticket] = []
+        closing: list[str] = []
+        binding: list[Awaitable[None]] = []
+        for (group_id, match, tickets), answer in zip(work, answers, strict=True):
+            room = answer.room
+            if room is None or not room.players:
+                refused.extend(tickets)  # its room is gone, or nobody could sit in the new one
+                if match is None:
+                    closing.append(group_id)
+                continue
+            if match is None:
+                binding.append(self.queue.bind(group_id, room.room_code))
+                ticket = tickets[0]
+                match = MatchRoom(group_id, room.room_id, room.room_code, ticket.game, ticket.pool, {})
+                self.matches[group_id] = match
+                self.broker.subscribe(room.room_id, self._follower(match))
+            refused.extend(t for t in tickets if t.session_id in answer.refused)
+            seated_rooms.append((match, room, [t for t in tickets if t.session_id not in answer.refused]))
+        await asyncio.gather(*binding)
+        await self._refuse(refused)
+        await asyncio.gather(*(self.queue.close(g) for g in closing))
+        starting: list[Awaitable[None]] = []
+        telling: list[Awaitable[None]] = []  # together: the new rooms' logs are opened in one write
+        for match, room, seated in seated_rooms:
+            for ticket in seated:
+                match.tickets[ticket.session_id] = ticket.ticket_id
+                notice = MatchFound(ticket_id=ticket.ticket_id, room_code=match.room_code)
+                self.sockets.send_to(ticket.session_id, notice)
+                await self.sockets.seated(ticket.session_id, room)
+            lo, hi = self.games.get(match.game).match_sizes()
+            players = len(room.players)
+            if players >= hi:
+                starting.append(self._start(match, room))
+            elif match.countdown is None and players >= lo:
+                starts_at = self.scheduler.now() + self.settings.match_countdown
+                match.starts_at = starts_at
+                match.countdown = self.scheduler.call_at(starts_at, partial(self._countdown_over, match))
+                telling.append(self.sink.room_events(room, [_countdown(match)]))
+            elif match.countdown is not None and seated:
+                telling.append(self.sink.room_events(room, [_countdown(match, t.session_id) for t in seated]))
+        await asyncio.gather(*telling)
+        await asyncio.gather(*starting)
 
     async def _refuse(self, tickets: Sequence[Ticket]) -> None:
         """Tickets whose sessions could not be seated (playing elsewhere, or gone) end cancelled."""
-        for ticket in tickets:
-            await self.queue.leave(ticket.ticket_id)
+        await asyncio.gather(*(self.queue.leave(ticket.ticket_id) for ticket in tickets))
 
     async def _countdown_over(self, match: MatchRoom) -> None:
         async with self._lock(match.group_id):
@@ -272,17 +325,24 @@ class Matchmaker:
                 await self._start(match)
             # else: too few are left; the next ticket to reach the minimum counts down again
 
-    async def _start(self, match: MatchRoom) -> None:
-        """Close the group (no ticket joins it any more), then start the game as its host would."""
+    async def _start(self, match: MatchRoom, room: Room | None = None) -> None:
+        """Close the group (no ticket joins it any more), then start the game as its host would.
+        ``room``: the room as just seated (else read); read again if it changed meanwhile."""
         await self._done(match)
-        room = await self.rooms.get_by_id(match.room_id)
-        if room is None or room.host_session_id is None or room.state is not RoomState.WAITING:
-            return
-        host = Session(room.host_session_id, "", 0.0)
-        try:
-            await self.starter.start(host, match.room_code, _options(match.pool))
-        except RoomServiceError as exc:
-            log.warning("match room %s did not start: %s", match.room_code, exc.message)
+        failed: RoomServiceError | None = None
+        for _ in range(2):
+            if room is None:
+                room = await self.rooms.get_by_id(match.room_id)
+            if room is None or room.host_session_id is None or room.state is not RoomState.WAITING:
+                return
+            host = Session(room.host_session_id, "", 0.0)
+            try:
+                await self.starter.start(host, match.room_code, _options(match.pool))
+                return
+            except RoomServiceError as exc:
+                failed, room = exc, None
+        if failed is not None:
+            log.warning("match room %s did not start: %s", match.room_code, failed.message)
 
     async def _done(self, match: MatchRoom) -> None:
         if self.matches.pop(match.group_id, None) is None:
@@ -337,6 +397,10 @@ class Matchmaker:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
+        # A round under way finishes first: its players are seated and told, and the queue it uses
+        # is still open.
+        await self._in_game.idle()
+        await self._settling.idle()
         for timer in self._expiry.values():
             timer.cancel()
         self._expiry.clear()

@@ -7,6 +7,7 @@ after the transaction commits.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,6 +45,8 @@ from roomservice.types import Clock, Role, RoomState, wall_clock
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
+#: PostgreSQL: this transaction's commit does not wait for the WAL flush (see ``seat_matches``).
+_ASYNC_COMMIT = text("SELECT set_config('synchronous_commit', 'off', true)")
 #: Tries of a one-statement operation that found its room changed under it before the transaction
 #: takes over.
 _AT_ONCE_TRIES = 4
@@ -178,6 +182,15 @@ class RoomService:
     async def room_of(self, session_id: str) -> Room | None:
         async with self.db.read() as conn:
             return await repo.room_of_session(conn, session_id)
+
+    async def in_game(self, session_ids: Sequence[str]) -> set[str]:
+        """Which of the sessions sit in a room whose game is running."""
+        if not self.db.sqlite:  # one statement, no transaction around it
+            async with self.db.direct() as raw:
+                rows = await raw.fetch(repo.IN_GAME_SQL, list(session_ids), RoomState.IN_GAME.value)
+            return {row[0] for row in rows}
+        async with self.db.read() as conn:
+            return await repo.in_game(conn, session_ids)
 
     async def occupied(self) -> list[Room]:
         """Every room someone sits in."""
@@ -463,108 +476,153 @@ class RoomService:
 
     # -- matchmaking rooms ------------------------------------------------------------------
 
-    async def create_match(
-        self, game: str, session_ids: Sequence[str], sizes: tuple[int, int]
-    ) -> tuple[Room, list[str]]:
-        """A new unlisted room named "Match " + its code, for ``game`` with ``sizes`` (min, max
-        players), seating ``session_ids`` in order (the first is the host). A session seated in a
-        room that is not in a game leaves it; one playing in a game is not seated and is returned in
-        the second list. One transaction."""
-        game_def = self.games.get(game)
-        base = self.default_config(game)
-        config = build_config(game_def, base, {"min_players": sizes[0], "max_players": sizes[1]})
+    async def seat_matches(self, asks: Sequence[MatchSeating]) -> list[MatchSeated]:
+        """Seat matched players, for many matchmaking rooms at once, in one transaction.
+
+        An ask without ``code`` makes a new unlisted room named "Match " + its code, for its game with
+        its sizes (min, max players), seating its sessions in order (the first is the host); one with
+        ``code`` seats them in that waiting matchmaking room (the room is None in the answer when it is
+        gone or no longer waiting, and every session is refused). A session seated in a room that is
+        not in a game leaves it; one playing in a game, or gone, or one past the room's seats, is not
+        seated and is returned refused. A new room nobody could sit in is not made. Answers are in the
+        order of ``asks``.
+
+        On PostgreSQL the commit does not wait for its WAL record to reach the disk, as a join's does
+        not (``store.oneshot``, for the same reason and with the same bound): a crash of PostgreSQL
+        itself can undo the seatings of its last moments, never one a later synchronous commit (the
+        full room's game started) depends on."""
+        refenced = False
         for _ in range(_CODE_ATTEMPTS):
             try:
                 async with self.db.write() as conn:
-                    code = codes.new_code()
-                    while await repo.code_taken(conn, code):
-                        code = codes.new_code()
-                    now = self.clock()
-                    room = Room(
-                        room_id=str(uuid.uuid4()),
-                        room_code=code,
-                        name=f"Match {code}",
-                        game=game,
-                        has_password=False,
-                        private=True,
-                        config=config,
-                        state=RoomState.WAITING,
-                        host_session_id=None,
-                        creator_session_id=session_ids[0],
-                        created_at=now,
-                        last_activity=now,
-                        game_started_at=None,
-                        members=(),
-                    )
-                    await repo.insert_room(conn, room, None)
-                    room, left, refused, _ = await self._seat_many(conn, room, session_ids)
-                    if room.players:
-                        await repo.save_room(conn, room)
-                    else:
-                        await repo.delete_room(conn, room.room_id)  # nobody could sit down
+                    answers, left, out = await self._seat_matches(conn, asks)
             except IntegrityError:
-                continue  # a code or a seat taken under us: try again from the start
-            for other, out in left:
-                await self._emit(other, out)
-            return room, refused
-        raise RoomServiceError("code_exhausted", "Could not allocate a room code; try again.", 503)
-
-    @_refenced
-    async def seat_match(self, code: str, session_ids: Sequence[str]) -> tuple[Room | None, list[str]]:
-        """Seat ``session_ids`` in the waiting matchmaking room ``code`` as ``create_match`` does; the
-        room is None when it is gone or no longer waiting (then every session is returned)."""
-        while True:
-            try:
-                async with self.db.write() as conn:
-                    found = await repo.get_room(conn, code=code, lock=True)
-                    if found is None or found[0].state is not RoomState.WAITING:
-                        return None, list(session_ids)
-                    await self._fenced(conn, found[0].room_id)
-                    room, left, refused, out = await self._seat_many(conn, found[0], session_ids)
-                    await repo.save_room(conn, room)
-            except IntegrityError:
-                continue  # one of them sat down elsewhere meanwhile: decide again
+                continue  # a code or a seat taken under us: decide again from the start
+            except Fenced as exc:
+                # A newer owner claimed one of the rooms: nothing was written; once more, as a
+                # node that does not own it (as ``_refenced`` does).
+                if self.owners is None or refenced:
+                    raise
+                self.owners.lost(exc.room_id)
+                refenced = True
+                continue
             for other, other_out in left:
                 await self._emit(other, other_out)
-            await self._emit(room, out)
-            return room, refused
+            # A new room tells nobody yet (the matchmaker does); a waiting one tells who joined.
+            await asyncio.gather(
+                *(
+                    self._emit(answer.room, joined)
+                    for ask, answer, joined in zip(asks, answers, out, strict=True)
+                    if ask.code is not None and answer.room is not None and joined
+                )
+            )
+            return answers
+        raise RoomServiceError("code_exhausted", "Could not allocate a room code; try again.", 503)
 
-    async def _seat_many(
-        self, conn: AsyncConnection, room: Room, session_ids: Sequence[str]
-    ) -> tuple[Room, list[tuple[Room, list[RoomEvent]]], list[str], list[RoomEvent]]:
-        left: list[tuple[Room, list[RoomEvent]]] = []
-        refused: list[str] = []
-        out: list[RoomEvent] = []
+    async def _seat_matches(
+        self, conn: AsyncConnection, asks: Sequence[MatchSeating]
+    ) -> tuple[list[MatchSeated], list[tuple[Room, list[RoomEvent]]], list[list[RoomEvent]]]:
+        if not self.db.sqlite:
+            await conn.execute(_ASYNC_COMMIT)
         now = self.clock()
-        for session_id in session_ids:
-            seat = await repo.seat_of(conn, session_id)
-            if seat is None:
-                refused.append(session_id)  # the session itself is gone
+        # Waiting rooms first, locked in one order (two nodes' batches never wait on each other).
+        found: dict[str, Room] = {}
+        for code in sorted({ask.code for ask in asks if ask.code is not None}):
+            loaded = await repo.get_room(conn, code=code, lock=True)
+            if loaded is not None and loaded[0].state is RoomState.WAITING:
+                await self._fenced(conn, loaded[0].room_id)
+                found[code] = loaded[0]
+        codes_new = await self._new_codes(conn, sum(1 for ask in asks if ask.code is None))
+        seats = await repo.seats_of(conn, (s for ask in asks for s in ask.session_ids))
+        answers: list[MatchSeated] = []
+        left: list[tuple[Room, list[RoomEvent]]] = []
+        out: list[list[RoomEvent]] = []
+        made: list[Room] = []
+        changed: list[Room] = []
+        seated: list[tuple[str, Member]] = []
+        for ask in asks:
+            if ask.code is None:
+                room = self._match_room(ask, codes_new.pop(), now)
+            elif ask.code in found:
+                room = found[ask.code]
+            else:
+                answers.append(MatchSeated(None, list(ask.session_ids)))
+                out.append([])
                 continue
-            username, current = seat
-            if current == room.room_id:
-                continue
-            if current is not None:
-                found = await repo.get_room(conn, room_id=current, lock=True)
-                member = found[0].member(session_id) if found else None
-                if found is not None and member is not None:
-                    if found[0].state is RoomState.IN_GAME and member.role is Role.PLAYER:
-                        refused.append(session_id)
-                        continue
-                    left.append(await self._remove(conn, found[0], member, "left"))
-            if len(room.players) >= room.config.max_players:
-                refused.append(session_id)
-                continue
-            member = Member(
-                session_id, username, Role.PLAYER, max((m.seat for m in room.members), default=0) + 1, now
-            )
-            out.append(events.player_joined(member))
-            host = room.host_session_id or session_id
-            room = dataclasses.replace(
-                room, members=(*room.members, member), last_activity=now, host_session_id=host
-            )
-            await repo.add_member(conn, room.room_id, member)
-        return room, left, refused, out
+            refused: list[str] = []
+            joined: list[RoomEvent] = []
+            for session_id in ask.session_ids:
+                seat = seats.get(session_id)
+                if seat is None:
+                    refused.append(session_id)  # the session itself is gone
+                    continue
+                username, current = seat
+                if current == room.room_id:
+                    continue
+                if current is not None:
+                    other = await repo.get_room(conn, room_id=current, lock=True)
+                    member = other[0].member(session_id) if other else None
+                    if other is not None and member is not None:
+                        if other[0].state is RoomState.IN_GAME and member.role is Role.PLAYER:
+                            refused.append(session_id)
+                            continue
+                        left.append(await self._remove(conn, other[0], member, "left"))
+                if len(room.players) >= room.config.max_players:
+                    refused.append(session_id)
+                    continue
+                member = Member(
+                    session_id, username, Role.PLAYER, max((m.seat for m in room.members), default=0) + 1, now
+                )
+                joined.append(events.player_joined(member))
+                room = dataclasses.replace(
+                    room,
+                    members=(*room.members, member),
+                    last_activity=now,
+                    host_session_id=room.host_session_id or session_id,
+                )
+                seated.append((room.room_id, member))
+                seats[session_id] = (username, room.room_id)
+            if ask.code is None:
+                if room.players:
+                    made.append(room)
+            else:
+                changed.append(room)
+                found[ask.code] = room  # a later ask for the same room sees these seats
+            answers.append(MatchSeated(room, refused))
+            out.append(joined)
+        await repo.insert_rooms(conn, made)
+        await repo.add_members(conn, seated)
+        await repo.save_rooms(conn, changed)
+        return answers, left, out
+
+    async def _new_codes(self, conn: AsyncConnection, n: int) -> list[str]:
+        """``n`` room codes no room has (checked in one query a round)."""
+        chosen: set[str] = set()
+        while len(chosen) < n:
+            fresh = {codes.new_code() for _ in range(n - len(chosen))} - chosen
+            chosen |= fresh - await repo.codes_taken(conn, fresh)
+        return list(chosen)
+
+    def _match_room(self, ask: MatchSeating, code: str, now: float) -> Room:
+        game_def = self.games.get(ask.game)
+        base = self.default_config(ask.game)
+        config = build_config(game_def, base, {"min_players": ask.sizes[0], "max_players": ask.sizes[1]})
+        return Room(
+            room_id=str(uuid.uuid4()),
+            room_code=code,
+            name=f"Match {code}",
+            game=ask.game,
+            has_password=False,
+            private=True,
+            config=config,
+            state=RoomState.WAITING,
+            host_session_id=None,
+            creator_session_id=ask.session_ids[0],
+            created_at=now,
+            last_activity=now,
+            game_started_at=None,
+            members=(),
+        )
 
     @_refenced
     async def kick(self, session: Session | None, code: str, target: str) -> Room:
@@ -734,6 +792,26 @@ def _unseat(room: Room, member: Member, reason: str, now: float) -> tuple[Room, 
         room = dataclasses.replace(room, host_session_id=new_host.session_id if new_host else None)
         out.append(events.host_changed(new_host))
     return room, out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MatchSeating:
+    """One room's part of :meth:`RoomService.seat_matches`: seat ``session_ids`` in the waiting
+    matchmaking room ``code``, or (``code`` None) in a new room of ``game`` with ``sizes``."""
+
+    game: str
+    sizes: tuple[int, int]
+    session_ids: tuple[str, ...]
+    code: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MatchSeated:
+    """The room as it is after the seating (None: gone or no longer waiting) and the sessions that
+    were not seated."""
+
+    room: Room | None
+    refused: list[str]
 
 
 class _CodeCollision(Exception):

@@ -116,6 +116,17 @@ _SEAT_OF_SESSION = Statement(
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
     .where(sessions.c.id == bindparam("session_id"))
 )
+_IN_GAME = (
+    select(members.c.session_id)
+    .join(rooms, rooms.c.id == members.c.room_id)
+    .where(members.c.session_id.in_(bindparam("ids", expanding=True)), rooms.c.state == bindparam("state"))
+)
+_SEATS_OF_SESSIONS = (
+    select(sessions.c.id, sessions.c.username, members.c.room_id)
+    .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
+    .where(sessions.c.id.in_(bindparam("ids", expanding=True)))
+)
+_CODES_TAKEN = select(rooms.c.code).where(rooms.c.code.in_(bindparam("codes", expanding=True)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
 _ADD_MEMBER = Statement(
     insert(members).values(
@@ -125,6 +136,26 @@ _ADD_MEMBER = Statement(
         seat=bindparam("p_seat"),
         joined_at=bindparam("p_joined_at"),
         bot=bindparam("p_bot"),
+    )
+)
+_INSERT_ROOM = Statement(
+    insert(rooms).values(
+        id=bindparam("room_id"),
+        code=bindparam("p_code"),
+        name=bindparam("p_name"),
+        game=bindparam("p_game"),
+        password_hash=bindparam("p_password_hash"),
+        private=bindparam("p_private"),
+        config=bindparam("p_config", type_=rooms.c.config.type),
+        capacity=bindparam("p_capacity"),
+        idle_timeout=bindparam("p_idle_timeout"),
+        player_count=bindparam("p_player_count"),
+        state=bindparam("p_state"),
+        host_session_id=bindparam("p_host_session_id"),
+        creator_session_id=bindparam("p_creator_session_id"),
+        created_at=bindparam("p_created_at"),
+        last_activity=bindparam("p_last_activity"),
+        game_started_at=bindparam("p_game_started_at"),
     )
 )
 _REMOVE_MEMBER = Statement(delete(members).where(members.c.session_id == bindparam("session_id")))
@@ -196,6 +227,24 @@ async def seat_of(conn: AsyncConnection, session_id: str) -> tuple[str, str | No
     return (row[0], row[1]) if row is not None else None
 
 
+async def in_game(conn: AsyncConnection, session_ids: Iterable[str]) -> set[str]:
+    """Which of ``session_ids`` sit in a room whose game is running (one query per 500)."""
+    wanted = list(dict.fromkeys(session_ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        params = {"ids": wanted[start : start + 500], "state": RoomState.IN_GAME.value}
+        found.update((await conn.execute(_IN_GAME, params)).scalars())
+    return found
+
+
+#: ``in_game`` as one PostgreSQL statement on a connection outside a transaction (``Database.direct``):
+#: one round trip.
+IN_GAME_SQL = """
+    SELECT m.session_id FROM room_members m JOIN rooms r ON r.id = m.room_id
+    WHERE m.session_id = ANY($1::varchar[]) AND r.state = $2::varchar
+"""
+
+
 async def room_of_session(conn: AsyncConnection, session_id: str) -> Room | None:
     seat = await seat_of(conn, session_id)
     if seat is None or seat[1] is None:
@@ -232,6 +281,25 @@ async def code_taken(conn: AsyncConnection, code: str) -> bool:
     return await _CODE_TAKEN.first(conn, code=code) is not None
 
 
+async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
+    """Which of ``codes`` a room already has."""
+    wanted = list(codes)
+    if not wanted:
+        return set()
+    return set((await conn.execute(_CODES_TAKEN, {"codes": wanted})).scalars())
+
+
+async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+    """``seat_of`` for many sessions in one query: session id -> (username, room id or None); a
+    session that does not exist is left out."""
+    wanted = list(dict.fromkeys(session_ids))
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(wanted), 500):
+        for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
+            found[row[0]] = (row[1], row[2])
+    return found
+
+
 async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | None) -> None:
     await conn.execute(
         insert(rooms).values(
@@ -255,32 +323,70 @@ async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | No
     )
 
 
+async def insert_rooms(conn: AsyncConnection, new: Sequence[Room]) -> None:
+    """Insert many rooms without passwords in one call (``insert_room`` for each, less the round
+    trips); their members are added with ``add_members``."""
+    if new:
+        await _INSERT_ROOM.many(conn, [_inserted(room) for room in new])
+
+
+def _inserted(room: Room) -> dict[str, Any]:
+    return {
+        **_saved(room),
+        "p_code": room.room_code,
+        "p_name": room.name,
+        "p_game": room.game,
+        "p_password_hash": None,
+        "p_private": room.private,
+        "p_creator_session_id": room.creator_session_id,
+        "p_created_at": room.created_at,
+    }
+
+
 async def save_room(conn: AsyncConnection, room: Room) -> None:
     """Write a room's mutable fields (not its members)."""
-    await _SAVE_ROOM.run(
-        conn,
-        room_id=room.room_id,
-        p_config=room.config.to_dict(),
-        p_capacity=room.config.max_players,
-        p_idle_timeout=room.config.timeout_seconds,
-        p_player_count=len(room.players),
-        p_state=room.state.value,
-        p_host_session_id=room.host_session_id,
-        p_last_activity=room.last_activity,
-        p_game_started_at=room.game_started_at,
-    )
+    await _SAVE_ROOM.run(conn, **_saved(room))
+
+
+async def save_rooms(conn: AsyncConnection, changed: Sequence[Room]) -> None:
+    """``save_room`` for many rooms in one call."""
+    if changed:
+        await _SAVE_ROOM.many(conn, [_saved(room) for room in changed])
+
+
+def _saved(room: Room) -> dict[str, Any]:
+    return {
+        "room_id": room.room_id,
+        "p_config": room.config.to_dict(),
+        "p_capacity": room.config.max_players,
+        "p_idle_timeout": room.config.timeout_seconds,
+        "p_player_count": len(room.players),
+        "p_state": room.state.value,
+        "p_host_session_id": room.host_session_id,
+        "p_last_activity": room.last_activity,
+        "p_game_started_at": room.game_started_at,
+    }
 
 
 async def add_member(conn: AsyncConnection, room_id: str, member: Member) -> None:
-    await _ADD_MEMBER.run(
-        conn,
-        p_session_id=member.session_id,
-        p_room_id=room_id,
-        p_role=member.role.value,
-        p_seat=member.seat,
-        p_joined_at=member.joined_at,
-        p_bot=member.bot,
-    )
+    await _ADD_MEMBER.run(conn, **_seated(room_id, member))
+
+
+async def add_members(conn: AsyncConnection, seated: Sequence[tuple[str, Member]]) -> None:
+    """``add_member`` for many ``(room id, member)`` in one call."""
+    if seated:
+        await _ADD_MEMBER.many(conn, [_seated(room_id, member) for room_id, member in seated])
+
+
+def _seated(room_id: str, member: Member) -> dict[str, Any]:
+    return {
+        "p_session_id": member.session_id,
+        "p_room_id": room_id,
+        "p_role": member.role.value,
+        "p_seat": member.seat,
+        "p_joined_at": member.joined_at,
+        "p_bot": member.bot,
+    }
 
 
 async def add_bot(conn: AsyncConnection, room_id: str, member: Member) -> None:

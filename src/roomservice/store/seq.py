@@ -6,11 +6,14 @@ higher. Every later write of the owner carries the token and is refused (:class:
 owner has claimed the room. On PostgreSQL a fenced write reads the fence ``FOR SHARE`` in its own
 transaction, so a claim waits for writes under way and a write after a claim sees it: whatever a
 former owner managed to write, the new owner reads when it restores the room.
+
+Claims and raises asked for at the same moment (a node opening many rooms at once: a matchmaking round,
+a restart) share one write transaction, each still its own statement: one commit for all of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, select
@@ -18,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roomservice.batching import Batches
 from roomservice.leases.base import Fenced
 from roomservice.store.database import Database
 from roomservice.store.models import RoomSeqRow
@@ -35,6 +39,8 @@ class SeqMarks:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Writes asked for at the same moment share a transaction.
+        self._write: Batches[Callable[[AsyncConnection], Awaitable[Any]], Any] = Batches(self._write_all)
 
     async def load(self, room_id: str) -> int:
         async with self.db.read() as conn:
@@ -47,18 +53,25 @@ class SeqMarks:
             value = await conn.scalar(select(room_seq.c.fence).where(room_seq.c.room_id == room_id))
         return int(value or 0)
 
+    async def _write_all(self, steps: list[Callable[[AsyncConnection], Awaitable[Any]]]) -> list[Any]:
+        async with self.db.write() as conn:
+            return [await step(conn) for step in steps]
+
     async def claim(self, room_id: str, token: int) -> int:
         """Make ``token`` the room's fence and return its mark; raise :class:`Fenced` when a higher
         token claimed it already. One statement."""
-        async with self.db.write() as conn:
+
+        async def step(conn: AsyncConnection) -> Any:
             statement = _insert(conn)(room_seq).values(room_id=room_id, hwm=0, fence=token)
-            hwm = await conn.scalar(
+            return await conn.scalar(
                 statement.on_conflict_do_update(
                     index_elements=[room_seq.c.room_id],
                     set_={"fence": statement.excluded.fence},
                     where=room_seq.c.fence <= statement.excluded.fence,
                 ).returning(room_seq.c.hwm)
             )
+
+        hwm = await self._write(step)
         if hwm is None:
             raise Fenced(room_id)
         return int(hwm)
@@ -66,7 +79,8 @@ class SeqMarks:
     async def raise_to(self, room_id: str, hwm: int, token: int | None = None) -> None:
         """Raise the mark to ``hwm`` (never lowering it). With ``token``: refused (:class:`Fenced`)
         when the room's fence is above it. One statement."""
-        async with self.db.write() as conn:
+
+        async def step(conn: AsyncConnection) -> Any:
             statement = _insert(conn)(room_seq).values(room_id=room_id, hwm=hwm, fence=token or 0)
             higher = (
                 func.max(room_seq.c.hwm, statement.excluded.hwm)
@@ -78,8 +92,9 @@ class SeqMarks:
                 set_={"hwm": higher},
                 where=(room_seq.c.fence <= token) if token is not None else None,
             )
-            written = await conn.scalar(upsert.returning(room_seq.c.hwm))
-        if written is None:
+            return await conn.scalar(upsert.returning(room_seq.c.hwm))
+
+        if await self._write(step) is None:
             raise Fenced(room_id)
 
     async def forget(self, room_id: str, token: int | None = None) -> None:
