@@ -11,11 +11,13 @@ has subscribers in (not every room, as a broker on one shared channel would).
   room, ``<prefix>log:<room_id>`` (entry id ``<seq>-n``, the newest ``log_size`` kept, gone
   ``LOG_TTL`` seconds after the room's last frame), so any node can replay what a returning client
   missed (:meth:`since`) and knows the room's last ``seq`` (:meth:`last_seq`).
-- A numbered envelope heard from another node with a ``seq`` not above the last one heard for its
-  room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
+- A numbered envelope heard from another node with a ``seq`` not above the last one delivered here for
+  its room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
 - Redis unreachable: publishing goes on for this node's subscribers; what waits for Redis is kept (the
   newest ``BACKLOG`` envelopes) and sent, in order, when it answers again; the subscription comes back
-  with every channel. ``flush`` does not wait for Redis while it is unreachable.
+  with every channel, and each room's subscribers here first get, from the room's log, what other
+  nodes published on it meanwhile (as far as the log reaches back). ``flush`` does not wait for Redis
+  while it is unreachable.
 
 Pub/sub channel names are global to a Redis server (not per database number): the prefix is what keeps
 two deployments on one Redis apart.
@@ -96,7 +98,8 @@ class RedisBroker:
         self._wanted: set[str] = set()
         self._confirmed: set[str] = set()
         self._changes: set[str] = set()
-        #: The highest seq heard from other nodes, per room subscribed to.
+        #: The highest seq delivered here (published here or heard from other nodes), per room
+        #: subscribed to.
         self._heard_seq: dict[str, int] = {}
         self._outgoing: deque[Envelope] = deque(maxlen=BACKLOG)
         self._published = 0
@@ -148,6 +151,9 @@ class RedisBroker:
         if self._closed:
             return
         self._local.publish(envelope)
+        room_id = envelope.room_id
+        if envelope.seq > self._heard_seq.get(room_id, 0) and room_id in self._wanted:
+            self._heard_seq[room_id] = envelope.seq
         if len(self._outgoing) == BACKLOG and not self._dropped_warned:
             self._dropped_warned = True
             log.warning("Redis is unreachable and %d envelopes wait for it: dropping the oldest", BACKLOG)
@@ -223,11 +229,16 @@ class RedisBroker:
                     message = await pubsub.get_message(timeout=None)
                     if message is not None:
                         self._heard(message)
+                        if message["type"] == "subscribe":
+                            await self._catch_up(self._room_of(message))
             except (RedisError, OSError) as exc:
                 self._unreachable(exc)
             finally:
                 if control is not None:
-                    control.cancel()  # it holds nothing: no need to wait for it
+                    # Stopped before its connection is closed under it (a command cut short there
+                    # would fail on the closed connection instead of ending quietly).
+                    control.cancel()
+                    await asyncio.wait([control], timeout=CLOSE_WAIT)
                 self._pubsub = None
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -257,11 +268,33 @@ class RedisBroker:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    def _heard(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
+    def _room_of(self, message: dict[str, Any]) -> str:
         channel = message["channel"]
         name = channel.decode() if isinstance(channel, bytes) else str(channel)
-        room_id = name[len(self._room_prefix) :]
+        return name[len(self._room_prefix) :]
+
+    async def _catch_up(self, room_id: str) -> None:
+        """The room's channel is subscribed (again, after Redis was unreachable): hand this node's
+        subscribers what was published on it after the last frame they got, from the room's log, before
+        anything heard from now on (the listener waits for this)."""
+        last = self._heard_seq.get(room_id, 0)
+        if not last or not self._log_size or room_id not in self._wanted:
+            return  # a room subscribed for the first time: its subscribers start from here
+        missed = await self.since(room_id, last)
+        if missed is None:
+            log.warning(
+                "room %s: frames published while Redis was unreachable are gone from its log", room_id
+            )
+            return
+        for envelope in missed:
+            if envelope.seq > self._heard_seq.get(room_id, 0) and room_id in self._wanted:
+                self._heard_seq[room_id] = envelope.seq
+                self._local.publish(envelope)
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        room_id = self._room_of(message)
+        name = self._room_prefix + room_id
         if kind == "message":
             data: bytes = message["data"]
             if data.startswith(self._tag):
