@@ -1,5 +1,6 @@
 """Real processes on 127.0.0.1: ``roomservice serve`` nodes, and Debian's nginx in front of them with
-the repository's ``deploy/nginx.conf`` (its upstream servers and listen port rewritten).
+the repository's ``deploy/nginx.conf`` (its upstream servers and listen port rewritten); and a TCP relay
+a node can reach Redis through, which a test cuts to cut the node off.
 
 Both are plain subprocesses driven synchronously, so a fixture of any scope can start them. nginx runs
 unprivileged: as the test's own user, or, when the tests run as root, as ``nobody`` (its prefix, a
