@@ -141,6 +141,8 @@ async def deployment(
         "ROOMSERVICE_REDIS_PREFIX": prefix,
         "ROOMSERVICE_HTTP_RATE_SESSIONS": "0",  # every test client comes from 127.0.0.1
         "ROOMSERVICE_HTTP_RATE_ROOMS": "0",
+        # A few connections each: the test PostgreSQL serves other test runs too.
+        "ROOMSERVICE_DATABASE_POOL_SIZE": "5",
     }
     nodes = {
         n: Node(
@@ -394,6 +396,12 @@ class Table:
     players: list[Player] = field(default_factory=list)
     #: Moves acknowledged (a view carrying the move's ref): game_no, version, cell, mark.
     acknowledged: set[tuple[int, int, int, str]] = field(default_factory=set)
+    #: What each bot last saw and did, by session id (said when a table gets stuck).
+    status: dict[str, str] = field(default_factory=dict)
+    #: How the host's last start went.
+    started: str = ""
+    #: The table's last game, once its host has stopped starting games.
+    final: str | None = None
     #: How many moves were acknowledged.
     moves: int = 0
     #: The last view of each game that ended, by game number.
@@ -416,6 +424,7 @@ class Table:
         refs = itertools.count(1)
         view: GameState | None = None
         in_flight: tuple[str, float] | None = None
+        started = 1  # the number of the last game the host started
         i = 0
         while True:
             with contextlib.suppress(TimeoutError):
@@ -437,13 +446,20 @@ class Table:
                 elif isinstance(event, Error) and in_flight is not None and event.ref == in_flight[0]:
                     in_flight = None if event.code in LOST_RACE else (in_flight[0], now - 1.5)
             i = len(player.seen)
+            self.status[me] = _status(view, in_flight, player)
             if view is None:
                 continue
             if view.result is not None:
-                if stop.is_set():
-                    return
                 if host:
-                    await _start_again(client, self.code)
+                    if view.game_no < started:
+                        continue  # the next game is started: its first view is on its way
+                    if stop.is_set():
+                        self.final = view.game_id  # the host starts no other: the table's last game
+                        return
+                    self.started = await _start_again(client, self.code, view.game_id)
+                    started = view.game_no + 1
+                elif view.game_id == self.final:
+                    return
                 continue
             if in_flight is not None and now - in_flight[1] > 2.0:
                 in_flight = None  # never answered (lost with a node): decide again on the latest view
@@ -467,22 +483,42 @@ class Table:
         assert not missing, (self.code, view.game_no, view.version, missing, board)
 
 
-async def _start_again(client: Client, code: str) -> None:
-    """Start the room's next game, through whatever node nginx picks; a request lost with a node is
-    sent again."""
+def _said(t: Table) -> str:
+    """What a table's bots last saw and did, and their sockets now."""
+    socks = [(p.sock.state.value, p.sock.reconnects, len(p.seen)) for p in t.players]
+    return f"{t.code}: start {t.started}; sockets {socks}; {t.status}"
+
+
+def _status(view: GameState | None, in_flight: tuple[str, float] | None, player: Player) -> str:
+    last = (
+        f"game {view.game_no} v{view.version} seq {view.seq} turn {view.state.get('turn')}" if view else "-"
+    )
+    over = " over" if view is not None and view.result is not None else ""
+    return f"{last}{over}; in flight {in_flight}; socket {player.sock.state}; last {player.seen[-1:]}"
+
+
+async def _start_again(client: Client, code: str, ended: str | None) -> str:
+    """Start the room's next game after the game ``ended``, through whatever node nginx picks; a
+    request lost with a node is sent again. How it went."""
+    tried: list[str] = []
     for _ in range(50):
         try:
-            await client.start(code)
-            return
+            room = await client.start(code)
+            return f"started ({room.state}, {room.last_game_id}) after {tried}"
         except ApiError as exc:
-            if exc.code == "game_in_progress" or exc.status == 409:
-                return
-            if exc.status < 500:
+            tried.append(f"{exc.status} {exc.code}")
+            if exc.status == 409:
+                # Either the room is not FINISHED yet (the result goes out before the room's state
+                # changes), or a start sent before, whose answer was lost, did start the next game.
+                room = await client.room(code)
+                if room.last_game_id != ended:
+                    return f"started by an earlier try ({room.last_game_id}) after {tried}"
+            elif exc.status < 500:
                 raise
-        except httpx.TransportError:
-            pass
+        except httpx.TransportError as exc:
+            tried.append(repr(exc))
         await asyncio.sleep(0.2)
-    raise AssertionError(f"room {code}: the next game could not be started")
+    raise AssertionError(f"room {code}: the game after {ended} could not be started: {tried}")
 
 
 async def _table(d: Deployment, n: int) -> Table:
@@ -523,11 +559,18 @@ async def test_a_rolling_restart_under_bot_load_loses_nothing(deployment: Deploy
             await _until(
                 lambda before=before: all(t.moves > m for t, m in zip(tables, before, strict=True)),  # type: ignore[misc]
                 30,
-                f"a table stopped playing after {node_id} restarted",
+                f"a table stopped playing after {node_id} restarted: {[_said(t) for t in tables]}",
             )
             print(f"{node_id}: drained in {drained:.2f} s")
         stop.set()
-        await asyncio.wait_for(asyncio.shield(bots), 60)
+        try:
+            await asyncio.wait_for(asyncio.shield(bots), 60)
+        except TimeoutError:
+            stuck = {}
+            for t in tables:
+                room = await t.hosts.room(t.code)
+                stuck[t.code] = [f"room {room.state} {room.last_game_id}", _said(t)]
+            raise AssertionError(f"tables did not finish their games: {stuck}") from None
     finally:
         stop.set()
         if not bots.done():
