@@ -1,16 +1,21 @@
-"""What the Redis broker adds to the contract: the shared resume log of each room."""
+"""What the Redis broker adds to the contract: the shared resume log of each room, and catching up on
+it after Redis was out of reach."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from redis.asyncio import Redis
 
 from roomservice.broker.base import Envelope
 from roomservice.broker.redis import PASS, RedisBroker, decode, encode
 from tests.broker.conftest import _prefix, _redis
+from tests.cluster.harness import Relay
+from tests.conftest import REDIS_URL
 
 
 @pytest.fixture
@@ -136,3 +141,40 @@ async def test_a_backlog_heard_from_redis_is_handed_out_a_few_dozen_a_pass(
     async with asyncio.timeout(5):
         await done.wait()
     assert max(runs) <= PASS
+
+
+async def _until(test: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not test():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_frames_published_while_a_node_was_cut_off_reach_its_subscribers_in_order_when_it_is_back(
+    pair: tuple[RedisBroker, RedisBroker],
+) -> None:
+    owner, _ = pair
+    target = urlsplit(REDIS_URL)
+    relay = Relay(target.hostname or "127.0.0.1", target.port or 6379).start()
+    through = urlunsplit(target._replace(netloc=f"127.0.0.1:{relay.port}"))
+    cut_off = RedisBroker(Redis.from_url(through, socket_timeout=2), prefix=owner._prefix, log_size=64)
+    try:
+        got: list[int] = []
+        cut_off.subscribe("room", lambda e: got.append(e.seq))
+        await cut_off.flush()
+        owner.publish(Envelope("room", 1, "before"))
+        await _until(lambda: got == [1], "the first frame did not arrive")
+
+        relay.cut()
+        await _until(lambda: not cut_off.reachable, "the cut was not noticed")
+        for seq in (2, 3, 4):
+            owner.publish(Envelope("room", seq, "meanwhile"))
+        await owner.flush()
+        relay.mend()
+        await cut_off.flush()  # subscribed again
+        owner.publish(Envelope("room", 5, "after"))
+        await _until(lambda: len(got) >= 5, f"only {got} arrived")
+        assert got == [1, 2, 3, 4, 5]
+    finally:
+        await cut_off.close()
+        relay.close()

@@ -1,5 +1,6 @@
 """Real processes on 127.0.0.1: ``roomservice serve`` nodes, and Debian's nginx in front of them with
-the repository's ``deploy/nginx.conf`` (its upstream servers and listen port rewritten).
+the repository's ``deploy/nginx.conf`` (its upstream servers and listen port rewritten); and a TCP relay
+a node can reach Redis through, which a test cuts to cut the node off.
 
 Both are plain subprocesses driven synchronously, so a fixture of any scope can start them. nginx runs
 unprivileged: as the test's own user, or, when the tests run as root, as ``nobody`` (its prefix, a
@@ -8,6 +9,7 @@ fresh folder under the system's temporary directory, belongs to that user).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -18,9 +20,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -75,9 +79,12 @@ class Node:
         return f"http://{self.address}"
 
     def start(self) -> Node:
-        """Start the process; :meth:`wait_ready` waits until it answers."""
+        """Start the process; :meth:`wait_ready` waits until it answers. A node started again (after
+        :meth:`stop` or :meth:`kill`) listens on the port it had, as a restarted machine would: the
+        proxy's upstream line for it stays true."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        if not self.port:
+            self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROOMSERVICE_")}
         env.update(
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
@@ -104,6 +111,10 @@ class Node:
         assert self.proc is not None
         _wait(self._healthy(), f"roomservice node on {self.address}", self.proc, self.log)
         return self
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
         """SIGKILL, as a crashed machine would."""
@@ -258,6 +269,81 @@ def _as_nobody(prefix: Path) -> Callable[[], None]:
         os.setuid(user.pw_uid)
 
     return drop
+
+
+class Relay:
+    """A TCP relay on 127.0.0.1 in front of ``host:port``, through which a node reaches Redis, so that a
+    test can cut the node off (:meth:`cut`: every relayed connection is reset, new ones are refused, as
+    when the node's network to Redis fails) and let it back (:meth:`mend`). It runs in a thread with an
+    event loop of its own, so it keeps relaying while the test's loop waits on something else."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="relay", daemon=True)
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    def start(self) -> Relay:
+        self._thread.start()
+        self._run(self._listen())
+        return self
+
+    def cut(self) -> None:
+        self._run(self._cut())
+
+    def mend(self) -> None:
+        self._run(self._listen())
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._run(self._cut())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop.close()
+
+    def _run(self, coro: Any) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
+
+    async def _listen(self) -> None:
+        if self._server is None:
+            self._server = await asyncio.start_server(
+                self._client, "127.0.0.1", self.port, reuse_address=True
+            )
+
+    async def _cut(self) -> None:
+        if self._server is not None:
+            self._server.close()  # no longer listening: new connections are refused
+            self._server = None
+        for writer in list(self._open):
+            writer.transport.abort()  # reset, as a broken network shows itself to the node at last
+        self._open.clear()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._open |= {writer, up_writer}
+        pipes = [
+            asyncio.ensure_future(self._pipe(reader, up_writer)),
+            asyncio.ensure_future(self._pipe(up_reader, writer)),
+        ]
+        await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+        for pipe in pipes:
+            pipe.cancel()
+        for w in (writer, up_writer):
+            self._open.discard(w)
+            w.transport.abort()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
 
 
 def start_nodes(nodes: Sequence[Node]) -> list[Node]:

@@ -17,13 +17,15 @@ has subscribers in (not every room, as a broker on one shared channel would).
   room, ``<prefix>log:<room_id>`` (entry id ``<seq>-n``, the newest ``log_size`` kept, gone
   ``LOG_TTL`` seconds after the room's last frame), so any node can replay what a returning client
   missed (:meth:`since`) and knows the room's last ``seq`` (:meth:`last_seq`).
-- A numbered envelope heard from another node with a ``seq`` not above the last one heard for its
-  room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
+- A numbered envelope heard from another node with a ``seq`` not above the last one delivered here for
+  its room is a former owner's late frame (a room's numbers only go up, across owners): it is dropped.
 - What the subscription brings is handed to subscribers at most ``PASS`` messages per event-loop
   pass, so sockets write a backlog read in at once in pieces (see ``PASS``).
 - Redis unreachable: publishing goes on for this node's subscribers; what waits for Redis is kept (the
   newest ``BACKLOG`` envelopes) and sent, in order, when it answers again; the subscription comes back
-  with every channel. ``flush`` does not wait for Redis while it is unreachable.
+  with every channel, and each room's subscribers here first get, from the room's log, what other
+  nodes published on it meanwhile (as far as the log reaches back). ``flush`` does not wait for Redis
+  while it is unreachable.
 
 Pub/sub channel names are global to a Redis server (not per database number): the prefix is what keeps
 two deployments on one Redis apart.
@@ -108,7 +110,8 @@ class RedisBroker:
         self._wanted: set[str] = set()
         self._confirmed: set[str] = set()
         self._changes: set[str] = set()
-        #: The highest seq heard from other nodes, per room subscribed to.
+        #: The highest seq delivered here (published here or heard from other nodes), per room
+        #: subscribed to.
         self._heard_seq: dict[str, int] = {}
         #: Rooms this node numbers: not heard from Redis.
         self._owned: set[str] = set()
@@ -209,6 +212,9 @@ class RedisBroker:
         except (RedisError, OSError) as exc:
             log.warning("room %s: could not read what was missed (%s)", room_id, exc)
             missed = None
+        else:
+            if missed is None:
+                log.warning("room %s: frames published while it was not heard are gone from its log", room_id)
         held = self._catching.pop(room_id, None)
         if held is not None:
             self._deliver_held(room_id, [*(missed or ()), *held])
@@ -227,10 +233,9 @@ class RedisBroker:
         if self._closed:
             return
         self._local.publish(envelope)
-        if self._catching and envelope.seq > 0 and envelope.room_id in self._catching:
-            # Delivered here already: the catch-up from the stream must not bring it again.
-            room_id = envelope.room_id
-            self._heard_seq[room_id] = max(self._heard_seq.get(room_id, 0), envelope.seq)
+        room_id = envelope.room_id
+        if envelope.seq > self._heard_seq.get(room_id, 0) and room_id in self._wanted:
+            self._heard_seq[room_id] = envelope.seq
         if len(self._outgoing) == BACKLOG and not self._dropped_warned:
             self._dropped_warned = True
             log.warning("Redis is unreachable and %d envelopes wait for it: dropping the oldest", BACKLOG)
@@ -302,6 +307,11 @@ class RedisBroker:
                 await pubsub.connect()  # type: ignore[no-untyped-call]
                 self._confirmed.clear()
                 self._changes = {r for r in self._wanted if self._hears(r)}
+                for room_id in self._changes:
+                    if self._log_size and self._heard_seq.get(room_id):
+                        # Heard before Redis went away: what other nodes published on it meanwhile
+                        # comes first, from the room's log, once its channel is heard again.
+                        self._catching.setdefault(room_id, [])
                 control = asyncio.get_running_loop().create_task(self._control(pubsub))
                 self.reachable = True
                 delay = RETRY[0]
@@ -319,7 +329,10 @@ class RedisBroker:
                 self._unreachable(exc)
             finally:
                 if control is not None:
-                    control.cancel()  # it holds nothing: no need to wait for it
+                    # Stopped before its connection is closed under it (a command cut short there
+                    # would fail on the closed connection instead of ending quietly).
+                    control.cancel()
+                    await asyncio.wait([control], timeout=CLOSE_WAIT)
                 self._pubsub = None
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -349,11 +362,15 @@ class RedisBroker:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    def _heard(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
+    def _room_of(self, message: dict[str, Any]) -> str:
         channel = message["channel"]
         name = channel.decode() if isinstance(channel, bytes) else str(channel)
-        room_id = name[len(self._room_prefix) :]
+        return name[len(self._room_prefix) :]
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        room_id = self._room_of(message)
+        name = self._room_prefix + room_id
         if kind == "message":
             data: bytes = message["data"]
             if data.startswith(self._tag):

@@ -19,6 +19,8 @@ import contextlib
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from roomservice.broker.base import Broker
 from roomservice.cluster.node import Node
 from roomservice.config import Settings
@@ -199,9 +201,25 @@ class ClusterHub(Hub):
 
     # -- upkeep ------------------------------------------------------------------------------
 
+    #: Whether the last upkeep found Redis out of reach (said once per outage in the log).
+    _upkeep_failing = False
+
     async def upkeep(self) -> None:
         """Renew leases; take the rooms of this node's sockets that nobody owns; renew the socket
-        locations of this node's sessions."""
+        locations of this node's sessions. Redis out of reach is one warning per outage, not an error
+        each time (the leases it could not renew are kept until they run out by this node's clock)."""
+        try:
+            await self._upkeep()
+        except (ClusterUnavailable, RedisError, OSError) as exc:
+            if not self._upkeep_failing:
+                log.warning("cluster upkeep: Redis is out of reach (%s); trying again", exc)
+            self._upkeep_failing = True
+            return
+        if self._upkeep_failing:
+            log.warning("cluster upkeep: Redis answers again")
+        self._upkeep_failing = False
+
+    async def _upkeep(self) -> None:
         outbox = self.presence.outbox
         await outbox.renew(now=self.clock())
         followed = {
