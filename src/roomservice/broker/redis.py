@@ -67,6 +67,8 @@ LOG_TTL = 600
 CLOSE_WAIT = 2.0
 #: Seconds between attempts to reach Redis again, doubling up to the second value.
 RETRY = (0.05, 1.0)
+#: Reads of a room's log, ``RETRY`` apart, before a catch-up gives up on what was missed.
+CATCH_UP_TRIES = 5
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder()
@@ -207,14 +209,22 @@ class RedisBroker:
     async def _catch_up(self, room_id: str) -> None:
         """The room is heard again: deliver what its stream has after the last seq seen here, then
         what the subscription held back meanwhile."""
-        try:
-            missed = await self.since(room_id, self._heard_seq.get(room_id, 0))
-        except (RedisError, OSError) as exc:
-            log.warning("room %s: could not read what was missed (%s)", room_id, exc)
-            missed = None
-        else:
-            if missed is None:
-                log.warning("room %s: frames published while it was not heard are gone from its log", room_id)
+        missed: list[Envelope] | None = None
+        delay = RETRY[0]
+        for attempt in range(CATCH_UP_TRIES):
+            try:
+                missed = await self.since(room_id, self._heard_seq.get(room_id, 0))
+            except (RedisError, OSError) as exc:
+                # Right after Redis comes back, a pooled connection the outage broke fails once.
+                if attempt + 1 == CATCH_UP_TRIES or self._closed:
+                    log.warning("room %s: could not read what was missed (%s)", room_id, exc)
+                    break
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY[1])
+            else:
+                if missed is None:
+                    log.warning("room %s: what was sent while it was not heard is gone from its log", room_id)
+                break
         held = self._catching.pop(room_id, None)
         if held is not None:
             self._deliver_held(room_id, [*(missed or ()), *held])
