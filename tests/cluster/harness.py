@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import os
 import pwd
-import re
 import shutil
 import signal
 import socket
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.proxy import rewrite
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -136,36 +136,6 @@ class Node:
             self.proc.send_signal(sig)
             if sig == signal.SIGKILL:
                 self.proc.wait()
-
-
-def rewrite(conf: str, upstreams: Sequence[str], port: int) -> str:
-    """``deploy/nginx.conf`` with one upstream ``server`` line per address in ``upstreams`` (each with
-    the parameters of the file's first one) and the server listening on 127.0.0.1:``port``."""
-    lines: list[str] = []
-    servers = listens = 0
-    in_upstream = False
-    for line in conf.splitlines():
-        if re.match(r"\s*upstream\s+\S+\s*\{", line):
-            in_upstream = True
-        elif in_upstream and line.strip() == "}":
-            in_upstream = False
-        server = re.match(r"(\s*)server\s+\S+?(\s[^;]*)?;", line) if in_upstream else None
-        if server is not None:
-            if not servers:
-                indent, params = server.group(1), server.group(2) or ""
-                lines += [f"{indent}server {address}{params};" for address in upstreams]
-            servers += 1
-            continue
-        listen = re.match(r"(\s*)listen\s+[^;]+;", line)
-        if listen is not None:
-            listens += 1
-            line = f"{listen.group(1)}listen 127.0.0.1:{port};"
-        lines.append(line)
-    if not servers or listens != 1:
-        raise ValueError(
-            f"{NGINX_CONF}: expected upstream server lines and one listen, found {servers}, {listens}"
-        )
-    return "\n".join(lines) + "\n"
 
 
 _MAIN = """\
