@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 from collections.abc import Sequence
@@ -45,15 +44,11 @@ class LocalLeases:
         return lease
 
     async def renew(self, lease: Lease) -> Lease | None:
-        if not self._current(lease):
-            return None
-        renewed = dataclasses.replace(lease, expires_at=self._clock() + self._ttl)
-        self._held[lease.room_id] = renewed
-        return renewed
+        return (await self.renew_many([lease]))[0]
 
     async def renew_many(self, leases: Sequence[Lease]) -> list[Lease | None]:
-        # One pass without a coroutine or a dataclasses.replace per lease: a node renews every room
-        # it owns together, thousands of them.
+        # One pass, without a coroutine per lease: a node renews every room it owns together,
+        # thousands of them.
         expires_at = self._clock() + self._ttl
         renewed: list[Lease | None] = []
         for lease in leases:

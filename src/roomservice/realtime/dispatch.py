@@ -186,8 +186,9 @@ class Dispatcher:
         now = self._now()
         stamps = self._stamps
         at = stamps.text if stamps.start <= now < stamps.end else stamps(now)
-        sender = session.username
-        message = messages.Chat(sender=sender, session_id=session.session_id, text=frame.text, at=at)
+        message = messages.Chat(
+            sender=session.username, session_id=session.session_id, text=frame.text, at=at
+        )
         if room_log is None:
             # Another node owns the room: it numbers the line and keeps it in the history.
             assert self.outbox.remote is not None
