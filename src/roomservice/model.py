@@ -59,19 +59,26 @@ class Stamps:
     ``start <= ts < end``, ``text`` is the answer (the chat path reads it inline, sparing a call);
     formatting each line's microseconds cost more than decoding its frame."""
 
-    __slots__ = ("end", "start", "text")
+    __slots__ = ("_prefix", "_second", "end", "start", "text")
 
     def __init__(self) -> None:
         self.start = 0.0
         self.end = 0.0  # empty: the first call formats
         self.text = ""
+        #: The second the last text was in, and that second written out up to its ".": a busy
+        #: server reaches a new millisecond hundreds of times a second, a new second once.
+        self._second: int | None = None
+        self._prefix = ""
 
     def __call__(self, ts: float) -> str:
         if self.start <= ts < self.end:
             return self.text
         ms = math.floor(ts * 1000.0)
         second, milli = divmod(ms, 1000)
-        self.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milli:03d}Z"
+        if second != self._second:
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+            self._second = second
+        self.text = f"{self._prefix}{milli:03d}Z"
         self.start = ms / 1000.0
         self.end = (ms + 1) / 1000.0
         return self.text

@@ -20,6 +20,7 @@ from roomservice.config import Settings
 from roomservice.errors import Conflict
 from roomservice.leases.local import LocalLeases
 from roomservice.model import Member, Room, RoomConfig, Session
+from roomservice.protocol import messages
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.dispatch import Dispatcher
 from roomservice.realtime.outbox import Outbox
@@ -104,11 +105,14 @@ class Peer:
     def __init__(self, session: Session, settings: Settings) -> None:
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.seen: list[dict[str, Any]] = []
+        #: Every text sent, as sent.
+        self.texts: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         bucket = TokenBucket(settings.ws_rate_limit, settings.ws_rate_burst, time.monotonic)
         self.conn = Connection(session, self._send, self._close, bucket, settings.ws_send_queue)
 
     async def _send(self, text: str) -> None:
+        self.texts.append(text)
         self.frames.put_nowait(json.loads(text))
 
     async def _close(self, code: int, reason: str) -> None:
@@ -196,6 +200,29 @@ async def node(tmp_path: Path) -> AsyncIterator[Node]:
     await scheduler.close()
 
 
+async def test_a_chat_line_is_sent_as_the_chat_frame_encoded(node: Node) -> None:
+    """Lines are written without building their frame: byte for byte what encoding it gives, whatever
+    the names and texts hold; the room's history keeps those very texts."""
+    names = ["ann", 'bo"b', "ünï\\", "日本"]
+    _, sessions = node.seat(*names)
+    peers = [await node.connect(s) for s in sessions]
+    texts = ['say "hi"\\n', "\x01\x1f\u2028\t", "🎲 日本語", "</script>", "  x  "]
+    for i, text in enumerate(texts * 2):
+        speaker = peers[i % len(peers)]
+        await node.say(speaker, {"type": "chat", "text": text})
+        heard = await peers[0].expect("chat", text=text)
+        frame = messages.Chat(
+            sender=speaker.conn.session.username,
+            session_id=speaker.conn.session_id,
+            text=text,
+            at=heard["at"],
+        )
+        frame.seq = heard["seq"]
+        assert peers[0].texts[-1] == messages.encode(frame)
+    lines = [bytes(line).decode() for line in node.chat.recent("room-1")]
+    assert lines == [t for t in peers[0].texts if t.startswith('{"type":"chat"')]
+
+
 async def test_a_socket_gets_its_room_then_hears_the_others(node: Node) -> None:
     _, (ann, bob) = node.seat("ann", "bob")
     a = await node.connect(ann)
@@ -213,7 +240,7 @@ async def test_a_socket_gets_its_room_then_hears_the_others(node: Node) -> None:
     await node.say(b, {"type": "chat", "text": "hi", "ref": 1})
     heard, echo = await a.expect("chat"), await b.expect("chat")
     assert heard == echo and heard["seq"] > back["seq"] and heard["from"] == "bob"
-    assert [line.text for line in node.chat.recent("room-1")] == ["hi"]
+    assert [json.loads(bytes(line))["text"] for line in node.chat.recent("room-1")] == ["hi"]
     await node.chat.flush()
     assert [[line["text"] for line in lines] for lines in node.saved[0].values()] == [["hi"]]
 

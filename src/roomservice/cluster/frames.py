@@ -21,7 +21,6 @@ from roomservice.broker.redis import RedisBroker
 from roomservice.cluster.node import MAX_HOPS, Node, frame_body
 from roomservice.errors import ClusterUnavailable
 from roomservice.model import Room
-from roomservice.protocol import messages
 from roomservice.protocol.messages import RoomFrame
 from roomservice.realtime.outbox import NotOwner, Outbox, RoomLog
 from roomservice.rooms.chat import ChatLog
@@ -121,5 +120,4 @@ class OwnerFrames:
         text = _json.encode({**frame, "seq": seq}).decode()
         self.outbox.send(room_log, Envelope(room_log.room_id, seq, text, None, kind=frame["type"]))
         if body.get("chat"):
-            line = msgspec.convert({**frame, "seq": seq}, messages.Chat[str])
-            self.chat.add(room_log.room_id, line)
+            self.chat.add(room_log.room_id, text)

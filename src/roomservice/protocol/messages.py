@@ -329,5 +329,20 @@ def encode(frame: ServerFrame) -> str:
     return _encoder.encode(frame).decode()
 
 
+def json_string(text: str) -> str:
+    """``text`` as a JSON string, escaped as in every frame."""
+    return _encoder.encode(text).decode()
+
+
+def chat_head(sender: str, session_id: str) -> str:
+    """What a :class:`Chat` frame's text holds about who said it: ``"from":…,"session_id":…,``.
+
+    The chat path writes a line's text without building the frame (the hot path of every room):
+    ``{"type":"chat","seq":SEQ,`` + this + ``"text":`` + :func:`json_string` of the text +
+    ``,"at":"AT"}``, which is what encoding the frame gives, byte for byte (a test holds them equal).
+    """
+    return f'"from":{json_string(sender)},"session_id":{json_string(session_id)},'
+
+
 def error(code: str, message: str, ref: Ref = None) -> Error:
     return Error(code=code, message=message, ref=ref)

@@ -48,6 +48,8 @@ class Connection:
         "_writer",
         "attached_seq",
         "bucket",
+        "chat_as",
+        "chat_head",
         "closed",
         "held",
         "outbox_size",
@@ -89,6 +91,10 @@ class Connection:
         self.refused_in_a_row = 0
         #: Resumes refused so far (the log names a few of them, not every one).
         self.resumes_refused = 0
+        #: The session this socket's chat lines were last said as, and how their frames name it
+        #: (``messages.chat_head``), made once rather than for every line.
+        self.chat_as: Session | None = None
+        self.chat_head = ""
         #: Live frames held back while a returning client may still ask to resume, so that replayed
         #: frames reach it before newer ones.
         self.held: list[str] | None = None

@@ -26,6 +26,7 @@ from roomservice.protocol.frames import (
     encode,
     error,
 )
+from roomservice.protocol.messages import encode_bytes
 from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
@@ -182,20 +183,24 @@ class Dispatcher:
         room_log = self._logs.get(room_id) if chan is not None and room_id is not None else None
         if chan is None or (room_log is None and self.outbox.remote is None):
             raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
-        session = conn.session
         now = self._now()
         stamps = self._stamps
         at = stamps.text if stamps.start <= now < stamps.end else stamps(now)
-        message = messages.Chat(
-            sender=session.username, session_id=session.session_id, text=frame.text, at=at
-        )
         if room_log is None:
             # Another node owns the room: it numbers the line and keeps it in the history.
             assert self.outbox.remote is not None
+            session = conn.session
+            message = messages.Chat(
+                sender=session.username, session_id=session.session_id, text=frame.text, at=at
+            )
             self.outbox.remote.publish(chan.room_id, chan.room_code, message, chat=True)
             return
-        sent = self.outbox.emit(room_log, message)  # numbers it: the history keeps its seq
-        self.chat.add(room_log.room_id, message, sent.text)
+        session = conn.session
+        if conn.chat_as is not session:  # the socket's first line, or its session was renamed
+            conn.chat_as = session
+            conn.chat_head = messages.chat_head(session.username, session.session_id)
+        text = self.outbox.chat(room_log, conn.chat_head, encode_bytes(frame.text).decode(), at)
+        self.chat.add(room_log.room_id, text)
 
     def _resume(self, conn: Connection, frame: Resume) -> None:
         chan = self.presence.channel_of(conn)

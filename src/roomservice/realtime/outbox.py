@@ -19,7 +19,7 @@ from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.leases.base import Fenced, Lease, Leases
 from roomservice.model import Room
-from roomservice.protocol.messages import RoomFrame, encode, encode_bytes
+from roomservice.protocol.messages import RoomFrame, encode
 from roomservice.realtime.lobby import LobbyFeed
 from roomservice.rooms.events import RoomEvent, closes_room
 from roomservice.stats import Stats
@@ -321,25 +321,29 @@ class Outbox:
 
     def publish(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> int:
         """Number, encode (once), keep and fan out one frame of an owned room; its seq."""
-        return self.emit(room_log, frame, to).seq
+        seq = frame.seq = self.next_seq(room_log)
+        self.send(room_log, Envelope(room_log.room_id, seq, encode(frame), to, frame.type))
+        return seq
 
-    def emit(self, room_log: RoomLog, frame: RoomFrame, to: str | None = None) -> Envelope:
-        """:meth:`publish`, handing back the envelope (with the text the frame was sent as)."""
+    def chat(self, room_log: RoomLog, head: str, said: str, at: str) -> str:
+        """:meth:`publish` for a chat line of an owned room, its text written from its parts
+        (:func:`roomservice.protocol.messages.chat_head` says how) rather than from a frame built and
+        encoded: every line of every room comes this way. The text sent."""
         seq = room_log.seq + 1
         if seq > room_log.reserved - SEQ_BLOCK // 2:
             seq = self.next_seq(room_log)
         else:
             room_log.seq = seq
-        frame.seq = seq
-        envelope = Envelope(room_log.room_id, seq, encode_bytes(frame).decode(), to, frame.type)
+        text = f'{{"type":"chat","seq":{seq},{head}"text":{said},"at":"{at}"}}'
+        envelope = Envelope(room_log.room_id, seq, text, None, "chat")
         if self.stats is None or (self._published + 1) % FANOUT_SAMPLE:
-            # ``send`` without the call: every chat line comes this way.
+            # ``send`` without the call.
             self._published += 1
             room_log.buffer.append(envelope)
             self.broker.publish(envelope)
         else:
             self.send(room_log, envelope)
-        return envelope
+        return text
 
     def publish_views(
         self, room_log: RoomLog, views: Mapping[str, str], default: str | None, kind: str

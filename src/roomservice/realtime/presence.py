@@ -110,7 +110,7 @@ class Presence:
 
     def room_state(
         self, chan: RoomChannel, room: Room, seq: int
-    ) -> messages.RoomState[dict[str, Any], dict[str, Any], messages.Chat[str]]:
+    ) -> messages.RoomState[dict[str, Any], dict[str, Any], msgspec.Raw]:
         data = room.to_dict()
         online = chan.attached
         for member in (*data["players"], *data["spectators"]):

@@ -3,9 +3,9 @@ room's history is asked for, and saved (with the room's last activity) about onc
 a transaction, so the cost does not grow with the chat rate and a save never holds the event loop for
 long. A crash loses at most the lines since the last save.
 
-In memory a line is the ``chat`` frame that was sent (with its ``seq``), so ``room_state`` carries
-the very frames; saved, it is that frame's JSON object, and a room's lines are handed to the store
-as one JSON array already encoded (the store writes it as it is)."""
+In memory a line is the text of the ``chat`` frame that was sent (with its ``seq``), so
+``room_state`` carries the very frames; saved, it is that frame's JSON object, and a room's lines are
+handed to the store as one JSON array already encoded (the store writes it as it is)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from roomservice.protocol import messages
 
 #: A line as saved: the chat frame's JSON object.
 Line = dict[str, Any]
-#: A line in memory: the chat frame itself.
+#: A line checked against the chat frame.
 ChatLine = messages.Chat[str]
 #: Reads a room's saved lines, oldest first.
 LoadLines = Callable[[str], Awaitable[list[Line]]]
@@ -34,20 +34,22 @@ SaveLines = Callable[[Mapping[str, msgspec.Raw]], Awaitable[None]]
 FLUSH_CHUNK = 100
 
 
-class _Room:
-    """A room's recent lines, and the same lines as the JSON text they were sent as (what is saved)."""
+class _Seq(msgspec.Struct):
+    """What merging needs of a line in memory."""
 
-    __slots__ = ("lines", "texts")
+    seq: int
+
+
+_seq_of = msgspec.json.Decoder(_Seq).decode
+
+
+class _Room:
+    """A room's recent lines: the JSON texts they were sent as."""
+
+    __slots__ = ("texts",)
 
     def __init__(self, size: int) -> None:
-        self.lines: deque[ChatLine] = deque(maxlen=size)
         self.texts: deque[str] = deque(maxlen=size)
-
-    def replace(self, lines: list[ChatLine]) -> None:
-        self.lines.clear()
-        self.lines.extend(lines)
-        self.texts.clear()
-        self.texts.extend(messages.encode(line) for line in self.lines)
 
 
 class ChatLog:
@@ -74,32 +76,34 @@ class ChatLog:
     def loaded(self, room_id: str) -> bool:
         return room_id in self._loaded
 
-    async def lines(self, room_id: str) -> list[ChatLine]:
-        """The room's recent lines, oldest first: what was saved, merged with what was said since."""
+    async def lines(self, room_id: str) -> list[msgspec.Raw]:
+        """The room's recent lines, oldest first, each the chat frame's JSON text: what was saved,
+        merged with what was said since."""
         if room_id not in self._loaded:
             lock = self._locks.setdefault(room_id, asyncio.Lock())
             async with lock:
                 if room_id not in self._loaded:
                     saved = _typed(await self._load(room_id))
                     current = self._room(room_id)
-                    merged = {line.seq: line for line in (*saved, *current.lines)}
-                    current.replace([merged[seq] for seq in sorted(merged)])
+                    merged = {line.seq: messages.encode(line) for line in saved}
+                    merged.update((_seq_of(text).seq, text) for text in current.texts)
+                    current.texts.clear()
+                    current.texts.extend(merged[seq] for seq in sorted(merged))
                     self._loaded.add(room_id)
             self._locks.pop(room_id, None)
-        return list(self._room(room_id).lines)
+        return self.recent(room_id)
 
-    def recent(self, room_id: str) -> list[ChatLine]:
+    def recent(self, room_id: str) -> list[msgspec.Raw]:
         """The lines in memory now (complete once :meth:`lines` has run for the room)."""
         room = self._rooms.get(room_id)
-        return list(room.lines) if room else []
+        return [msgspec.Raw(text) for text in room.texts] if room else []
 
-    def add(self, room_id: str, line: ChatLine, text: str | None = None) -> None:
-        """A line said in the room; ``text`` is the line as it was sent, if the caller has it."""
+    def add(self, room_id: str, text: str) -> None:
+        """A line said in the room: the text of the ``chat`` frame it was sent as."""
         room = self._rooms.get(room_id)
         if room is None:
             room = self._room(room_id)
-        room.lines.append(line)
-        room.texts.append(text if text is not None else messages.encode(line))
+        room.texts.append(text)
         self._touched.add(room_id)
         if self._released:
             self._released.discard(room_id)
