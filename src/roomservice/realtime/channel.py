@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from roomservice.broker.base import Envelope
-from roomservice.realtime.connection import Connection
+from roomservice.realtime.connection import Connection, broadcast
 from roomservice.realtime.wire import HEADS, frame_text
 from roomservice.scheduling import Timer
 
@@ -43,8 +43,7 @@ class RoomChannel:
                 text = envelope.text
                 payload = text.encode()
                 framed = HEADS[len(payload)] + payload if len(payload) < 2048 else frame_text(text)
-                for conn in self.attached.values():
-                    conn.send(text, framed)
+                broadcast(self.attached.values(), text, framed)
         else:
             self._deliver_views(envelope)
         if envelope.kind in MEMBERSHIP:

@@ -73,15 +73,13 @@ class Dispatcher:
         self._workshop_tail: dict[Connection, asyncio.Task[None]] = {}
 
     def receive(self, conn: Connection, text: str) -> None:
+        size = len(text)
         stats = self.stats
         if stats is not None:
             stats.frames_in += 1
-            size = len(text)
-            if size < 120 and text.isascii():  # most frames: a 2-byte header and a 4-byte mask
-                stats.bytes_in += size + 6
-            else:
-                stats.bytes_in += frame_bytes(text, masked=True)
-        if len(text) > self._max_frame:
+            # Most frames: a 2-byte header and a 4-byte mask.
+            stats.bytes_in += size + 6 if size < 120 and text.isascii() else frame_bytes(text, masked=True)
+        if size > self._max_frame:
             conn.close(codes.CLOSE_TOO_BIG, "frame too big")
             return
         # Without a rate limit every bucket admits everything (a game's input rate is not added).
