@@ -24,6 +24,7 @@ import hashlib
 import statistics
 from typing import Any
 
+import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import NoScriptError
 
@@ -229,15 +230,6 @@ return out
 )
 
 
-def _pack(args: list[str | int]) -> bytes:
-    """One command in Redis's protocol (RESP)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode() if isinstance(arg, str) else b"%d" % arg
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
 def _pairs(flat: list[str]) -> dict[str, str]:
     """A hash as a Lua script returns it (field, value, field, value, ...)."""
     return dict(zip(flat[::2], flat[1::2], strict=True))
@@ -285,7 +277,8 @@ class RedisQueue:
         command: list[str | int] = ["EVALSHA", self._sha, 0, self._prefix, self._retention]
         for name, *args in steps:
             command += (name, len(args), *args)
-        packed = _pack(command)
+        # In C: a third of the CPU of packing it in Python. (Its stub types a tuple of one.)
+        packed = hiredis.pack_command(tuple(command))  # type: ignore[arg-type]
         try:
             replies: list[Any] = await self._call(packed)
         except NoScriptError:
