@@ -59,6 +59,8 @@ def ticket_not_found(ticket_id: str) -> NotFound:
 
 
 def _pool(game: str, options: Mapping[str, Any]) -> str:
+    if not options:
+        return game + "|{}"  # the usual ticket: no options
     return game + "|" + json.dumps(options, sort_keys=True, separators=(",", ":"))
 
 
