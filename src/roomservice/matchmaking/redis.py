@@ -26,6 +26,7 @@ from typing import Any
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
 from roomservice.batching import Batches
@@ -260,6 +261,7 @@ class RedisQueue:
         self._sha = hashlib.sha1(_BATCH.encode()).hexdigest()
         #: Steps asked for at the same moment go in one call of the batch script.
         self._steps: Batches[tuple[Any, ...], Any] = Batches(self._batch)
+        self._conn: AbstractConnection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
@@ -287,22 +289,22 @@ class RedisQueue:
         return replies  # a step's error reply is an exception: it is raised to its caller alone
 
     async def _call(self, packed: bytes) -> Any:
-        """One packed command's reply, on a connection of the client's pool (retried as the client
-        retries a command: the connection is dropped on a connection error)."""
-        pool = self._redis.connection_pool
-        conn = await pool.get_connection()  # type: ignore[no-untyped-call]
-        try:
+        """One packed command's reply, on the batches' own connection (one batch is on its way at a
+        time, so one connection is kept for them rather than taken from the pool and given back for
+        each). Retried as the client retries a command: the connection is dropped on a connection
+        error and made again."""
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
 
-            async def exchange() -> Any:
-                await conn.send_packed_command(packed, check_health=False)
-                return await conn.read_response()
+        async def exchange() -> Any:
+            await conn.send_packed_command(packed, check_health=False)
+            return await conn.read_response()
 
-            async def failed(error: Exception) -> None:
-                await conn.disconnect()
+        async def failed(error: Exception) -> None:
+            await conn.disconnect()
 
-            return await conn.retry.call_with_retry(exchange, failed)
-        finally:
-            await pool.release(conn)
+        return await conn.retry.call_with_retry(exchange, failed)
 
     async def _run(self, name: str, *args: str | int) -> Any:
         return await self._steps((name, *args))
@@ -363,5 +365,8 @@ class RedisQueue:
 
     async def aclose(self) -> None:
         await self._steps.idle()  # what was asked for is sent
+        if self._conn is not None:
+            await self._redis.connection_pool.release(self._conn)
+            self._conn = None
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()  # a pool passed in is not closed with the client
