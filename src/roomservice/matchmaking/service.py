@@ -142,6 +142,7 @@ class Matchmaker:
                 room=current.summary(),
             )
         queued_at = self.scheduler.now()
+        sizes = game_def.match_sizes()
         try:
             placement = await self.queue.add(
                 ticket_id=uuid.uuid4().hex,
@@ -150,7 +151,7 @@ class Matchmaker:
                 game=game,
                 pool=_pool(game, checked),
                 queued_at=queued_at,
-                max_size=game_def.match_sizes()[1],
+                max_size=sizes[1],
             )
         except AlreadyQueued as exc:
             raise Conflict(
@@ -161,7 +162,7 @@ class Matchmaker:
         self._expiry[ticket.ticket_id] = expires_at
         if self._sweep is None:
             self._sweep = self.scheduler.call_at(expires_at, self._expire_due)
-        below = placement.size < game_def.match_sizes()[0] and placement.room_code is None
+        below = placement.size < sizes[0] and placement.room_code is None
         if not below or ticket.group_id in self.matches:
             # A group below the minimum without a room has nothing to settle: the ticket that
             # brings it to the minimum settles it.
