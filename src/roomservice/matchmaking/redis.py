@@ -105,6 +105,9 @@ reopen(t[2])
 return 1
 """
 
+#: A ticket's fields, in the order ``match`` returns them (``_matched``).
+_FIELDS = "'session', 'username', 'game', 'pool', 'status', 'queued_at', 'group', 'room', 'waited'"
+
 _MATCH = f"""
 local gid, now, minimum = A[1], tonumber(A[2]), tonumber(A[3])
 local gk = p .. 'g:' .. gid
@@ -121,7 +124,7 @@ for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
     redis.call('DECR', p .. 'searching:' .. g[3])
     redis.call('LPUSH', p .. 'waits:' .. g[3], string.format('%.6f', waited))
     out[#out + 1] = tid
-    out[#out + 1] = redis.call('HGETALL', tk)
+    out[#out + 1] = redis.call('HMGET', tk, {_FIELDS})
   end
 end
 redis.call('LTRIM', p .. 'waits:' .. g[3], 0, {WAITS_KEPT - 1})
@@ -253,6 +256,23 @@ def _ticket(ticket_id: str, h: dict[str, str]) -> Ticket | None:
     )
 
 
+def _matched(ticket_id: str, h: list[str]) -> Ticket:
+    """A ticket ``match`` just marked, from its fields in ``_FIELDS`` order."""
+    session, username, game, pool, status, queued_at, group, room, waited = h
+    return Ticket(
+        ticket_id,
+        session,
+        username,
+        game,
+        pool,
+        Status(status),
+        float(queued_at),
+        group,
+        room or None,
+        float(waited) if waited else None,
+    )
+
+
 class RedisQueue:
     def __init__(self, redis: Redis, *, prefix: str = "roomservice:mm:", retention: float = 3600.0) -> None:
         self._redis = redis
@@ -346,8 +366,7 @@ class RedisQueue:
 
     async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
         flat: list[Any] = await self._run("match", group_id, repr(now), minimum)
-        found = (_ticket(ticket_id, _pairs(h)) for ticket_id, h in zip(flat[::2], flat[1::2], strict=True))
-        return [t for t in found if t is not None]
+        return [_matched(ticket_id, h) for ticket_id, h in zip(flat[::2], flat[1::2], strict=True)]
 
     async def bind(self, group_id: str, room_code: str) -> None:
         await self._run("bind", group_id, room_code)
