@@ -154,7 +154,11 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     ui = Progress(quiet=opts.quiet)
     for name in names:
         started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        result = asyncio.run(run_workload(name, opts, ui))
+        # A workload that runs server code in this process says which event loop it runs it on.
+        module = importlib.import_module(f"bench.workloads.{name}")
+        loop_factory = getattr(module, "loop_factory", lambda: None)()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            result = runner.run(run_workload(name, opts, ui))
         ui.end()
         document = {
             "workload": name,

@@ -12,6 +12,10 @@ handling. Starting the full rooms' games is left out (a starter that only counts
 the CPU time this process spent (the server's share of the machine, steadier than the wall clock on
 a shared machine), per ticket.
 
+The whole run is on the event loop ``roomservice serve`` runs the matchmaker on: uvicorn's choice,
+uvloop where it is installed (it comes with ``uvicorn[standard]``, a dependency), as ``loop_factory``
+says; the loop is named in the results.
+
 Then the allocation step alone, on each queue: the same tickets filed straight into the queue (``add``,
 one Lua script on Redis), no rooms: what the queue itself costs. Beside them, the ceiling of the Redis
 rows: the same number of bare round trips by the same C clients, one at a time each, each an
@@ -24,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -45,6 +49,15 @@ from roomservice.model import Room, Session
 from roomservice.protocol.messages import MatchFound, ServerFrame
 from roomservice.services import build_services
 from roomservice.store.models import SessionRow
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop ``roomservice serve`` runs on (uvicorn's ``loop="auto"``: uvloop if installed)."""
+    import uvicorn
+
+    # Only the loop choice is read: the app (an import path) is never loaded.
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = uvicorn.Config(app="").get_loop_factory()
+    return factory
 
 
 class Quintet(Game):
@@ -349,5 +362,6 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
             row["vs_ceiling"] = ratio(row["placed_per_s"], ceiling["placed_per_s"])
     else:
         ui.note(f"matchmaking: the Redis rows are skipped: {skipped}")
-    title = f"matchmaking: {tickets:,} tickets for a 3–5 seat game, {clients} concurrent clients"
-    return {"rows": rows, "redis_skipped": skipped, "tables": [table(title, COLUMNS, rows)]}
+    loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
+    title = f"matchmaking: {tickets:,} tickets for a 3–5 seat game, {clients} concurrent clients, {loop} loop"
+    return {"rows": rows, "redis_skipped": skipped, "loop": loop, "tables": [table(title, COLUMNS, rows)]}

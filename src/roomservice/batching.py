@@ -32,7 +32,8 @@ class Batches(Generic[T, R]):
         self._waiting.append((item, done))
         if self._task is None:
             self._task = asyncio.ensure_future(self._drain())
-        return await asyncio.shield(done)
+        # Not shielded: a cancelled caller cancels its own future only, which the batch then skips.
+        return await done
 
     async def _drain(self) -> None:
         try:
@@ -44,9 +45,11 @@ class Batches(Generic[T, R]):
                 except Exception as exc:
                     answers = [exc] * len(batch)
                 for (_, done), answer in zip(batch, answers, strict=True):
+                    if done.cancelled():
+                        continue
                     if isinstance(answer, Exception):
                         done.set_exception(answer)
-                        done.exception()  # retrieved here: a cancelled caller no longer looks
+                        done.exception()  # retrieved here: a caller cancelled meanwhile no longer looks
                     else:
                         done.set_result(answer)
         finally:

@@ -1,13 +1,17 @@
-"""What each backend does on its own beyond the contract: how long it keeps what no longer changes."""
+"""What each backend does on its own beyond the contract: how long it keeps what no longer changes, and
+how the Redis queue's steps sent together in one script call answer each caller."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from roomservice.config import Settings
-from roomservice.matchmaking.base import Status
+from roomservice.matchmaking.base import Placement, Status
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.redis import RedisQueue
 from tests.conftest import unavailable
@@ -46,6 +50,41 @@ async def test_redis_keys_carry_a_ttl_under_the_configured_prefix() -> None:
         assert keys and all(k.startswith(prefix + "mm:") for k in keys)
         for key in (f"{prefix}mm:t:t1", f"{prefix}mm:s:s1", f"{prefix}mm:g:{placed.ticket.group_id}"):
             assert 0 < await client.ttl(key) <= 50
+    finally:
+        await queue.aclose()
+        await client.aclose()
+        await flush_prefix(prefix)
+
+
+async def test_redis_steps_sent_together_fail_alone() -> None:
+    prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}:"
+    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix))
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        try:
+            await client.ping()
+        except Exception as exc:
+            unavailable("Redis at " + REDIS_URL, exc)
+        await client.set(f"{prefix}mm:t:broken", "not a ticket")  # a step on it meets a WRONGTYPE error
+
+        def add(n: int) -> Any:
+            return queue.add(
+                ticket_id=f"t{n}",
+                session_id=f"s{n}",
+                username="S",
+                game="g",
+                pool="g|{}",
+                queued_at=1.0,
+                max_size=5,
+            )
+
+        # Asked for at once: one batch, one script call.
+        answers = await asyncio.gather(
+            add(1), queue.withdraw("broken", Status.CANCELLED), add(2), return_exceptions=True
+        )
+        assert isinstance(answers[1], ResponseError) and "WRONGTYPE" in str(answers[1])
+        assert [a.size for a in answers if isinstance(a, Placement)] == [1, 2]  # one group, in order
+        assert (await add(3)).size == 3  # and the next batch runs as usual
     finally:
         await queue.aclose()
         await client.aclose()

@@ -132,6 +132,26 @@ async def test_a_ticket_that_times_out_says_so(players: list[Client], sched: Man
     assert (await alice.ticket(again.ticket_id)).status == "cancelled"
 
 
+async def test_tickets_filed_at_different_times_each_time_out_at_their_own(
+    players: list[Client], sched: ManualScheduler
+) -> None:
+    alice, bob, carol = players[:3]
+    sockets = [await alice.connect(), await bob.connect(), await carol.connect()]
+    first = await alice.queue("huddle", {"rounds": 2})
+    await sched.advance(60)
+    second = await bob.queue("huddle", {"rounds": 3})
+    cancelled = await carol.queue("huddle", {"rounds": 4})
+    assert await carol.cancel(cancelled.ticket_id) == "cancelled"
+    await sched.advance(60)
+    assert (await sockets[0].wait_for(MatchTimeout)).ticket_id == first.ticket_id
+    assert (await bob.ticket(second.ticket_id)).status == "searching"
+    await sched.advance(59)
+    assert (await bob.ticket(second.ticket_id)).status == "searching"
+    await sched.advance(1)
+    assert (await sockets[1].wait_for(MatchTimeout)).ticket_id == second.ticket_id
+    assert (await carol.ticket(cancelled.ticket_id)).status == "cancelled"
+
+
 async def test_a_session_that_connects_after_its_match_gets_its_room(players: list[Client]) -> None:
     alice, bob = players[:2]
     ticket = await alice.queue("tictactoe")

@@ -10,7 +10,9 @@ LENGTH = 6
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # One draw of random bytes, each byte's low five bits a letter: uniform, as 256 is a multiple of
+    # the alphabet's 32 (a fifth of the CPU of a secrets.choice per letter).
+    return "".join([ALPHABET[b & 31] for b in secrets.token_bytes(LENGTH)])
 
 
 def normalize(code: str) -> str:

@@ -551,6 +551,11 @@ class RoomService:
                 continue
             refused: list[str] = []
             joined: list[RoomEvent] = []
+            # The room is rebuilt once per ask, with everyone it seats (not once per seat).
+            members = list(room.members)
+            players = len(room.players)
+            host = room.host_session_id
+            next_seat = max((m.seat for m in members), default=0) + 1
             for session_id in ask.session_ids:
                 seat = seats.get(session_id)
                 if seat is None:
@@ -567,21 +572,22 @@ class RoomService:
                             refused.append(session_id)
                             continue
                         left.append(await self._remove(conn, other[0], member, "left"))
-                if len(room.players) >= room.config.max_players:
+                if players >= room.config.max_players:
                     refused.append(session_id)
                     continue
-                member = Member(
-                    session_id, username, Role.PLAYER, max((m.seat for m in room.members), default=0) + 1, now
-                )
-                joined.append(events.player_joined(member))
-                room = dataclasses.replace(
-                    room,
-                    members=(*room.members, member),
-                    last_activity=now,
-                    host_session_id=room.host_session_id or session_id,
-                )
+                member = Member(session_id, username, Role.PLAYER, next_seat, now)
+                next_seat += 1
+                players += 1
+                members.append(member)
+                if ask.code is not None:  # a new room tells nobody yet
+                    joined.append(events.player_joined(member))
+                host = host or session_id
                 seated.append((room.room_id, member))
                 seats[session_id] = (username, room.room_id)
+            if len(members) > len(room.members):
+                room = dataclasses.replace(
+                    room, members=tuple(members), last_activity=now, host_session_id=host
+                )
             if ask.code is None:
                 if room.players:
                     made.append(room)

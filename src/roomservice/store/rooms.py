@@ -5,7 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -127,6 +142,16 @@ _SEATS_OF_SESSIONS = (
     .where(sessions.c.id.in_(bindparam("ids", expanding=True)))
 )
 _CODES_TAKEN = select(rooms.c.code).where(rooms.c.code.in_(bindparam("codes", expanding=True)))
+# PostgreSQL: the same with one array parameter (``= ANY``), so the statement's text, and the prepared
+# statement asyncpg keeps for it, is the same however many values it is given (an expanding IN is a
+# new text, and a new prepare round trip, for each count).
+_ID_ARRAY = ARRAY(String())
+_SEATS_OF_SESSIONS_PG = (
+    select(sessions.c.id, sessions.c.username, members.c.room_id)
+    .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
+    .where(sessions.c.id == any_(bindparam("ids", type_=_ID_ARRAY)))
+)
+_CODES_TAKEN_PG = select(rooms.c.code).where(rooms.c.code == any_(bindparam("codes", type_=_ID_ARRAY)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
 _ADD_MEMBER = Statement(
     insert(members).values(
@@ -286,7 +311,8 @@ async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
     wanted = list(codes)
     if not wanted:
         return set()
-    return set((await conn.execute(_CODES_TAKEN, {"codes": wanted})).scalars())
+    query = _CODES_TAKEN if conn.dialect.name == "sqlite" else _CODES_TAKEN_PG
+    return set((await conn.execute(query, {"codes": wanted})).scalars())
 
 
 async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
@@ -294,7 +320,11 @@ async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[st
     session that does not exist is left out."""
     wanted = list(dict.fromkeys(session_ids))
     found: dict[str, tuple[str, str | None]] = {}
-    for start in range(0, len(wanted), 500):
+    if conn.dialect.name != "sqlite":
+        for row in await conn.execute(_SEATS_OF_SESSIONS_PG, {"ids": wanted}):
+            found[row[0]] = (row[1], row[2])
+        return found
+    for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
         for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
             found[row[0]] = (row[1], row[2])
     return found
