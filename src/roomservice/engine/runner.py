@@ -12,7 +12,9 @@ nothing (no event, no result) is kept until the next tick, and each tick writes 
 since the previous one as one entry without waiting for it (:meth:`RoomRunner._tick`). Its view of that
 tick may so go out before those inputs are durable (the journal holds such writes up to
 ``store.journal.LATER_DELAY``): what a crash can lose is
-stated in docs/games.md (the arena's "Persistence and restarts").
+stated in docs/games.md (the arena's "Persistence and restarts"). Such an input is applied as it is
+submitted when nothing is queued before it and the runner is between passes and ticks
+(:meth:`RoomRunner.submit`): the same step in the same order, without the hand-over to the room's task.
 """
 
 from __future__ import annotations
@@ -137,6 +139,8 @@ class RoomRunner:
         self._resync = False
         #: Whether accepted inputs wait for the next tick to be logged (see the module's doc).
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
+        #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
+        self._inside = False
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name=f"room-{room_code}")
         self._ticker: asyncio.Task[None] | None = None
@@ -150,7 +154,48 @@ class RoomRunner:
     # -- input -------------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
+        if (
+            self._logs_per_tick
+            and job.kind == ACTION
+            and job.done is None
+            and not self._inside
+            and self.result is None
+            and self.queue.empty()
+            and self._input_now(job)
+        ):
+            return
         self.queue.put_nowait(job)
+
+    def _input_now(self, job: Job) -> bool:
+        """Apply a real-time game's input at once, when nothing is queued before it and the runner is
+        between passes: what :meth:`_handle` would do with it alone (an input that sends nothing is
+        kept for the next tick's entry; a refusal is answered), without the queue's hand-over to the
+        room's task, a hundred times a second a room. False, with nothing changed, for an input that
+        needs more (events, a result, a failing game): it goes through the queue as any job."""
+        machine = self.machine
+        checkpoint = machine.checkpoint()
+        step = Step(ACTION, job.player, job.payload, self.host.now(), machine.ticks)
+        try:
+            events = machine.apply(step)
+        except InvalidAction as exc:
+            self._refuse(job, exc.code, exc.message)
+            return True
+        except Exception:
+            machine.restore(checkpoint)
+            return False
+        if events is None:
+            self._count(job, ACCEPTED)
+            return True
+        if events or self._result_or_none() is not None:
+            machine.restore(checkpoint)
+            return False
+        if not self._inputs:
+            self._inputs_ticks = step.ticks
+        self._inputs.append((step.player, step.payload, machine.now))
+        self._inputs_step = machine.step
+        self._count(job, ACCEPTED)
+        self.arm_timer()
+        return True
 
     async def call(self, job: Job) -> None:
         """Submit ``job`` and wait until it has been handled (or the runner has stopped)."""
@@ -191,11 +236,13 @@ class RoomRunner:
             stop = next((i for i, job in enumerate(jobs) if job is _STOP), -1)
             if stop >= 0:
                 jobs = jobs[:stop]
+            self._inside = True
             try:
                 await self._handle(jobs)
             except Exception:
                 log.exception("room %s: steps %s failed", self.room_code, [job.kind for job in jobs])
             finally:
+                self._inside = False
                 for job in jobs:
                     if job.done is not None and not job.done.done():
                         job.done.set_result(None)
@@ -399,6 +446,13 @@ class RoomRunner:
                 await self._finish()
 
     def _tick(self) -> None:
+        inside, self._inside = self._inside, True
+        try:
+            self._tick_once()
+        finally:
+            self._inside = inside
+
+    def _tick_once(self) -> None:
         machine = self.machine
         # The inputs applied since the last tick are logged as one entry, before the tick that uses
         # them (whatever the tick does), and not waited for: this tick's view shows them at once.
