@@ -141,11 +141,16 @@ class RoomRunner:
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
         #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
         self._inside = False
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name=f"room-{room_code}")
+        #: The finishing of a game a tick ended (the ticks themselves are loop callbacks, see _ticks).
         self._ticker: asyncio.Task[None] | None = None
+        #: The next tick's timer, and the schedule: tick ``n`` is due at ``start + n * interval``.
+        self._next_tick: asyncio.TimerHandle | None = None
+        self._tick_start = loop.time()
+        self._tick_n = 0
         if machine.tick_interval and self.result is None:
-            self._ticker = loop.create_task(self._tick_loop(), name=f"ticks-{room_code}")
+            self._schedule_tick()
 
     @property
     def over(self) -> bool:
@@ -216,6 +221,7 @@ class RoomRunner:
         if self._inputs:  # a server that stops keeps the inputs applied since the last tick
             self._save_later([self._take_inputs()])
         self._cancel_timer()
+        self._cancel_ticks()
         if self._ticker is not None:
             self._ticker.cancel()
         self.queue.put_nowait(_STOP)
@@ -397,6 +403,7 @@ class RoomRunner:
 
     async def _finish(self) -> None:
         self._cancel_timer()
+        self._cancel_ticks()
         if self._ticker is not None and self._ticker is not asyncio.current_task():
             self._ticker.cancel()
         await self.host.finish(self.room_id)
@@ -419,31 +426,43 @@ class RoomRunner:
             return
         self._timer = self.host.call_at(deadline, self.poke)
 
-    async def _tick_loop(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _cancel_ticks(self) -> None:
+        if self._next_tick is not None:
+            self._next_tick.cancel()
+            self._next_tick = None
+
+    def _schedule_tick(self) -> None:
+        """Arm the timer of the next tick on the room's fixed schedule. Each tick is a callback of the
+        loop, not a task waking from a sleep: 30 times a second a room, the hand-over costs more than
+        the timer."""
+        self._tick_n += 1
+        due = self._tick_start + self._tick_n * self.machine.tick_interval
+        self._next_tick = self._loop.call_at(due, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._next_tick = None
+        if self.over:  # ended since this tick was armed (by a tick an action's step owed)
+            return
         interval = self.machine.tick_interval
-        start, n = loop.time(), 0
-        while not self.over:
-            n += 1
-            delay = start + n * interval - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
-                start = loop.time() - n * interval
-            if self.stats is not None:
-                self.stats.tick_late(self.machine.game.id, max(0.0, loop.time() - (start + n * interval)))
-            if self.over:  # ended while this loop slept (by a tick an action's step owed)
-                break
-            if self._busy:
-                self._owed_ticks += 1
-                continue
+        now = self._loop.time()
+        due = self._tick_start + self._tick_n * interval
+        if now - due > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
+            self._tick_start = now - self._tick_n * interval
+            due = now
+        if self.stats is not None:
+            self.stats.tick_late(self.machine.game.id, max(0.0, now - due))
+        if self._busy:
+            self._owed_ticks += 1
+        else:
             try:
                 self._tick()
             except Exception:
                 log.exception("game %s in room %s failed in tick()", self.machine.game.id, self.room_code)
-                continue
-            if self.over:
-                await self._finish()
+            else:
+                if self.over:
+                    self._ticker = self._loop.create_task(self._finish(), name=f"finish-{self.room_code}")
+                    return
+        self._schedule_tick()
 
     def _tick(self) -> None:
         inside, self._inside = self._inside, True
