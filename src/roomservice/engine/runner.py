@@ -575,9 +575,13 @@ class RoomRunner:
         """:meth:`_views` for a game whose players' views are the spectator's but for ``own_keys``: the
         frame is encoded once around the public part of the view, and each player's text is that with
         their own keys put in front of the public ones (the same JSON object, keys in another order)."""
-        public = self._view(None)
-        body = encode_bytes({k: v for k, v in public.items() if k not in own_keys})
+        public = dict(self._view(None))
+        for key in own_keys:
+            public.pop(key, None)
+        body = encode_bytes(public)
         head, tail = encode_bytes(self._state_frame(None, seq, state=_HOLE)).split(_HOLE_BYTES)
+        # What follows a player's own keys, made once: the public ones and the rest of the frame.
+        after = tail if body == b"{}" else b"," + body[1:] + tail
         texts: dict[str, str] = {}
         distinct: dict[str, str] = {}
         spectators = False
@@ -589,12 +593,11 @@ class RoomRunner:
             view = self._view(viewer)
             own = encode_bytes({k: view[k] for k in own_keys if k in view})
             if own == b"{}":
-                state = body
+                text = (head + body + tail).decode()
             elif body == b"{}":
-                state = own
+                text = (head + own + tail).decode()
             else:
-                state = own[:-1] + b"," + body[1:]
-            text = (head + state + tail).decode()
+                text = (head + own[:-1] + after).decode()
             texts[session_id] = distinct.setdefault(text, text)
         default = None
         if spectators:
