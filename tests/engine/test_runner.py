@@ -532,3 +532,20 @@ async def test_an_input_taken_at_once_still_waits_for_a_step_being_written_befor
         assert logged == [(1, [(ANN, 1)]), (2, [(BOB, "shout")]), (3, [(CAT, 3)])]
     finally:
         await runner.stop()
+
+
+async def test_an_input_after_the_runner_stopped_changes_nothing(scheduler: ManualScheduler) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Drummer(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "drummer", 1, {}, players, False, scheduler.now())
+    host = Host(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    runner.submit(Job(ACTION, ANN, 1))
+    await runner.stop()
+    logged = [e for e in host.saved if isinstance(e, InputsEntry)]
+    runner.submit(Job(ACTION, BOB, 2))
+    assert machine.state["taps"] == 1 and machine.step == 1
+    assert [(p, payload) for e in logged for p, payload, _ in e.inputs] == [(ANN, 1)]

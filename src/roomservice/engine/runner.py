@@ -141,6 +141,8 @@ class RoomRunner:
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
         #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
         self._inside = False
+        #: Stopped or stopping: a job submitted now is queued behind the stop, never applied.
+        self._stopping = False
         loop = self._loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name=f"room-{room_code}")
         #: The finishing of a game a tick ended (the ticks themselves are loop callbacks, see _ticks).
@@ -164,6 +166,7 @@ class RoomRunner:
             and job.kind == ACTION
             and job.done is None
             and not self._inside
+            and not self._stopping
             and self.result is None
             and self.queue.empty()
             and self._input_now(job)
@@ -218,6 +221,7 @@ class RoomRunner:
         self.submit(Job(TIMEOUT))
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._inputs:  # a server that stops keeps the inputs applied since the last tick
             self._save_later([self._take_inputs()])
         self._cancel_timer()
