@@ -481,3 +481,71 @@ async def test_a_game_whose_views_differ_only_in_own_keys_gets_the_same_frames_e
         assert decoded(default) == decoded(encode(runner._state_frame(None, seq)))
     finally:
         await runner.stop()
+
+
+class Shouter(Drummer):
+    """A drummer whose ``shout`` is an input with a public event: a step the runner writes and waits for."""
+
+    id = "shouter"
+
+    def apply(self, state: State, player: PlayerId, action: Any, ctx: Context) -> Outcome:
+        outcome = super().apply(state, player, action, ctx)
+        return Outcome(outcome.state, [Event("shouted", {"by": player})] if action == "shout" else [])
+
+
+async def test_an_input_taken_at_once_still_waits_for_a_step_being_written_before_it(
+    scheduler: ManualScheduler,
+) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Shouter(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "shouter", 1, {}, players, False, scheduler.now())
+    host = SlowHost(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    try:
+        replies: list[str] = []
+        runner.submit(Job(ACTION, ANN, 1, replies.append, 1))  # between passes: applied as it comes
+        assert machine.state["taps"] == 1
+        runner.submit(Job(ACTION, BOB, "shout", replies.append, 2))  # an event: written, waited for
+        for _ in range(100):
+            if runner._busy:
+                break
+            await asyncio.sleep(0.01)
+        assert runner._busy
+        runner.submit(Job(ACTION, CAT, 3, replies.append, 3))  # waits for the shout's write
+        runner.submit(Job(ACTION, CAT, "kick", replies.append, 4))  # refused after it, not before
+        assert machine.state["taps"] == 2 and replies == []
+        host.gate.set()
+        await runner.call(Job("settle"))
+        assert machine.state["taps"] == 3 and machine.state["last"] == 3
+        assert [decoded(r)["code"] for r in replies] == ["bad_move"]
+        await host.quiet(len(host.frames) + 2)  # the next tick logs the input after the shout
+        logged = [
+            (e.step, [(p, payload) for p, payload, _ in e.inputs])
+            if isinstance(e, InputsEntry)
+            else (e.step, [(e.player, e.payload)])
+            for e in host.saved
+            if isinstance(e, InputsEntry | ActionEntry)
+        ]
+        assert logged == [(1, [(ANN, 1)]), (2, [(BOB, "shout")]), (3, [(CAT, 3)])]
+    finally:
+        await runner.stop()
+
+
+async def test_an_input_after_the_runner_stopped_changes_nothing(scheduler: ManualScheduler) -> None:
+    players = [ANN, BOB, CAT]
+    machine, events = GameMachine.setup(
+        Drummer(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, "drummer", 1, {}, players, False, scheduler.now())
+    host = Host(scheduler)
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
+    runner.open(events)
+    runner.submit(Job(ACTION, ANN, 1))
+    await runner.stop()
+    logged = [e for e in host.saved if isinstance(e, InputsEntry)]
+    runner.submit(Job(ACTION, BOB, 2))
+    assert machine.state["taps"] == 1 and machine.step == 1
+    assert [(p, payload) for e in logged for p, payload, _ in e.inputs] == [(ANN, 1)]

@@ -12,7 +12,9 @@ nothing (no event, no result) is kept until the next tick, and each tick writes 
 since the previous one as one entry without waiting for it (:meth:`RoomRunner._tick`). Its view of that
 tick may so go out before those inputs are durable (the journal holds such writes up to
 ``store.journal.LATER_DELAY``): what a crash can lose is
-stated in docs/games.md (the arena's "Persistence and restarts").
+stated in docs/games.md (the arena's "Persistence and restarts"). Such an input is applied as it is
+submitted when nothing is queued before it and the runner is between passes and ticks
+(:meth:`RoomRunner.submit`): the same step in the same order, without the hand-over to the room's task.
 """
 
 from __future__ import annotations
@@ -137,11 +139,20 @@ class RoomRunner:
         self._resync = False
         #: Whether accepted inputs wait for the next tick to be logged (see the module's doc).
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
-        loop = asyncio.get_running_loop()
+        #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
+        self._inside = False
+        #: Stopped or stopping: a job submitted now is queued behind the stop, never applied.
+        self._stopping = False
+        loop = self._loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._run(), name=f"room-{room_code}")
+        #: The finishing of a game a tick ended (the ticks themselves are loop callbacks, see _ticks).
         self._ticker: asyncio.Task[None] | None = None
+        #: The next tick's timer, and the schedule: tick ``n`` is due at ``start + n * interval``.
+        self._next_tick: asyncio.TimerHandle | None = None
+        self._tick_start = loop.time()
+        self._tick_n = 0
         if machine.tick_interval and self.result is None:
-            self._ticker = loop.create_task(self._tick_loop(), name=f"ticks-{room_code}")
+            self._schedule_tick()
 
     @property
     def over(self) -> bool:
@@ -150,7 +161,49 @@ class RoomRunner:
     # -- input -------------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
+        if (
+            self._logs_per_tick
+            and job.kind == ACTION
+            and job.done is None
+            and not self._inside
+            and not self._stopping
+            and self.result is None
+            and self.queue.empty()
+            and self._input_now(job)
+        ):
+            return
         self.queue.put_nowait(job)
+
+    def _input_now(self, job: Job) -> bool:
+        """Apply a real-time game's input at once, when nothing is queued before it and the runner is
+        between passes: what :meth:`_handle` would do with it alone (an input that sends nothing is
+        kept for the next tick's entry; a refusal is answered), without the queue's hand-over to the
+        room's task, a hundred times a second a room. False, with nothing changed, for an input that
+        needs more (events, a result, a failing game): it goes through the queue as any job."""
+        machine = self.machine
+        checkpoint = machine.checkpoint()
+        step = Step(ACTION, job.player, job.payload, self.host.now(), machine.ticks)
+        try:
+            events = machine.apply(step)
+        except InvalidAction as exc:
+            self._refuse(job, exc.code, exc.message)
+            return True
+        except Exception:
+            machine.restore(checkpoint)
+            return False
+        if events is None:
+            self._count(job, ACCEPTED)
+            return True
+        if events or self._result_or_none() is not None:
+            machine.restore(checkpoint)
+            return False
+        if not self._inputs:
+            self._inputs_ticks = step.ticks
+        self._inputs.append((step.player, step.payload, machine.now))
+        self._inputs_step = machine.step
+        self._count(job, ACCEPTED)
+        self.arm_timer()
+        return True
 
     async def call(self, job: Job) -> None:
         """Submit ``job`` and wait until it has been handled (or the runner has stopped)."""
@@ -168,9 +221,11 @@ class RoomRunner:
         self.submit(Job(TIMEOUT))
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._inputs:  # a server that stops keeps the inputs applied since the last tick
             self._save_later([self._take_inputs()])
         self._cancel_timer()
+        self._cancel_ticks()
         if self._ticker is not None:
             self._ticker.cancel()
         self.queue.put_nowait(_STOP)
@@ -191,11 +246,13 @@ class RoomRunner:
             stop = next((i for i, job in enumerate(jobs) if job is _STOP), -1)
             if stop >= 0:
                 jobs = jobs[:stop]
+            self._inside = True
             try:
                 await self._handle(jobs)
             except Exception:
                 log.exception("room %s: steps %s failed", self.room_code, [job.kind for job in jobs])
             finally:
+                self._inside = False
                 for job in jobs:
                     if job.done is not None and not job.done.done():
                         job.done.set_result(None)
@@ -350,6 +407,7 @@ class RoomRunner:
 
     async def _finish(self) -> None:
         self._cancel_timer()
+        self._cancel_ticks()
         if self._ticker is not None and self._ticker is not asyncio.current_task():
             self._ticker.cancel()
         await self.host.finish(self.room_id)
@@ -372,33 +430,52 @@ class RoomRunner:
             return
         self._timer = self.host.call_at(deadline, self.poke)
 
-    async def _tick_loop(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _cancel_ticks(self) -> None:
+        if self._next_tick is not None:
+            self._next_tick.cancel()
+            self._next_tick = None
+
+    def _schedule_tick(self) -> None:
+        """Arm the timer of the next tick on the room's fixed schedule. Each tick is a callback of the
+        loop, not a task waking from a sleep: 30 times a second a room, the hand-over costs more than
+        the timer."""
+        self._tick_n += 1
+        due = self._tick_start + self._tick_n * self.machine.tick_interval
+        self._next_tick = self._loop.call_at(due, self._on_tick)
+
+    def _on_tick(self) -> None:
+        self._next_tick = None
+        if self.over:  # ended since this tick was armed (by a tick an action's step owed)
+            return
         interval = self.machine.tick_interval
-        start, n = loop.time(), 0
-        while not self.over:
-            n += 1
-            delay = start + n * interval - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif -delay > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
-                start = loop.time() - n * interval
-            if self.stats is not None:
-                self.stats.tick_late(self.machine.game.id, max(0.0, loop.time() - (start + n * interval)))
-            if self.over:  # ended while this loop slept (by a tick an action's step owed)
-                break
-            if self._busy:
-                self._owed_ticks += 1
-                continue
+        now = self._loop.time()
+        due = self._tick_start + self._tick_n * interval
+        if now - due > MAX_CATCH_UP * interval:  # stalled: drop the backlog instead of racing through it
+            self._tick_start = now - self._tick_n * interval
+            due = now
+        if self.stats is not None:
+            self.stats.tick_late(self.machine.game.id, max(0.0, now - due))
+        if self._busy:
+            self._owed_ticks += 1
+        else:
             try:
                 self._tick()
             except Exception:
                 log.exception("game %s in room %s failed in tick()", self.machine.game.id, self.room_code)
-                continue
-            if self.over:
-                await self._finish()
+            else:
+                if self.over:
+                    self._ticker = self._loop.create_task(self._finish(), name=f"finish-{self.room_code}")
+                    return
+        self._schedule_tick()
 
     def _tick(self) -> None:
+        inside, self._inside = self._inside, True
+        try:
+            self._tick_once()
+        finally:
+            self._inside = inside
+
+    def _tick_once(self) -> None:
         machine = self.machine
         # The inputs applied since the last tick are logged as one entry, before the tick that uses
         # them (whatever the tick does), and not waited for: this tick's view shows them at once.
@@ -502,9 +579,13 @@ class RoomRunner:
         """:meth:`_views` for a game whose players' views are the spectator's but for ``own_keys``: the
         frame is encoded once around the public part of the view, and each player's text is that with
         their own keys put in front of the public ones (the same JSON object, keys in another order)."""
-        public = self._view(None)
-        body = encode_bytes({k: v for k, v in public.items() if k not in own_keys})
+        public = dict(self._view(None))
+        for key in own_keys:
+            public.pop(key, None)
+        body = encode_bytes(public)
         head, tail = encode_bytes(self._state_frame(None, seq, state=_HOLE)).split(_HOLE_BYTES)
+        # What follows a player's own keys, made once: the public ones and the rest of the frame.
+        after = tail if body == b"{}" else b"," + body[1:] + tail
         texts: dict[str, str] = {}
         distinct: dict[str, str] = {}
         spectators = False
@@ -516,12 +597,11 @@ class RoomRunner:
             view = self._view(viewer)
             own = encode_bytes({k: view[k] for k in own_keys if k in view})
             if own == b"{}":
-                state = body
+                text = (head + body + tail).decode()
             elif body == b"{}":
-                state = own
+                text = (head + own + tail).decode()
             else:
-                state = own[:-1] + b"," + body[1:]
-            text = (head + state + tail).decode()
+                text = (head + own[:-1] + after).decode()
             texts[session_id] = distinct.setdefault(text, text)
         default = None
         if spectators:

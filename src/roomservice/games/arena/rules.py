@@ -131,7 +131,7 @@ def parse_input(action: Any) -> list[Any]:
     length = math.hypot(mx, my)
     if length > 1.0:
         mx, my = mx / length, my / length
-    return [seq, tick, round(mx, 4), round(my, 4), round(aim, 3), fire]
+    return [seq, tick, world.round4(mx), world.round4(my), world.round3(aim), fire]
 
 
 def enqueue(state: S, player: str, action: Any) -> S:
@@ -167,6 +167,7 @@ def advance(state: S) -> tuple[S, list[Event]]:
     # Runs 30 times a second in every room: the world's numbers are bound once, each entity's fields
     # read once, in the same arithmetic as ever (a replay of an older log must come out the same).
     speed, rate, max_rewind, move = world.SPEED, world.TICK_RATE, world.MAX_REWIND_TICKS, world.move
+    round2 = world.round2
     for pid in order:
         p = players[pid]
         if p["left"]:
@@ -184,7 +185,7 @@ def advance(state: S) -> tuple[S, list[Event]]:
         if p["alive"] and (mx or my):
             x0, y0 = p["x"], p["y"]
             x, y = move(x0, y0, mx * speed / rate, my * speed / rate)
-            p["vx"], p["vy"] = round((x - x0) * rate, 2), round((y - y0) * rate, 2)
+            p["vx"], p["vy"] = round2((x - x0) * rate), round2((y - y0) * rate)
             p["x"], p["y"] = x, y
         else:
             p["vx"] = p["vy"] = 0.0
@@ -236,7 +237,8 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
     p = s["players"][pid]
     p["ready"] = t + world.COOLDOWN_TICKS
     # Rounded as the view sends them (1/10 unit/s of 24, 1/100 unit for a position): the view copies them.
-    vx, vy = round(math.cos(p["aim"]) * world.SHOT_SPEED, 1), round(math.sin(p["aim"]) * world.SHOT_SPEED, 1)
+    aim, round1 = p["aim"], world.round1
+    vx, vy = round1(math.cos(aim) * world.SHOT_SPEED), round1(math.sin(aim) * world.SHOT_SPEED)
     shot_id = s["next_shot"]
     s["next_shot"] = shot_id + 1
     rewind = p["rewind"]
@@ -275,7 +277,8 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         return None
     if best is not None:
         return None
-    return [shot[0], owner, round(x + vx, 2), round(y + vy, 2), speed_x, speed_y, fired]
+    round2 = world.round2
+    return [shot[0], owner, round2(x + vx), round2(y + vy), speed_x, speed_y, fired]
 
 
 def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:

@@ -7,6 +7,7 @@ are radians from the x axis towards y. Everything here is a pure function of its
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 #: Simulation ticks per second and view frames per second.
 TICK_RATE = 30
@@ -60,6 +61,34 @@ SPAWNS: tuple[tuple[float, float], ...] = (
 #: One colour per seat.
 COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4")
 
+#: Adding and taking away this rounds a float of magnitude below 2**51 to an integer, half to even.
+_RINT = 1.5 * 2.0**52
+
+
+def rounding(places: int) -> Callable[[float], float]:
+    """``round(x, places)`` for a float ``x``, the very same float, at a third of the cost.
+
+    ``x * 10**places`` is one correctly rounded product, within half a unit in its last place of the
+    exact value; unless that lands near a half (or is out of the range where the unit is small, or
+    zero, whose sign ``round`` keeps), its nearest integer ``k`` is the exact value's, and ``k /
+    10**places`` (one correctly rounded quotient) is the float nearest the decimal ``round`` makes.
+    Anything else is left to ``round``. The state holds its numbers rounded like this, 30 times a
+    second for every entity (``tests/games/test_arena_rounding.py`` checks it against ``round``)."""
+    scale = 10.0**places
+    rint = _RINT
+
+    def rounded(x: float) -> float:
+        y = x * scale
+        k = (y + rint) - rint
+        if k and -0.4999 < y - k < 0.4999 and -1e9 < y < 1e9:
+            return k / scale
+        return round(x, places)
+
+    return rounded
+
+
+round1, round2, round3, round4 = rounding(1), rounding(2), rounding(3), rounding(4)
+
 #: Walls grown by the player's half-size: a player collides when its centre is strictly inside one.
 _BLOCKS = tuple((x0 - RADIUS, y0 - RADIUS, x1 + RADIUS, y1 + RADIUS) for x0, y0, x1, y1 in WALLS)
 
@@ -82,7 +111,7 @@ def move(x: float, y: float, dx: float, dy: float) -> tuple[float, float]:
                 ny = y0
             elif ny < y1 <= y:
                 ny = y1
-    return round(nx, 3), round(ny, 3)
+    return round3(nx), round3(ny)
 
 
 def wall_hit(x: float, y: float, dx: float, dy: float) -> float | None:
