@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 
 from roomservice.model import Member, Room, Session
 from roomservice.protocol.rooms import RoomConfig
@@ -81,6 +82,17 @@ async def test_rooms_and_seats_written_in_batches_read_back_as_one_by_one(db: Da
         for session_id in ("s-ann", "s-dan"):
             one_by_one = await repo.seat_of(conn, session_id)
             assert (await repo.seats_of(conn, [session_id]))[session_id] == one_by_one
+    # On PostgreSQL the seating transaction's look-up also sets its commit asynchronous, for that
+    # transaction only; the answer is the same.
+    async with db.write() as conn:
+        assert await repo.seats_of(conn, ["s-ann", "nobody"], async_commit=True) == {
+            "s-ann": ("ann", one.room_id)
+        }
+        if not db.sqlite:
+            assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "off"
+    if not db.sqlite:
+        async with db.read() as conn:
+            assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "on"
 
     started = dataclasses.replace(two, state=RoomState.IN_GAME, game_started_at=12.0, last_activity=12.0)
     moved = dataclasses.replace(one, host_session_id="s-bob", last_activity=13.0)

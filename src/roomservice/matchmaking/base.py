@@ -33,7 +33,11 @@ class Status(enum.StrEnum):
     EXPIRED = "expired"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+#: Ticket and Placement are made for every ticket filed, so they are not frozen (a frozen dataclass's
+#: ``__init__`` sets each field through ``object.__setattr__``: 3.4 µs a Ticket against 0.5 timed alone
+#: on the loaded machine). Treat them as values all the same: nothing assigns to them once made; they
+#: compare and hash by their fields, as before.
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class Ticket:
     ticket_id: str
     session_id: str
@@ -60,7 +64,7 @@ class Ticket:
         return body
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class Placement:
     """Where ``add`` put a ticket: its group, how many tickets the group now holds, and the group's room
     if it has one already."""

@@ -20,6 +20,7 @@ the contract suite runs it against a real Redis.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import statistics
 from typing import Any
@@ -28,6 +29,7 @@ import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from roomservice.batching import Batches
 from roomservice.config import Settings
@@ -282,6 +284,8 @@ class RedisQueue:
         #: Steps asked for at the same moment go in one call of the batch script.
         self._steps: Batches[tuple[Any, ...], Any] = Batches(self._batch)
         self._conn: AbstractConnection | None = None
+        #: The batches' connection's socket timeout, applied to each exchange as a whole.
+        self._timeout: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
@@ -316,10 +320,21 @@ class RedisQueue:
         conn = self._conn
         if conn is None:
             conn = self._conn = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+            # One timer for the whole exchange, the connection's socket timeout: the connection's own
+            # would run each write in a task of its own (``wait_for``) and time each read apart
+            # (98 -> 75 us of CPU a round trip, timed alone on uvloop). Given back with it.
+            self._timeout, conn.socket_timeout = conn.socket_timeout, None
+        timeout = self._timeout
 
         async def exchange() -> Any:
-            await conn.send_packed_command(packed, check_health=False)
-            return await conn.read_response()
+            try:
+                async with asyncio.timeout(timeout):
+                    await conn.send_packed_command(packed, check_health=False)
+                    return await conn.read_response()
+            except TimeoutError:
+                # Cut off inside the write or the read, which dropped the connection; retried as the
+                # connection's own timeout is.
+                raise RedisTimeoutError("Timeout exchanging a batch with Redis") from None
 
         async def failed(error: Exception) -> None:
             await conn.disconnect()
@@ -385,6 +400,7 @@ class RedisQueue:
     async def aclose(self) -> None:
         await self._steps.idle()  # what was asked for is sent
         if self._conn is not None:
+            self._conn.socket_timeout = self._timeout
             await self._redis.connection_pool.release(self._conn)
             self._conn = None
         await self._redis.aclose()

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -45,8 +44,6 @@ from roomservice.types import Clock, Role, RoomState, wall_clock
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
-#: PostgreSQL: this transaction's commit does not wait for the WAL flush (see ``seat_matches``).
-_ASYNC_COMMIT = text("SELECT set_config('synchronous_commit', 'off', true)")
 #: Tries of a one-statement operation that found its room changed under it before the transaction
 #: takes over.
 _AT_ONCE_TRIES = 4
@@ -522,8 +519,6 @@ class RoomService:
     async def _seat_matches(
         self, conn: AsyncConnection, asks: Sequence[MatchSeating]
     ) -> tuple[list[MatchSeated], list[tuple[Room, list[RoomEvent]]], list[list[RoomEvent]]]:
-        if not self.db.sqlite:
-            await conn.execute(_ASYNC_COMMIT)
         now = self.clock()
         # Waiting rooms first, locked in one order (two nodes' batches never wait on each other).
         found: dict[str, Room] = {}
@@ -533,7 +528,9 @@ class RoomService:
                 await self._fenced(conn, loaded[0].room_id)
                 found[code] = loaded[0]
         codes_new = await self._new_codes(conn, sum(1 for ask in asks if ask.code is None))
-        seats = await repo.seats_of(conn, (s for ask in asks for s in ask.session_ids))
+        # PostgreSQL: the commit does not wait for the WAL flush (see ``seat_matches``), set by this
+        # statement rather than one of its own.
+        seats = await repo.seats_of(conn, (s for ask in asks for s in ask.session_ids), async_commit=True)
         answers: list[MatchSeated] = []
         left: list[tuple[Room, list[RoomEvent]]] = []
         out: list[list[RoomEvent]] = []

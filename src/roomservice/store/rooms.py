@@ -16,9 +16,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    null,
     or_,
     select,
+    true,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -150,6 +153,12 @@ _SEATS_OF_SESSIONS_PG = (
     select(sessions.c.id, sessions.c.username, members.c.room_id)
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
     .where(sessions.c.id == any_(bindparam("ids", type_=_ID_ARRAY)))
+)
+#: The same, and this transaction's commit does not wait for its WAL record to reach the disk
+#: (``set_config(..., true)``): one statement, not a round trip of its own. The durability row comes
+#: first, with no session id (an Append runs both parts whatever the second finds).
+_SEATS_OF_SESSIONS_PG_ASYNC = union_all(
+    select(null(), func.set_config("synchronous_commit", "off", true()), null()), _SEATS_OF_SESSIONS_PG
 )
 _CODES_TAKEN_PG = select(rooms.c.code).where(rooms.c.code == any_(bindparam("codes", type_=_ID_ARRAY)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
@@ -315,14 +324,19 @@ async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
     return set((await conn.execute(query, {"codes": wanted})).scalars())
 
 
-async def seats_of(conn: AsyncConnection, session_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+async def seats_of(
+    conn: AsyncConnection, session_ids: Iterable[str], *, async_commit: bool = False
+) -> dict[str, tuple[str, str | None]]:
     """``seat_of`` for many sessions in one query: session id -> (username, room id or None); a
-    session that does not exist is left out."""
+    session that does not exist is left out. ``async_commit`` (PostgreSQL; nothing on SQLite): the
+    same statement also sets this transaction's ``synchronous_commit`` off."""
     wanted = list(dict.fromkeys(session_ids))
     found: dict[str, tuple[str, str | None]] = {}
     if conn.dialect.name != "sqlite":
-        for row in await conn.execute(_SEATS_OF_SESSIONS_PG, {"ids": wanted}):
-            found[row[0]] = (row[1], row[2])
+        query = _SEATS_OF_SESSIONS_PG_ASYNC if async_commit else _SEATS_OF_SESSIONS_PG
+        for row in await conn.execute(query, {"ids": wanted}):
+            if row[0] is not None:
+                found[row[0]] = (row[1], row[2])
         return found
     for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
         for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
