@@ -123,16 +123,29 @@ async def scheduler() -> AsyncIterator[ManualScheduler]:
     await scheduler.close()
 
 
+def _opened(
+    game: Game,
+    host: Host,
+    scheduler: ManualScheduler,
+    players: Sequence[str] = (ANN, BOB, CAT),
+    members: Mapping[str, bool] | None = None,
+    seed: int = 1,
+) -> tuple[RoomRunner, GameMachine]:
+    """A runner of a new game of ``game`` for ``players``, opened; ``members``: everyone attached to
+    the room (default: the players)."""
+    machine, events = GameMachine.setup(
+        game, seed=seed, players=list(players), options={}, dev=False, now=scheduler.now()
+    )
+    record = GameRecord("g1", "room-1", 1, game.id, seed, {}, list(players), False, scheduler.now())
+    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, members or dict.fromkeys(players, True))
+    runner.open(events)
+    return runner, machine
+
+
 @pytest.fixture
 async def runner(scheduler: ManualScheduler) -> AsyncIterator[RoomRunner]:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Twins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
     members = {ANN: True, BOB: True, CAT: True, SPY: False}
-    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, members)
-    runner.open(events)
+    runner, _ = _opened(Twins(), Host(scheduler), scheduler, members=members)
     yield runner
     await runner.stop()
 
@@ -244,13 +257,7 @@ class QuietTwins(Twins):
 async def test_a_game_without_views_per_action_sends_none_for_an_accepted_action(
     scheduler: ManualScheduler,
 ) -> None:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        QuietTwins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
-    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
-    runner.open(events)
+    runner, _ = _opened(QuietTwins(), Host(scheduler), scheduler)
     host = host_of(runner)
     try:
         assert len(host.states()) == 1  # the opening views still go out
@@ -315,13 +322,8 @@ class SlowHost(Host):
 async def test_a_game_ended_by_a_tick_an_action_owed_is_finished_and_never_ticked_again(
     scheduler: ManualScheduler,
 ) -> None:
-    machine, events = GameMachine.setup(
-        Countdown(), seed=1, players=[ANN], options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "countdown", 1, {}, [ANN], False, scheduler.now())
     host = SlowHost(scheduler)
-    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, {ANN: True})
-    runner.open(events)
+    runner, machine = _opened(Countdown(), host, scheduler, players=[ANN])
     try:
         runner.submit(Job(ACTION, ANN, "tap"))
         for _ in range(500):  # the step waits to be saved; the ticks meanwhile are owed
@@ -355,14 +357,8 @@ class CountingHost(SlowHost):
 async def test_actions_queued_during_a_write_share_the_next_write_and_keep_their_order(
     scheduler: ManualScheduler,
 ) -> None:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Twins(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "twins", 1, {}, players, False, scheduler.now())
     host = CountingHost(scheduler)
-    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
-    runner.open(events)
+    runner, _ = _opened(Twins(), host, scheduler)
     try:
         replies: dict[str, list[str]] = {ANN: [], BOB: [], CAT: []}
         runner.submit(Job(ACTION, ANN, "tap", replies[ANN].append, "a1"))
@@ -422,13 +418,8 @@ async def test_a_ticking_games_inputs_are_logged_once_per_tick_with_the_ticks_be
     scheduler: ManualScheduler,
 ) -> None:
     players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Drummer(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "drummer", 1, {}, players, False, scheduler.now())
     host = Host(scheduler)
-    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
-    runner.open(events)
+    runner, machine = _opened(Drummer(), host, scheduler)
     try:
         replies: list[str] = []
         sent = []
@@ -462,14 +453,9 @@ async def test_a_ticking_games_inputs_are_logged_once_per_tick_with_the_ticks_be
 async def test_a_game_whose_views_differ_only_in_own_keys_gets_the_same_frames_encoded_once(
     scheduler: ManualScheduler,
 ) -> None:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Arena(), seed=3, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "arena", 3, {}, players, False, scheduler.now())
     members = {ANN: True, BOB: True, CAT: True, SPY: False}
-    runner = RoomRunner(Host(scheduler), "room-1", "ABCDEF", record, machine, members)
-    runner.open(events)
+    players = [ANN, BOB, CAT]
+    runner, _ = _opened(Arena(), Host(scheduler), scheduler, members=members, seed=3)
     try:
         move = {"seq": 4, "tick": 0, "move": [1, 0.5], "aim": 1.0, "fire": True}
         await runner.call(Job(ACTION, BOB, move, lambda text: None, 1))
@@ -496,14 +482,8 @@ class Shouter(Drummer):
 async def test_an_input_taken_at_once_still_waits_for_a_step_being_written_before_it(
     scheduler: ManualScheduler,
 ) -> None:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Shouter(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "shouter", 1, {}, players, False, scheduler.now())
     host = SlowHost(scheduler)
-    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
-    runner.open(events)
+    runner, machine = _opened(Shouter(), host, scheduler)
     try:
         replies: list[str] = []
         runner.submit(Job(ACTION, ANN, 1, replies.append, 1))  # between passes: applied as it comes
@@ -535,14 +515,8 @@ async def test_an_input_taken_at_once_still_waits_for_a_step_being_written_befor
 
 
 async def test_an_input_after_the_runner_stopped_changes_nothing(scheduler: ManualScheduler) -> None:
-    players = [ANN, BOB, CAT]
-    machine, events = GameMachine.setup(
-        Drummer(), seed=1, players=players, options={}, dev=False, now=scheduler.now()
-    )
-    record = GameRecord("g1", "room-1", 1, "drummer", 1, {}, players, False, scheduler.now())
     host = Host(scheduler)
-    runner = RoomRunner(host, "room-1", "ABCDEF", record, machine, dict.fromkeys(players, True))
-    runner.open(events)
+    runner, machine = _opened(Drummer(), host, scheduler)
     runner.submit(Job(ACTION, ANN, 1))
     await runner.stop()
     logged = [e for e in host.saved if isinstance(e, InputsEntry)]

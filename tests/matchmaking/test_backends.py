@@ -4,7 +4,9 @@ how the Redis queue's steps sent together in one script call answer each caller.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,6 +19,25 @@ from roomservice.matchmaking.redis import RedisQueue
 from tests.conftest import unavailable
 from tests.fakes import ManualScheduler
 from tests.matchmaking.conftest import PREFIX, REDIS_URL, flush_prefix
+
+
+@contextlib.asynccontextmanager
+async def _redis_queue(retention: float = 3600.0) -> AsyncIterator[tuple[RedisQueue, Redis, str]]:
+    """A Redis queue under a prefix of its own, a client to look at its keys, and that prefix; the keys
+    are deleted afterwards."""
+    prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}:"
+    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix), retention=retention)
+    client = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        try:
+            await client.ping()
+        except Exception as exc:
+            unavailable("Redis at " + REDIS_URL, exc)
+        yield queue, client, prefix
+    finally:
+        await queue.aclose()
+        await client.aclose()
+        await flush_prefix(prefix)
 
 
 async def test_the_local_queue_forgets_old_tickets_and_groups() -> None:
@@ -35,14 +56,7 @@ async def test_the_local_queue_forgets_old_tickets_and_groups() -> None:
 
 
 async def test_redis_keys_carry_a_ttl_under_the_configured_prefix() -> None:
-    prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}:"
-    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix), retention=50.0)
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        try:
-            await client.ping()
-        except Exception as exc:
-            unavailable("Redis at " + REDIS_URL, exc)
+    async with _redis_queue(retention=50.0) as (queue, client, prefix):
         placed = await queue.add(
             ticket_id="t1", session_id="s1", username="S", game="g", pool="g|{}", queued_at=1.0, max_size=3
         )
@@ -50,21 +64,10 @@ async def test_redis_keys_carry_a_ttl_under_the_configured_prefix() -> None:
         assert keys and all(k.startswith(prefix + "mm:") for k in keys)
         for key in (f"{prefix}mm:t:t1", f"{prefix}mm:s:s1", f"{prefix}mm:g:{placed.ticket.group_id}"):
             assert 0 < await client.ttl(key) <= 50
-    finally:
-        await queue.aclose()
-        await client.aclose()
-        await flush_prefix(prefix)
 
 
 async def test_redis_steps_sent_together_fail_alone() -> None:
-    prefix = f"{PREFIX}{uuid.uuid4().hex[:8]}:"
-    queue = RedisQueue.from_settings(Settings(redis_url=REDIS_URL, redis_prefix=prefix))
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        try:
-            await client.ping()
-        except Exception as exc:
-            unavailable("Redis at " + REDIS_URL, exc)
+    async with _redis_queue() as (queue, client, prefix):
         await client.set(f"{prefix}mm:t:broken", "not a ticket")  # a step on it meets a WRONGTYPE error
 
         def add(n: int) -> Any:
@@ -85,7 +88,3 @@ async def test_redis_steps_sent_together_fail_alone() -> None:
         assert isinstance(answers[1], ResponseError) and "WRONGTYPE" in str(answers[1])
         assert [a.size for a in answers if isinstance(a, Placement)] == [1, 2]  # one group, in order
         assert (await add(3)).size == 3  # and the next batch runs as usual
-    finally:
-        await queue.aclose()
-        await client.aclose()
-        await flush_prefix(prefix)
