@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN_TOKEN, Guest, People, http_json, shot
 
 
+@pytest.mark.slow
 def test_an_operator_ends_a_stuck_game(people: People, base_url: str) -> None:
     # A host who started a game against a bot and walked away: it waits for their move for ever.
     host = Guest(base_url, "walked away")

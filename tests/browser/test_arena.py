@@ -8,6 +8,7 @@ import random
 import re
 from itertools import pairwise
 
+import pytest
 from playwright.sync_api import Page, expect
 
 import roomservice.games.arena.world as world
@@ -50,6 +51,7 @@ def settled(watcher: Page, mover: Page, player: str) -> None:
     raise AssertionError(f"{player} predicted at {(mx, my)} but drawn at {(wx, wy)}")
 
 
+@pytest.mark.slow
 def test_three_people_play_the_arena_and_see_each_other_move(people: People) -> None:
     alice = people.arrive("alice")
     room = api(

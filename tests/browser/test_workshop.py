@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, shot
@@ -30,6 +31,7 @@ def cell(page: Page, x: int, z: int) -> object:
     return page.locator(f'#grid .cell[data-x="{x}"][data-z="{z}"]')
 
 
+@pytest.mark.slow
 def test_two_accounts_build_together_and_a_third_is_refused(people: People) -> None:
     tag = secrets.token_hex(2)
     ann_name, ben_name, cat_name = f"ann_{tag}", f"ben_{tag}", f"cat_{tag}"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from roomservice.leaderboards.redis import RedisIndex
 from tests.cluster.conftest import Cluster
 from tests.conftest import RemoteApi, User
@@ -94,6 +96,7 @@ async def test_a_game_runs_on_the_owner_for_players_on_both_nodes(
     assert final_a["seq"] == final_b["seq"]
 
 
+@pytest.mark.slow
 async def test_fifty_sessions_racing_for_the_last_seat_across_two_nodes_give_one_winner(
     cluster: Cluster, remote_a: RemoteApi, remote_b: RemoteApi
 ) -> None:

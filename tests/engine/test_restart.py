@@ -181,6 +181,7 @@ async def test_a_seat_whose_player_never_returns_after_a_restart_is_given_up(pro
         await sock.close()
 
 
+@pytest.mark.slow
 async def test_lost_seats_and_an_ended_game_replay_identically_after_sigkill(process: Process) -> None:
     """A leave with its reason is a logged step like any action: after a SIGKILL, a Cabo game that
     went on without a kicked player, a tic-tac-toe game won by forfeit and a game the host ended all

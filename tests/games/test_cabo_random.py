@@ -293,7 +293,8 @@ def check_result(played: Played) -> None:
     assert sum(e.type == "game_over" for e in played.events) == 1
 
 
-@pytest.mark.parametrize("block", range(6))
+# One block in make test; the other five, 2 s each, in make test-slow.
+@pytest.mark.parametrize("block", [0, *(pytest.param(b, marks=pytest.mark.slow) for b in range(1, 6))])
 def test_random_games_never_leak_and_always_end(block: int) -> None:
     for seed in range(block * 10, block * 10 + 10):
         check_result(play(seed))

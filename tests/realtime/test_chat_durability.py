@@ -8,6 +8,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from roomservice.client import Chat, Client, RoomState
 from roomservice.services import ACTIVITY_FLUSH
 from roomservice.store import chat
@@ -24,6 +26,7 @@ async def _saved(database_url: str, room_id: str) -> list[str]:
         await db.close()
 
 
+@pytest.mark.slow
 async def test_sigkill_keeps_flushed_chat_and_loses_only_what_came_after(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
     process = Process(database_url, tmp_path)
