@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import People, shot
 
 
+@pytest.mark.slow
 def test_a_person_plays_tictactoe_against_a_bot(people: People) -> None:
     alice = people.arrive("alice", "/lobby?game=tictactoe")
     alice.get_by_role("button", name="Create room").click()

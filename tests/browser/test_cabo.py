@@ -7,6 +7,7 @@ import json
 import re
 from collections import Counter
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, api, shot
@@ -28,6 +29,7 @@ def my_card(page: Page, pos: int, shown: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_cabo_turns_with_powers_and_a_round_result(people: People) -> None:
     assert len(DECK) == 52
     alice = people.arrive("alice", "/lobby?game=cabo")

@@ -12,6 +12,7 @@ from tests.browser.conftest import Guest, People, api, shot
 from tests.browser.test_play import play
 
 
+@pytest.mark.slow
 def test_a_finished_game_is_replayed_step_by_step(people: People) -> None:
     alice = people.arrive("alice")
     code = api(alice, "POST", "/api/rooms", {"name": "Replayed", "game": "tictactoe"})["room_code"]

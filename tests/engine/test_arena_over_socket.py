@@ -8,6 +8,8 @@ import itertools
 import math
 from typing import Any
 
+import pytest
+
 import roomservice.games.arena.world as world
 from tests.conftest import Api, Server, User
 from tests.realtime.wsclient import Sock
@@ -67,6 +69,7 @@ async def test_a_speed_hacked_rapid_fire_client_gains_nothing(server: Server, re
     assert views[-1]["ack"] < seq
 
 
+@pytest.mark.slow
 async def test_views_come_twenty_a_second_and_only_refusals_are_answered(server: Server, remote: Api) -> None:
     (_, _, _), (ann, bob, _) = await _match(server, remote)
     first = await ann.expect("game_state")

@@ -90,6 +90,7 @@ async def _latest(sock: Socket, version: int | None = None) -> GameState:
     return await sock.wait_for(GameState, fits, timeout=10)
 
 
+@pytest.mark.slow
 async def test_sigkill_mid_round_loses_nothing(process: Process) -> None:
     clients = [Client(process.url), Client(process.url)]
     alice, bob = clients
@@ -162,6 +163,7 @@ async def test_chat_history_survives_a_restart(process: Process, database_url: s
         await again.close()
 
 
+@pytest.mark.slow
 async def test_a_seat_whose_player_never_returns_after_a_restart_is_given_up(process: Process) -> None:
     async with Client(process.url) as alice, Client(process.url) as bob:
         await alice.create_session("alice")
