@@ -197,13 +197,17 @@ class RoomRunner:
         if events or self._result_or_none() is not None:
             machine.restore(checkpoint)
             return False
-        if not self._inputs:
-            self._inputs_ticks = step.ticks
-        self._inputs.append((step.player, step.payload, machine.now))
-        self._inputs_step = machine.step
+        self._keep_input(step)
         self._count(job, ACCEPTED)
         self.arm_timer()
         return True
+
+    def _keep_input(self, step: Step) -> None:
+        """An input just applied, kept for the next tick's log entry."""
+        if not self._inputs:
+            self._inputs_ticks = step.ticks
+        self._inputs.append((step.player, step.payload, self.machine.now))
+        self._inputs_step = self.machine.step
 
     async def call(self, job: Job) -> None:
         """Submit ``job`` and wait until it has been handled (or the runner has stopped)."""
@@ -307,10 +311,7 @@ class RoomRunner:
             result = self._result_or_none()
             if self._logs_per_tick and step.kind == ACTION and not events and result is None:
                 # Logged with the next tick's entry; it sends nothing before that tick's view.
-                if not self._inputs:
-                    self._inputs_ticks = step.ticks
-                self._inputs.append((step.player, step.payload, machine.now))
-                self._inputs_step = machine.step
+                self._keep_input(step)
                 answers.append(_Accepted(job, events, result, machine.state, machine.version))
                 continue
             if self._inputs:  # the inputs before this step go first, in the same write

@@ -227,7 +227,7 @@ class Matchmaker:
                 f"This ticket is matched into room {found.room_code}; leave the room instead.",
                 room_code=found.room_code,
             )
-        self._forget_timer(ticket_id)
+        self._forget_expiry(ticket_id)
         return found
 
     async def stats(self, game: str) -> Stats:
@@ -235,7 +235,7 @@ class Matchmaker:
         return await self.queue.stats(game)
 
     async def _expire(self, ticket_id: str) -> Ticket | None:
-        self._forget_timer(ticket_id)
+        self._forget_expiry(ticket_id)
         before = await self.queue.get(ticket_id)
         if before is None or before.status is not Status.SEARCHING:
             return before
@@ -244,7 +244,7 @@ class Matchmaker:
             self.sockets.send_to(after.session_id, MatchTimeout(ticket_id=ticket_id))
         return after
 
-    def _forget_timer(self, ticket_id: str) -> None:
+    def _forget_expiry(self, ticket_id: str) -> None:
         self._expiry.pop(ticket_id, None)
 
     async def _expire_due(self) -> None:
@@ -307,7 +307,7 @@ class Matchmaker:
         asks: list[MatchSeating] = []
         for (group_id, match, _), tickets in zip(asked, matched, strict=True):
             for ticket in tickets:
-                self._forget_timer(ticket.ticket_id)
+                self._forget_expiry(ticket.ticket_id)
             if not tickets:
                 continue
             game = tickets[0].game
