@@ -554,10 +554,12 @@ class RoomRunner:
     def _views(
         self, seq: int, acked: tuple[str | None, str | int] | None
     ) -> tuple[Mapping[str, str], str | None]:
-        """Every member's ``game_state`` text for frame ``seq``: each distinct view encoded once."""
+        """Every member's ``game_state`` text for frame ``seq``: the frame around the view encoded
+        once, each distinct view once (the actor's frame, which carries a ``ref``, whole)."""
         own_keys = self.machine.game.view_own_keys
         if own_keys is not None and acked is None:
             return self._shared_views(seq, own_keys)
+        head, tail = self._frame_around(seq)
         texts: dict[str, str] = {}
         #: Equal texts share one object, which the channel frames once for all who get it.
         distinct: dict[str, str] = {}
@@ -567,12 +569,14 @@ class RoomRunner:
             if viewer is None:
                 spectators = True
                 continue
-            ref = acked[1] if acked is not None and acked[0] == session_id else None
-            text = encode(self._state_frame(viewer, seq, ref))
+            if acked is not None and acked[0] == session_id:
+                text = encode(self._state_frame(viewer, seq, acked[1]))
+            else:
+                text = (head + encode_bytes(self._view(viewer)) + tail).decode()
             texts[session_id] = distinct.setdefault(text, text)
         default = None
         if spectators:
-            text = encode(self._state_frame(None, seq))
+            text = (head + encode_bytes(self._view(None)) + tail).decode()
             default = distinct.setdefault(text, text)
         return texts, default
 
@@ -584,11 +588,12 @@ class RoomRunner:
         for key in own_keys:
             public.pop(key, None)
         body = encode_bytes(public)
-        head, tail = encode_bytes(self._state_frame(None, seq, state=_HOLE)).split(_HOLE_BYTES)
+        head, tail = self._frame_around(seq)
         # What follows a player's own keys, made once: the public ones and the rest of the frame.
         after = tail if body == b"{}" else b"," + body[1:] + tail
         texts: dict[str, str] = {}
-        distinct: dict[str, str] = {}
+        #: The text of each distinct encoding of own keys, made once for the players who share it.
+        distinct: dict[bytes, str] = {}
         spectators = False
         for session_id in self.members:
             viewer = self._viewer(session_id)
@@ -597,18 +602,25 @@ class RoomRunner:
                 continue
             view = self._view(viewer)
             own = encode_bytes({k: view[k] for k in own_keys if k in view})
-            if own == b"{}":
-                text = (head + body + tail).decode()
-            elif body == b"{}":
-                text = (head + own + tail).decode()
-            else:
-                text = (head + own[:-1] + after).decode()
-            texts[session_id] = distinct.setdefault(text, text)
+            text = distinct.get(own)
+            if text is None:
+                if own == b"{}":
+                    text = (head + body + tail).decode()
+                elif body == b"{}":
+                    text = (head + own + tail).decode()
+                else:
+                    text = (head + own[:-1] + after).decode()
+                distinct[own] = text
+            texts[session_id] = text
         default = None
         if spectators:
-            text = encode(self._state_frame(None, seq))
-            default = distinct.setdefault(text, text)
+            default = (head + encode_bytes(self._view(None)) + tail).decode()
         return texts, default
+
+    def _frame_around(self, seq: int) -> tuple[bytes, bytes]:
+        """The encoded ``game_state`` of frame ``seq`` without a ``ref``, before and after its view."""
+        head, tail = encode_bytes(self._state_frame(None, seq, state=_HOLE)).split(_HOLE_BYTES)
+        return head, tail
 
     def _state_frame(
         self, viewer: str | None, seq: int, ref: str | int | None = None, state: Any = None
