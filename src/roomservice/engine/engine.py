@@ -9,6 +9,7 @@ of their frames, so it needs no hook into the room lifecycle.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import uuid
@@ -214,7 +215,7 @@ class Engine:
         if room.bots:
             self.bots[room.room_id] = BotSeats(runner, [m.session_id for m in room.bots], self.scheduler)
         if room.room_id not in self._follow:
-            follow = self._follow[room.room_id] = lambda envelope: self._membership(room.room_id, envelope)
+            follow = self._follow[room.room_id] = functools.partial(self._membership, room.room_id)
             self.broker.subscribe(room.room_id, follow)
         return runner
 

@@ -27,7 +27,6 @@ from roomservice.protocol.frames import (
     error,
 )
 from roomservice.protocol.messages import encode_bytes
-from roomservice.realtime.channel import RoomChannel
 from roomservice.realtime.connection import Connection
 from roomservice.realtime.outbox import Outbox
 from roomservice.realtime.ports import GameDesk, ProjectDesk
@@ -90,7 +89,12 @@ class Dispatcher:
             frame = decode(text)
             if conn.held is not None and not isinstance(frame, Resume):
                 conn.release()
-            if type(frame) is Chat:
+            if type(frame) is Action:  # the most frequent by far: a real-time game's inputs
+                chan = self._channels.get(conn.room_id or "")
+                if chan is None:
+                    raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", frame.ref)
+                self.desk.act(chan.room_id, conn.session.session_id, frame.payload, conn.send, frame.ref)
+            elif type(frame) is Chat:
                 self._chat(conn, frame)
             elif isinstance(frame, WORKSHOP_FRAMES):
                 self._workshop(conn, frame)
@@ -147,19 +151,8 @@ class Dispatcher:
         extra = self.desk.input_rate(conn.room_id) if conn.room_id else 0.0
         conn.bucket.adjust(base + extra, self.settings.ws_rate_burst + math.ceil(extra))
 
-    def _room_of(self, conn: Connection, ref: str | int | None) -> RoomChannel:
-        chan = self.presence.channel_of(conn)
-        if chan is None:
-            raise FrameError(codes.NOT_IN_ROOM, "Join a room first.", ref)
-        return chan
-
     def _dispatch(self, conn: Connection, frame: Any) -> None:
-        if type(frame) is Action:  # the most frequent by far: a real-time game's inputs
-            chan = self._room_of(conn, frame.ref)
-            self.desk.act(chan.room_id, conn.session_id, frame.payload, conn.send, frame.ref)
-        elif type(frame) is Chat:
-            self._chat(conn, frame)
-        elif isinstance(frame, Ping):
+        if isinstance(frame, Ping):
             pong = encode(messages.Pong(ref=frame.ref))
             previous = self._workshop_tail.get(conn)
             if previous is None:
