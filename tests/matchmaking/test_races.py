@@ -11,7 +11,8 @@ import pytest
 
 from roomservice.config import Settings
 from roomservice.errors import Conflict
-from roomservice.matchmaking.base import Status
+from roomservice.matchmaking.base import Status, Ticket
+from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.model import Session
 from roomservice.rooms.service import MatchSeated, MatchSeating
@@ -179,5 +180,43 @@ async def test_a_round_seats_other_groups_while_one_waits_on_the_database(
         {p.session_id for p in players[5:]},
         {p.session_id for p in players[:5]},
     ]
+    for code, seated in by_room.items():
+        assert {m.session_id for m in (await svc.rooms.get(code)).players} == seated
+
+
+async def test_two_nodes_sharing_the_queue_fill_each_group_into_one_room(
+    services: tuple[Services, ManualScheduler], matchmaker: Matchmaker, make_queue: MakeOne
+) -> None:
+    """Two matchmakers on one shared queue and database, their tickets arriving together: a group
+    settled by both at once still gets one room, and every room fills."""
+    svc, sched = services
+    queue = await make_queue(sched)
+    if isinstance(queue, LocalQueue):
+        pytest.skip("an in-process queue is not shared between nodes")
+    other = Matchmaker(
+        svc.settings, svc.games, queue, svc.rooms, svc.outbox, svc.broker, svc.hub, svc.engine, sched
+    )
+    try:
+        players = await sessions(svc, 400)
+        nodes = (matchmaker, other)
+
+        async def client(node: Matchmaker, mine: list[Session]) -> list[Ticket]:
+            return [await node.file(p, "huddle") for p in mine]  # one after another, as a client does
+
+        # 32 clients, half on each node: tickets arrive all the time, on both nodes.
+        shares = await asyncio.gather(*(client(nodes[i % 2], players[i::32]) for i in range(32)))
+        players = [p for i in range(32) for p in players[i::32]]
+        tickets = [t for share in shares for t in share]
+        await matchmaker.idle()
+        await other.idle()
+    finally:
+        await other.close()
+    final = [await matchmaker.ticket(p, t.ticket_id) for p, t in zip(players, tickets, strict=True)]
+    assert {t.status for t in final} == {Status.MATCHED}
+    by_room: dict[str, set[str]] = {}
+    for ticket in final:
+        assert ticket.room_code is not None
+        by_room.setdefault(ticket.room_code, set()).add(ticket.session_id)
+    assert sorted(len(seated) for seated in by_room.values()) == [5] * 80
     for code, seated in by_room.items():
         assert {m.session_id for m in (await svc.rooms.get(code)).players} == seated

@@ -328,7 +328,9 @@ class Matchmaker:
             game = tickets[0].game
             sizes = self.games.get(game).match_sizes()
             sessions = tuple(t.session_id for t in tickets)
-            asks.append(MatchSeating(game, sizes, sessions, None if match is None else match.room_code))
+            # The room the group had when matched: another node may have named it since it was read.
+            code = tickets[0].room_code if match is None else match.room_code
+            asks.append(MatchSeating(game, sizes, sessions, code))
             work.append((group_id, match, tickets))
         if not asks:
             return
@@ -336,7 +338,8 @@ class Matchmaker:
         seated_rooms: list[tuple[MatchRoom, Room, list[Ticket]]] = []
         refused: list[Ticket] = []
         closing: list[str] = []
-        binding: list[Awaitable[None]] = []
+        binding: list[Awaitable[bool]] = []
+        bound: list[str] = []
         for (group_id, match, tickets), answer in zip(work, answers, strict=True):
             room = answer.room
             if room is None or not room.players:
@@ -346,13 +349,16 @@ class Matchmaker:
                 continue
             if match is None:
                 binding.append(self.queue.bind(group_id, room.room_code))
+                bound.append(group_id)
                 ticket = tickets[0]
                 match = MatchRoom(group_id, room.room_id, room.room_code, ticket.game, ticket.pool, {})
                 self.matches[group_id] = match
                 self.broker.subscribe(room.room_id, self._follower(match))
             refused.extend(t for t in tickets if t.session_id in answer.refused)
             seated_rooms.append((match, room, [t for t in tickets if t.session_id not in answer.refused]))
-        await asyncio.gather(*binding)
+        for group_id, waiting in zip(bound, await asyncio.gather(*binding), strict=True):
+            if waiting:  # filed while the room was made, refused by another node's round: seat them
+                self._spawn(self.settle(group_id))
         await self._refuse(refused)
         await asyncio.gather(*(self.queue.close(g) for g in closing))
         starting: list[Awaitable[None]] = []
