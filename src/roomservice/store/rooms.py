@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import (
     ARRAY,
     Select,
@@ -139,12 +140,28 @@ _IN_GAME = (
     .join(rooms, rooms.c.id == members.c.room_id)
     .where(members.c.session_id.in_(bindparam("ids", expanding=True)), rooms.c.state == bindparam("state"))
 )
-_SEATS_OF_SESSIONS = (
+
+
+def _json_ids(name: str) -> Any:
+    """SQLite: the values of one JSON array parameter (``json_each``), so a statement over many ids has
+    one text whatever their count and runs as a :class:`Statement` on the sqlite3 connection (an
+    expanding IN goes through SQLAlchemy, several times the CPU; and is limited to 500 values a query)."""
+    return select(func.json_each(bindparam(name, type_=String())).table_valued("value").c.value)
+
+
+#: ``_IN_GAME``, ``_SEATS_OF_SESSIONS`` and ``_CODES_TAKEN`` on SQLite: the ids as one JSON array.
+_IN_GAME_SQLITE = Statement(
+    select(members.c.session_id)
+    .join(rooms, rooms.c.id == members.c.room_id)
+    .where(members.c.session_id.in_(_json_ids("ids")), rooms.c.state == bindparam("state"))
+)
+_SEATS_OF_SESSIONS_SQLITE = Statement(
     select(sessions.c.id, sessions.c.username, members.c.room_id)
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
-    .where(sessions.c.id.in_(bindparam("ids", expanding=True)))
+    .where(sessions.c.id.in_(_json_ids("ids")))
 )
-_CODES_TAKEN = select(rooms.c.code).where(rooms.c.code.in_(bindparam("codes", expanding=True)))
+_CODES_TAKEN_SQLITE = Statement(select(rooms.c.code).where(rooms.c.code.in_(_json_ids("codes"))))
+_json_array = msgspec.json.Encoder()
 # PostgreSQL: the same with one array parameter (``= ANY``), so the statement's text, and the prepared
 # statement asyncpg keeps for it, is the same however many values it is given (an expanding IN is a
 # new text, and a new prepare round trip, for each count).
@@ -262,8 +279,11 @@ async def seat_of(conn: AsyncConnection, session_id: str) -> tuple[str, str | No
 
 
 async def in_game(conn: AsyncConnection, session_ids: Iterable[str]) -> set[str]:
-    """Which of ``session_ids`` sit in a room whose game is running (one query per 500)."""
+    """Which of ``session_ids`` sit in a room whose game is running (on PostgreSQL one query per 500)."""
     wanted = list(dict.fromkeys(session_ids))
+    if conn.dialect.name == "sqlite":
+        ids = _json_array.encode(wanted).decode()
+        return {row[0] for row in await _IN_GAME_SQLITE.rows(conn, ids=ids, state=RoomState.IN_GAME.value)}
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
         params = {"ids": wanted[start : start + 500], "state": RoomState.IN_GAME.value}
@@ -320,8 +340,11 @@ async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
     wanted = list(codes)
     if not wanted:
         return set()
-    query = _CODES_TAKEN if conn.dialect.name == "sqlite" else _CODES_TAKEN_PG
-    return set((await conn.execute(query, {"codes": wanted})).scalars())
+    if conn.dialect.name == "sqlite":
+        return {
+            row[0] for row in await _CODES_TAKEN_SQLITE.rows(conn, codes=_json_array.encode(wanted).decode())
+        }
+    return set((await conn.execute(_CODES_TAKEN_PG, {"codes": wanted})).scalars())
 
 
 async def seats_of(
@@ -338,10 +361,8 @@ async def seats_of(
             if row[0] is not None:
                 found[row[0]] = (row[1], row[2])
         return found
-    for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
-        for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
-            found[row[0]] = (row[1], row[2])
-    return found
+    rows = await _SEATS_OF_SESSIONS_SQLITE.rows(conn, ids=_json_array.encode(wanted).decode())
+    return {session_id: (username, room_id) for session_id, username, room_id in rows}
 
 
 async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | None) -> None:
