@@ -149,7 +149,7 @@ def _json_ids(name: str) -> Any:
     return select(func.json_each(bindparam(name, type_=String())).table_valued("value").c.value)
 
 
-#: ``_IN_GAME``, ``_SEATS_OF_SESSIONS`` and ``_CODES_TAKEN`` on SQLite: the ids as one JSON array.
+#: ``_IN_GAME`` and ``_SEATS_OF_SESSIONS_PG`` on SQLite: the ids as one JSON array.
 _IN_GAME_SQLITE = Statement(
     select(members.c.session_id)
     .join(rooms, rooms.c.id == members.c.room_id)
@@ -160,11 +160,10 @@ _SEATS_OF_SESSIONS_SQLITE = Statement(
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
     .where(sessions.c.id.in_(_json_ids("ids")))
 )
-_CODES_TAKEN_SQLITE = Statement(select(rooms.c.code).where(rooms.c.code.in_(_json_ids("codes"))))
 _json_array = msgspec.json.Encoder()
-# PostgreSQL: the same with one array parameter (``= ANY``), so the statement's text, and the prepared
-# statement asyncpg keeps for it, is the same however many values it is given (an expanding IN is a
-# new text, and a new prepare round trip, for each count).
+# PostgreSQL: the sessions' seats with one array parameter (``= ANY``), so the statement's text, and
+# the prepared statement asyncpg keeps for it, is the same however many values it is given (an
+# expanding IN is a new text, and a new prepare round trip, for each count).
 _ID_ARRAY = ARRAY(String())
 _SEATS_OF_SESSIONS_PG = (
     select(sessions.c.id, sessions.c.username, members.c.room_id)
@@ -177,7 +176,6 @@ _SEATS_OF_SESSIONS_PG = (
 _SEATS_OF_SESSIONS_PG_ASYNC = union_all(
     select(null(), func.set_config("synchronous_commit", "off", true()), null()), _SEATS_OF_SESSIONS_PG
 )
-_CODES_TAKEN_PG = select(rooms.c.code).where(rooms.c.code == any_(bindparam("codes", type_=_ID_ARRAY)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
 _ADD_MEMBER = Statement(
     insert(members).values(
@@ -333,18 +331,6 @@ async def account_of(conn: AsyncConnection, session_id: str) -> str | None:
 
 async def code_taken(conn: AsyncConnection, code: str) -> bool:
     return await _CODE_TAKEN.first(conn, code=code) is not None
-
-
-async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
-    """Which of ``codes`` a room already has."""
-    wanted = list(codes)
-    if not wanted:
-        return set()
-    if conn.dialect.name == "sqlite":
-        return {
-            row[0] for row in await _CODES_TAKEN_SQLITE.rows(conn, codes=_json_array.encode(wanted).decode())
-        }
-    return set((await conn.execute(_CODES_TAKEN_PG, {"codes": wanted})).scalars())
 
 
 async def seats_of(
