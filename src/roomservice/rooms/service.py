@@ -131,6 +131,8 @@ class RoomService:
         #: PostgreSQL: join and leave in one statement each, in the common case (one node alone: a
         #: node of several writes a room through its fence, in a transaction).
         self._oneshot = None if db.sqlite or (owners is not None and owners.fencing) else oneshot.OneShot(db)
+        #: A matchmaking room's config by (game, sizes) (``RoomConfig`` is frozen: rooms share it).
+        self._match_configs: dict[tuple[str, tuple[int, int]], RoomConfig] = {}
 
     async def _fenced(self, conn: AsyncConnection, room_id: str) -> None:
         """Inside a write of the room: refused (``Fenced``) when this node thinks it owns the room and
@@ -599,9 +601,11 @@ class RoomService:
         return answers, left, out
 
     def _match_room(self, ask: MatchSeating, code: str, now: float) -> Room:
-        game_def = self.games.get(ask.game)
-        base = self.default_config(ask.game)
-        config = build_config(game_def, base, {"min_players": ask.sizes[0], "max_players": ask.sizes[1]})
+        config = self._match_configs.get((ask.game, ask.sizes))
+        if config is None:  # the same for every match room of the game: built and checked once
+            patch = {"min_players": ask.sizes[0], "max_players": ask.sizes[1]}
+            config = build_config(self.games.get(ask.game), self.default_config(ask.game), patch)
+            self._match_configs[ask.game, ask.sizes] = config
         return Room(
             room_id=str(uuid.uuid4()),
             room_code=code,
