@@ -96,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--match-clients", type=int, dest="match_clients", help="matchmaking: concurrent clients (default 64)"
     )
     parser.add_argument(
+        "--match-nodes",
+        type=int,
+        dest="match_nodes",
+        help="matchmaking: processes sharing the Redis queue and PostgreSQL in the row of several nodes "
+        "(default 2; below 2 leaves the row out)",
+    )
+    parser.add_argument(
         "--redis-url",
         default=os.environ.get("ROOMSERVICE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
         help="matchmaking: Redis for the Redis rows, '' skips them; cluster: the nodes' Redis (a key "
@@ -108,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> Options:
     overrides: dict[str, Any] = {}
     names = ("duration", "warmup", "workers", "shapes", "connections", "clients", "tick_steps", "pin")
-    for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients", "kills"):
+    for name in (*names, "tictactoe_rooms", "cabo", "tickets", "match_clients", "match_nodes", "kills"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.servers:

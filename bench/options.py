@@ -34,6 +34,9 @@ class Options:
     #: (empty skips them), used under a key prefix of the run's own, deleted afterwards.
     tickets: int = 10_000
     match_clients: int = 64
+    #: matchmaking: processes sharing the Redis queue and the PostgreSQL database in the row of
+    #: several nodes (below two: no such row).
+    match_nodes: int = 2
     redis_url: str = ""
     #: cluster: SIGKILLs of a room's owner whose failover is timed.
     kills: int = 5

@@ -16,6 +16,11 @@ The whole run is on the event loop ``roomservice serve`` runs the matchmaker on:
 uvloop where it is installed (it comes with ``uvicorn[standard]``, a dependency), as ``loop_factory``
 says; the loop is named in the results.
 
+Then several nodes (``--match-nodes``, default 2): as many matchmaker processes sharing the Redis queue
+and the PostgreSQL database, as several servers share them, the sessions and the clients dealt among
+them; the time until every node's tickets are placed, each node's CPU, and a check that every session
+sits in exactly one room.
+
 Then the allocation step alone, on each queue: the same tickets filed straight into the queue (``add``,
 one Lua script on Redis), no rooms: what the queue itself costs. Beside them, the ceiling of the Redis
 rows: the same number of bare round trips by the same C clients, one at a time each, each an
@@ -26,6 +31,10 @@ the calls made at the same moment together (one pipeline), so it can go past tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +42,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from bench.options import Options
 from bench.report import Progress, ratio, table
@@ -47,7 +56,7 @@ from roomservice.matchmaking.redis import POOL_SIZE, RedisQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.model import Room, Session
 from roomservice.protocol.messages import MatchFound, ServerFrame
-from roomservice.services import build_services
+from roomservice.services import Services, build_services
 from roomservice.store.models import SessionRow
 
 
@@ -115,6 +124,37 @@ class Started:
         return None  # type: ignore[return-value]  # the matchmaker does not read it
 
 
+def _settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key="bench",
+        match_countdown=600.0,
+        match_timeout=600.0,
+    )
+
+
+def _matchmaker(svc: Services, queue: MatchQueue, placed: Placed, started: Started) -> Matchmaker:
+    return Matchmaker(
+        svc.settings, svc.games, queue, svc.rooms, svc.outbox, svc.broker, placed, started, svc.scheduler
+    )
+
+
+async def _file_all(
+    matchmaker: Matchmaker, sessions: Sequence[Session], clients: int, errors: list[str]
+) -> None:
+    """Every session files a ticket, by ``clients`` concurrent clients, each filing its share in turn."""
+
+    async def client(mine: Sequence[Session]) -> None:
+        for session in mine:
+            try:
+                await matchmaker.file(session, Quintet.id)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    await asyncio.gather(*(client(sessions[i::clients]) for i in range(clients)))
+
+
 async def _sessions(svc: Any, n: int) -> list[Session]:
     now = time.time()
     made = [Session(uuid.uuid4().hex, f"p{i}", now) for i in range(n)]
@@ -137,40 +177,23 @@ async def _matchmaking(
     with TemporaryDirectory() as tmp:
         if postgres_url:
             await reset_postgres(postgres_url)
-        settings = Settings(
-            database_url=postgres_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-            data_dir=Path(tmp),
-            secret_key="bench",
-            match_countdown=600.0,
-            match_timeout=600.0,
-        )
-        games = GameRegistry([Quintet()])
-        svc = await build_services(settings, games=games)
+        settings = _settings(postgres_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", Path(tmp))
+        svc = await build_services(settings, games=GameRegistry([Quintet()]))
         queue: MatchQueue
         if backend == "redis":
             queue = RedisQueue.from_settings(Settings(redis_url=redis_url, redis_prefix=prefix))
         else:
             queue = LocalQueue(clock=svc.scheduler.now)
         placed, started = Placed(tickets), Started()
-        matchmaker = Matchmaker(
-            settings, games, queue, svc.rooms, svc.outbox, svc.broker, placed, started, svc.scheduler
-        )
+        matchmaker = _matchmaker(svc, queue, placed, started)
         try:
             ui.begin(f"matchmaking {label}: {tickets:,} sessions")
             sessions = await _sessions(svc, tickets)
             ui.begin(f"matchmaking {label}: {tickets:,} tickets by {clients} clients")
             errors: list[str] = []
-
-            async def client(mine: Sequence[Session]) -> None:
-                for session in mine:
-                    try:
-                        await matchmaker.file(session, Quintet.id)
-                    except Exception as exc:
-                        errors.append(f"{type(exc).__name__}: {exc}")
-
             await queue.stats(Quintet.id)  # connected before the clock starts
             cpu0, t0 = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(client(sessions[i::clients]) for i in range(clients)))
+            await _file_all(matchmaker, sessions, clients, errors)
             filed = time.perf_counter() - t0
             try:
                 await asyncio.wait_for(placed.all.wait(), 60)
@@ -201,6 +224,168 @@ async def _matchmaking(
         "errors": errors[:3],
         "key_prefix": prefix if backend == "redis" else None,
     }
+
+
+async def _nodes(
+    tickets: int, clients: int, nodes: int, redis_url: str, postgres_url: str, ui: Progress
+) -> dict[str, Any]:
+    """Several matchmaker processes (nodes) sharing the Redis queue and the PostgreSQL database, as
+    several servers share them: the sessions and the clients dealt among them, each node filing its
+    share. Placed: every node's tickets filed and every node idle; then every session is checked to
+    sit in exactly one room."""
+    label = f"Redis queue, PostgreSQL, {nodes} nodes"
+    prefix = f"bench-mm-{uuid.uuid4().hex[:8]}:"
+    await reset_postgres(postgres_url)
+    loop = asyncio.get_running_loop()
+    errors: list[str] = []
+    with TemporaryDirectory() as tmp:
+        svc = await build_services(_settings(postgres_url, Path(tmp)), games=GameRegistry([Quintet()]))
+        procs: list[multiprocessing.process.BaseProcess] = []
+        pipes: list[multiprocessing.connection.Connection] = []
+
+        async def each(*message: Any) -> list[Any]:
+            """Send ``message`` to every node (if given), then each node's next answer."""
+            for pipe in pipes:
+                if message:
+                    pipe.send(message)
+            answers = await asyncio.wait_for(
+                asyncio.gather(*(loop.run_in_executor(None, pipe.recv) for pipe in pipes)), 120
+            )
+            for answer in answers:
+                if answer[0] == "error":
+                    raise RuntimeError(f"a matchmaking node failed: {answer[1]}")
+            return [answer[1] for answer in answers]
+
+        try:
+            ui.begin(f"matchmaking {label}: {tickets:,} sessions")
+            sessions = await _sessions(svc, tickets)
+            ctx = multiprocessing.get_context("spawn")
+            for i in range(nodes):
+                parent, child = ctx.Pipe()
+                mine = sessions[i::nodes]
+                share = max(1, clients // nodes + (i < clients % nodes))
+                args = (child, postgres_url, redis_url, prefix, mine, share, tickets)
+                procs.append(ctx.Process(target=_node_main, args=args, daemon=True))
+                pipes.append(parent)
+                procs[-1].start()
+            ui.begin(f"matchmaking {label}: starting the nodes")
+            await each()  # every node connected and ready
+            ui.begin(f"matchmaking {label}: {tickets:,} tickets by {clients} clients")
+            filed = await each("go")
+            reports: list[dict[str, Any]] = await each("stop")  # once every node has filed its tickets
+            async with svc.db.read() as conn:
+                seated, rooms = (await conn.execute(text(_SEATED))).one()
+        finally:
+            for pipe in pipes:
+                with contextlib.suppress(OSError):
+                    pipe.send(("exit",))
+            for proc in procs:
+                await loop.run_in_executor(None, proc.join, 10)
+                if proc.is_alive():
+                    proc.kill()
+            await svc.close()
+            await _flush(redis_url, prefix)
+    placed = sum(r["placed"] for r in reports)
+    for report in reports:
+        errors.extend(report["errors"])
+    if placed != tickets or seated != tickets:
+        errors.append(f"{placed} match_found sent and {seated} sessions seated for {tickets} tickets")
+    t0 = min(r["start"] for r in reports)
+    elapsed = max(r["last"] or r["start"] for r in reports) - t0
+    cpus = [r["cpu_seconds"] for r in reports]
+    return {
+        "row": label,
+        "backend": "redis",
+        "tickets": tickets,
+        "clients": clients,
+        "nodes": nodes,
+        "placed": placed,
+        "seated": seated,
+        "seconds": round(elapsed, 3),
+        "filed_seconds": round(max(f for f in filed) - t0, 3),
+        "placed_per_s": round(placed / elapsed, 1) if elapsed > 0 else None,
+        "cpu_seconds": round(sum(cpus), 3),
+        "node_cpu_seconds": [round(c, 3) for c in cpus],
+        "node_cpu": " · ".join(f"{c:.2f}" for c in cpus),
+        "cpu_us_per_ticket": round(sum(cpus) / tickets * 1e6, 1),
+        "rooms_full": sum(r["rooms_full"] for r in reports),
+        "rooms": rooms,
+        "errors": errors[:3],
+        "key_prefix": prefix,
+    }
+
+
+#: Every seat in the benchmark's fresh database, and the rooms they are in (a session sits in one room
+#: at most: its seat is its primary key).
+_SEATED = "SELECT count(*), count(DISTINCT room_id) FROM room_members"
+
+
+def _node_main(
+    pipe: multiprocessing.connection.Connection,
+    postgres_url: str,
+    redis_url: str,
+    prefix: str,
+    sessions: list[Session],
+    clients: int,
+    tickets: int,
+) -> None:
+    """One matchmaking node of ``_nodes``, in a process of its own, on the loop ``serve`` runs on."""
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(_node(pipe, postgres_url, redis_url, prefix, sessions, clients, tickets))
+
+
+async def _node(
+    pipe: multiprocessing.connection.Connection,
+    postgres_url: str,
+    redis_url: str,
+    prefix: str,
+    sessions: list[Session],
+    clients: int,
+    tickets: int,
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def wait_for(word: str) -> None:
+        # In a thread: a loop's reader would make the pipe non-blocking, which multiprocessing's
+        # pipes do not support.
+        got = await loop.run_in_executor(None, pipe.recv)
+        if got[0] != word:
+            raise RuntimeError(f"told {got[0]!r}, not {word!r}")
+
+    with TemporaryDirectory() as tmp:
+        try:
+            svc = await build_services(_settings(postgres_url, Path(tmp)), games=GameRegistry([Quintet()]))
+        except Exception as exc:
+            pipe.send(("error", repr(exc)))
+            return
+        queue = RedisQueue.from_settings(Settings(redis_url=redis_url, redis_prefix=prefix))
+        placed, started = Placed(tickets), Started()
+        matchmaker = _matchmaker(svc, queue, placed, started)
+        errors: list[str] = []
+        try:
+            await queue.stats(Quintet.id)  # connected before the clock starts
+            pipe.send(("ready", None))
+            await wait_for("go")
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            await _file_all(matchmaker, sessions, clients, errors)
+            pipe.send(("filed", time.perf_counter()))
+            await wait_for("stop")  # the other nodes may still settle groups holding tickets of ours
+            await matchmaker.idle()
+            cpu = time.process_time() - cpu0
+            report = {
+                "placed": placed.count,
+                "start": t0,
+                "last": placed.last,
+                "cpu_seconds": cpu,
+                "rooms_full": started.rooms,
+                "errors": errors[:3],
+            }
+            pipe.send(("done", report))
+        except Exception as exc:
+            pipe.send(("error", repr(exc)))
+        finally:
+            await matchmaker.close()  # closes the queue
+            await svc.close()
 
 
 async def _allocation(
@@ -338,6 +523,7 @@ COLUMNS = [
     ("placed_per_s", "placed/s"),
     ("cpu_seconds", "CPU (s)"),
     ("cpu_us_per_ticket", "CPU µs/ticket"),
+    ("node_cpu", "CPU per node (s)"),
     ("rooms_full", "groups full"),
     ("vs_ceiling", "vs ceiling"),
 ]
@@ -351,6 +537,9 @@ async def run(opts: Options, ui: Progress) -> dict[str, Any]:
         rows.append(await _matchmaking("redis", tickets, clients, opts.redis_url, ui))
         if opts.postgres_url:
             rows.append(await _matchmaking("redis", tickets, clients, opts.redis_url, ui, opts.postgres_url))
+            if opts.match_nodes > 1:
+                nodes = opts.match_nodes
+                rows.append(await _nodes(tickets, clients, nodes, opts.redis_url, opts.postgres_url, ui))
         else:
             ui.note("matchmaking: no --postgres-url: the Redis queue runs on SQLite only")
     rows.append(await _allocation("local", tickets, clients, opts.redis_url, ui))

@@ -167,6 +167,7 @@ async def test_matchmaking_places_every_ticket_in_process_and_on_redis(tmp_path:
         "in-process queue, SQLite",
         "Redis queue, SQLite",
         "Redis queue, PostgreSQL",
+        "Redis queue, PostgreSQL, 2 nodes",
         "in-process queue, allocation only",
         "Redis queue, allocation only",
         "ceiling: bare Redis round trips",
@@ -174,8 +175,11 @@ async def test_matchmaking_places_every_ticket_in_process_and_on_redis(tmp_path:
     for row in rows.values():
         assert row["placed"] == row["tickets"] == 200 and row["errors"] == []
         measured(row, "seconds", "placed_per_s", "vs_ceiling", "cpu_seconds", "cpu_us_per_ticket")
-    for name in list(rows)[:5]:
+    for name in list(rows)[:6]:
         assert rows[name]["rooms_full"] == 40  # 200 tickets, 5 seats a room, every room full
+    nodes = rows["Redis queue, PostgreSQL, 2 nodes"]
+    assert nodes["seated"] == 200 and nodes["rooms"] == 40  # every session in one room, each room full
+    assert len(nodes["node_cpu_seconds"]) == 2 and all(c > 0 for c in nodes["node_cpu_seconds"])
     leftovers = Redis.from_url(REDIS_URL)
     try:
         for row in rows.values():  # the run deleted its keys

@@ -129,6 +129,21 @@ async def test_match_needs_the_minimum_at_that_moment(queue: MatchQueue) -> None
     ]
 
 
+async def test_a_group_whose_room_is_being_made_is_not_matched_again(queue: MatchQueue) -> None:
+    first = [await file(queue, f"a{i}") for i in range(3)]
+    group_id = first[0].ticket.group_id
+    assert len(await queue.match(group_id, 101.0, 3)) == 3  # one node makes the room
+    late = await file(queue, "late")
+    assert late.ticket.group_id == group_id and late.size == 4
+    # A second node settling the group before the room is named: nothing (it would make a second room).
+    assert await queue.match(group_id, 101.0, 3) == []
+    assert await queue.bind(group_id, "ABCD")  # the maker hears that a ticket waits
+    assert [t.ticket_id for t in await queue.match(group_id, 102.0)] == [late.ticket.ticket_id]
+    seated = await queue.get(late.ticket.ticket_id)
+    assert seated is not None and seated.status is Status.MATCHED and seated.room_code == "ABCD"
+    assert not await queue.bind(group_id, "ABCD")  # nobody waits now
+
+
 async def test_cancel_racing_a_match_ends_one_way(queue: MatchQueue) -> None:
     for i in range(20):
         a = await file(queue, f"r{i}a", pool=f"race{i}|{{}}")

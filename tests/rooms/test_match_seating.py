@@ -3,10 +3,17 @@ seated in one call, each session decided as a join would decide it, on SQLite an
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roomservice.errors import NotFound
+from roomservice.rooms import codes
 from roomservice.rooms.service import MatchSeating
+from roomservice.store import rooms as repo
 from roomservice.types import RoomState
 from tests.rooms.test_service import World, world  # noqa: F401  (the fixture)
 
@@ -86,3 +93,71 @@ async def test_a_new_room_nobody_could_sit_in_is_not_made(world: World) -> None:
     assert answer.room is not None and answer.room.players == [] and answer.refused == ["gone-1", "gone-2"]
     with pytest.raises(NotFound):
         await world.rooms.get(answer.room.room_code)
+
+
+class BothInside:
+    """Wraps ``seats_of``: on PostgreSQL the first two seating transactions each wait there until both
+    have chosen their codes and read their sessions, so neither has written when the other decides.
+    (SQLite runs one write at a time: the second starts after the first commits.)"""
+
+    def __init__(self, of: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.inside = 0
+        self.both = asyncio.Event()
+        if of.rooms.db.sqlite:
+            self.both.set()
+        real = repo.seats_of
+
+        async def seats_of(conn: AsyncConnection, ids: Iterable[str], **kw: bool) -> dict[str, Any]:
+            self.inside += 1
+            if self.inside == 2:
+                self.both.set()
+            await asyncio.wait_for(self.both.wait(), 5)
+            return await real(conn, ids, **kw)
+
+        monkeypatch.setattr(repo, "seats_of", seats_of)
+
+
+async def test_two_seatings_at_once_drawing_one_code_make_two_rooms(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = iter(["XXXXX", "XXXXX", "YYYYY", "ZZZZZ"])
+    monkeypatch.setattr(codes, "new_code", lambda: next(drawn))
+    BothInside(world, monkeypatch)
+    ids = [(await world.session(f"p{i}")).session_id for i in range(4)]
+    answers = await asyncio.gather(
+        world.rooms.seat_matches([MatchSeating(*CABO, (ids[0], ids[1]))]),
+        world.rooms.seat_matches([MatchSeating(*CABO, (ids[2], ids[3]))]),
+    )
+    rooms = [a.room for [a] in answers]
+    assert rooms[0] is not None and rooms[1] is not None
+    assert {rooms[0].room_code, rooms[1].room_code} == {"XXXXX", "YYYYY"}  # the later one drew again
+    for room, seated in zip(rooms, (ids[:2], ids[2:]), strict=True):
+        assert [m.session_id for m in (await world.rooms.get(room.room_code)).players] == seated
+
+
+async def test_a_session_in_two_seatings_at_once_sits_in_one_room(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    BothInside(world, monkeypatch)
+    ann, bob, cat = [(await world.session(n)).session_id for n in ("ann", "bob", "cat")]
+    answers = await asyncio.gather(
+        world.rooms.seat_matches([MatchSeating(*CABO, (ann, bob))]),
+        world.rooms.seat_matches([MatchSeating(*CABO, (ann, cat))]),
+    )
+    assert all(a.refused == [] for [a] in answers)
+    # The later transaction found ann seated by the earlier one (a waiting room): she moved, once.
+    where = await world.rooms.room_of(ann)
+    assert where is not None
+    seated = {}
+    for [answer] in answers:
+        assert answer.room is not None
+        for member in (await world.rooms.get(answer.room.room_code)).players:
+            assert member.session_id not in seated
+            seated[member.session_id] = answer.room.room_code
+    assert seated == {
+        ann: where.room_code,
+        bob: answers[0][0].room.room_code,
+        cat: answers[1][0].room.room_code,
+    }

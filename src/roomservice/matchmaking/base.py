@@ -9,8 +9,11 @@ Contract (every implementation, checked by ``tests/matchmaking``):
 - ``withdraw`` ends a *searching* ticket (cancelled or expired) and frees its place; a matched ticket is
   returned unchanged, so a cancel racing a match ends one way or the other, never both.
 - ``match`` marks every searching ticket of a group ``matched`` (atomically, and only if the group still
-  holds the minimum asked for: a cancel just before cannot leave a room below it) and returns them; ``bind``
-  names the group's room on the group and its matched tickets.
+  holds the minimum asked for: a cancel just before cannot leave a room below it) and returns them; it
+  marks none while the group has matched tickets but no room named yet (another node is making that
+  room: two nodes settling one group at once make one room). ``bind`` names the group's room on the
+  group and its matched tickets, and says whether searching tickets wait in it (filed while the room
+  was being made, their own settling refused: the binder settles the group again).
 - ``leave`` frees the place of a matched ticket whose player left before the start (it becomes
   cancelled); ``close`` ends a group (its room started or is gone): it leaves the open set, its
   matched tickets stop being live, and its searching ones are placed again.
@@ -128,10 +131,11 @@ class MatchQueue(Protocol):
 
     async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
         """Mark the group's searching tickets matched (waits counted to ``now``) if the group holds at
-        least ``minimum`` tickets, all in one step; the ones it marked."""
+        least ``minimum`` tickets and is not having its room made, all in one step; the ones it marked."""
 
-    async def bind(self, group_id: str, room_code: str) -> None:
-        """The group's room is ``room_code``: its matched tickets name it."""
+    async def bind(self, group_id: str, room_code: str) -> bool:
+        """The group's room is ``room_code``: its matched tickets name it. Whether searching tickets
+        wait in the group."""
 
     async def leave(self, ticket_id: str) -> bool:
         """A matched ticket of an open group gives its place back (becomes cancelled); False otherwise."""

@@ -146,6 +146,8 @@ class LocalQueue:
         group = self._groups.get(group_id)
         if group is None or group.closed or len(group.tickets) < minimum:
             return []
+        if group.room_code is None and any(self._tickets[t].status is Status.MATCHED for t in group.tickets):
+            return []  # its room is being made
         matched = []
         waits = self._waits.setdefault(group.game, deque(maxlen=WAITS_KEPT))
         for ticket_id in group.tickets:
@@ -162,16 +164,20 @@ class LocalQueue:
         group.touched = self._clock()
         return matched
 
-    async def bind(self, group_id: str, room_code: str) -> None:
+    async def bind(self, group_id: str, room_code: str) -> bool:
         group = self._groups.get(group_id)
         if group is None:
-            return
+            return False
         group.room_code = room_code
+        waiting = False
         for ticket_id in group.tickets:
             ticket = self._tickets[ticket_id]
             if ticket.status is Status.MATCHED:
                 self._put(dataclasses.replace(ticket, room_code=room_code))
+            elif ticket.status is Status.SEARCHING:
+                waiting = True
         group.touched = self._clock()
+        return waiting
 
     async def leave(self, ticket_id: str) -> bool:
         ticket = self._tickets.get(ticket_id)

@@ -115,10 +115,16 @@ local gid, now, minimum = A[1], tonumber(A[2]), tonumber(A[3])
 local gk = p .. 'g:' .. gid
 local g = redis.call('HMGET', gk, 'closed', 'room', 'game')
 if g[1] ~= '0' or redis.call('LLEN', gk .. ':t') < minimum then return {{}} end
+local tids = redis.call('LRANGE', gk .. ':t', 0, -1)
+local ts = {{}}
+for i, tid in ipairs(tids) do
+  ts[i] = redis.call('HMGET', p .. 't:' .. tid, 'status', 'queued_at')
+  if g[2] == '' and ts[i][1] == 'matched' then return {{}} end
+end
 local out = {{}}
-for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
+for i, tid in ipairs(tids) do
   local tk = p .. 't:' .. tid
-  local t = redis.call('HMGET', tk, 'status', 'queued_at')
+  local t = ts[i]
   if t[1] == 'searching' then
     local waited = math.max(0, now - tonumber(t[2]))
     redis.call('HSET', tk, 'status', 'matched', 'room', g[2], 'waited', string.format('%.6f', waited))
@@ -144,15 +150,19 @@ local gid, room = A[1], A[2]
 local gk = p .. 'g:' .. gid
 if redis.call('EXISTS', gk) == 0 then return 0 end
 redis.call('HSET', gk, 'room', room)
+local waiting = 0
 for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
   local tk = p .. 't:' .. tid
-  if redis.call('HGET', tk, 'status') == 'matched' then
+  local status = redis.call('HGET', tk, 'status')
+  if status == 'matched' then
     redis.call('HSET', tk, 'room', room)
     redis.call('EXPIRE', tk, ret)
+  elseif status == 'searching' then
+    waiting = 1
   end
 end
 reopen(gid)
-return 1
+return waiting
 """
 
 _LEAVE = """
@@ -383,8 +393,8 @@ class RedisQueue:
         flat: list[Any] = await self._run("match", group_id, repr(now), minimum)
         return [_matched(ticket_id, h) for ticket_id, h in zip(flat[::2], flat[1::2], strict=True)]
 
-    async def bind(self, group_id: str, room_code: str) -> None:
-        await self._run("bind", group_id, room_code)
+    async def bind(self, group_id: str, room_code: str) -> bool:
+        return bool(await self._run("bind", group_id, room_code))
 
     async def leave(self, ticket_id: str) -> bool:
         return bool(await self._run("leave", ticket_id))

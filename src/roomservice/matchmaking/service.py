@@ -6,7 +6,8 @@ room and seating are done by the node that sees the group grow, one group at a t
 lock per group). They run in rounds: the groups that grew while a round was under way are settled
 together in the next one, their queue steps sent at once and every room of the round made and seated
 in one transaction (``RoomService.seat_matches``), so a burst of tickets costs a few writes, not one
-per room and per seat. The countdowns and one sweep that expires tickets run on the injected scheduler.
+per room and per seat; on PostgreSQL a few rounds are under way at once (``ROUNDS_IN_FLIGHT``). The
+countdowns and one sweep that expires tickets run on the injected scheduler.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ from roomservice.scheduling import Scheduler, Timer
 from roomservice.types import RoomState
 
 log = logging.getLogger(__name__)
+
+#: Settle rounds (and in-game lookups) under way at once on PostgreSQL, so one round's transaction
+#: waits on its round trips while the next is worked on. The rounds hold different groups (a group is
+#: settled by one round at a time) and their transactions lock their waiting rooms in one order. On
+#: SQLite one round at a time: its writes are serialized anyway. More rounds cost CPU (each is
+#: smaller, and a round's statements and Redis calls cost the same whatever its size): for 1,000
+#: tickets on PostgreSQL, 4 rounds counted 1.10x the instructions of 2.
+ROUNDS_IN_FLIGHT = 2
 
 
 class Sockets(Protocol):
@@ -150,10 +159,11 @@ class Matchmaker:
         self._expiry: dict[str, float] = {}
         self._sweep: Timer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        rounds = 1 if rooms.db.sqlite else ROUNDS_IN_FLIGHT
         #: Groups asked to settle at the same moment settle in one round.
-        self._settling: Batches[str, None] = Batches(self._settle_round)
+        self._settling: Batches[str, None] = Batches(self._settle_round, rounds=rounds)
         #: Whether a session is playing, looked up with those of the other tickets filed meanwhile.
-        self._in_game: Batches[str, bool] = Batches(self._in_game_round)
+        self._in_game: Batches[str, bool] = Batches(self._in_game_round, rounds=rounds)
 
     # -- tickets -----------------------------------------------------------------------------
 
@@ -281,6 +291,13 @@ class Matchmaker:
         return [None] * len(group_ids)
 
     async def _settle(self, group_ids: Sequence[str]) -> None:
+        # The groups another round (or other work) holds are waited for apart: the free ones are
+        # settled at once rather than behind them.
+        busy = [g for g in group_ids if g in self._locks]
+        free = [g for g in group_ids if g not in self._locks]
+        await asyncio.gather(*(self._settle_locked(part) for part in (free, busy) if part))
+
+    async def _settle_locked(self, group_ids: Sequence[str]) -> None:
         async with contextlib.AsyncExitStack() as held:
             for group_id in group_ids:  # in one order: a node's other work holds one group at a time
                 await held.enter_async_context(self._lock(group_id))
@@ -313,7 +330,9 @@ class Matchmaker:
             game = tickets[0].game
             sizes = self.games.get(game).match_sizes()
             sessions = tuple(t.session_id for t in tickets)
-            asks.append(MatchSeating(game, sizes, sessions, None if match is None else match.room_code))
+            # The room the group had when matched: another node may have named it since it was read.
+            code = tickets[0].room_code if match is None else match.room_code
+            asks.append(MatchSeating(game, sizes, sessions, code))
             work.append((group_id, match, tickets))
         if not asks:
             return
@@ -321,7 +340,8 @@ class Matchmaker:
         seated_rooms: list[tuple[MatchRoom, Room, list[Ticket]]] = []
         refused: list[Ticket] = []
         closing: list[str] = []
-        binding: list[Awaitable[None]] = []
+        binding: list[Awaitable[bool]] = []
+        bound: list[str] = []
         for (group_id, match, tickets), answer in zip(work, answers, strict=True):
             room = answer.room
             if room is None or not room.players:
@@ -331,13 +351,16 @@ class Matchmaker:
                 continue
             if match is None:
                 binding.append(self.queue.bind(group_id, room.room_code))
+                bound.append(group_id)
                 ticket = tickets[0]
                 match = MatchRoom(group_id, room.room_id, room.room_code, ticket.game, ticket.pool, {})
                 self.matches[group_id] = match
                 self.broker.subscribe(room.room_id, self._follower(match))
             refused.extend(t for t in tickets if t.session_id in answer.refused)
             seated_rooms.append((match, room, [t for t in tickets if t.session_id not in answer.refused]))
-        await asyncio.gather(*binding)
+        for group_id, waiting in zip(bound, await asyncio.gather(*binding), strict=True):
+            if waiting:  # filed while the room was made, refused by another node's round: seat them
+                self._spawn(self.settle(group_id))
         await self._refuse(refused)
         await asyncio.gather(*(self.queue.close(g) for g in closing))
         starting: list[Awaitable[None]] = []

@@ -131,6 +131,8 @@ class RoomService:
         #: PostgreSQL: join and leave in one statement each, in the common case (one node alone: a
         #: node of several writes a room through its fence, in a transaction).
         self._oneshot = None if db.sqlite or (owners is not None and owners.fencing) else oneshot.OneShot(db)
+        #: A matchmaking room's config by (game, sizes) (``RoomConfig`` is frozen: rooms share it).
+        self._match_configs: dict[tuple[str, tuple[int, int]], RoomConfig] = {}
 
     async def _fenced(self, conn: AsyncConnection, room_id: str) -> None:
         """Inside a write of the room: refused (``Fenced``) when this node thinks it owns the room and
@@ -527,7 +529,7 @@ class RoomService:
             if loaded is not None and loaded[0].state is RoomState.WAITING:
                 await self._fenced(conn, loaded[0].room_id)
                 found[code] = loaded[0]
-        codes_new = await self._new_codes(conn, sum(1 for ask in asks if ask.code is None))
+        codes_new = _new_codes(sum(1 for ask in asks if ask.code is None))
         # PostgreSQL: the commit does not wait for the WAL flush (see ``seat_matches``), set by this
         # statement rather than one of its own.
         seats = await repo.seats_of(conn, (s for ask in asks for s in ask.session_ids), async_commit=True)
@@ -598,18 +600,12 @@ class RoomService:
         await repo.save_rooms(conn, changed)
         return answers, left, out
 
-    async def _new_codes(self, conn: AsyncConnection, n: int) -> list[str]:
-        """``n`` room codes no room has (checked in one query a round)."""
-        chosen: set[str] = set()
-        while len(chosen) < n:
-            fresh = {codes.new_code() for _ in range(n - len(chosen))} - chosen
-            chosen |= fresh - await repo.codes_taken(conn, fresh)
-        return list(chosen)
-
     def _match_room(self, ask: MatchSeating, code: str, now: float) -> Room:
-        game_def = self.games.get(ask.game)
-        base = self.default_config(ask.game)
-        config = build_config(game_def, base, {"min_players": ask.sizes[0], "max_players": ask.sizes[1]})
+        config = self._match_configs.get((ask.game, ask.sizes))
+        if config is None:  # the same for every match room of the game: built and checked once
+            patch = {"min_players": ask.sizes[0], "max_players": ask.sizes[1]}
+            config = build_config(self.games.get(ask.game), self.default_config(ask.game), patch)
+            self._match_configs[ask.game, ask.sizes] = config
         return Room(
             room_id=str(uuid.uuid4()),
             room_code=code,
@@ -781,6 +777,16 @@ def _seat(room: Room, member: Member) -> tuple[Room, list[RoomEvent]]:
         room, members=(*room.members, member), last_activity=member.joined_at, host_session_id=host
     )
     return room, out
+
+
+def _new_codes(n: int) -> list[str]:
+    """``n`` different new room codes, not looked up: one a room already has fails the insert (a
+    unique key), and the seating is decided again with new ones. Among 32⁶ codes that is rarer than a
+    lookup a round is dear (a statement of its own, a seventh of a round's CPU on PostgreSQL)."""
+    chosen: set[str] = set()
+    while len(chosen) < n:
+        chosen.add(codes.new_code())
+    return list(chosen)
 
 
 def _unseat(room: Room, member: Member, reason: str, now: float) -> tuple[Room, list[RoomEvent]]:

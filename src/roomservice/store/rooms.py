@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import (
     ARRAY,
     Select,
@@ -139,15 +140,30 @@ _IN_GAME = (
     .join(rooms, rooms.c.id == members.c.room_id)
     .where(members.c.session_id.in_(bindparam("ids", expanding=True)), rooms.c.state == bindparam("state"))
 )
-_SEATS_OF_SESSIONS = (
+
+
+def _json_ids(name: str) -> Any:
+    """SQLite: the values of one JSON array parameter (``json_each``), so a statement over many ids has
+    one text whatever their count and runs as a :class:`Statement` on the sqlite3 connection (an
+    expanding IN goes through SQLAlchemy, several times the CPU; and is limited to 500 values a query)."""
+    return select(func.json_each(bindparam(name, type_=String())).table_valued("value").c.value)
+
+
+#: ``_IN_GAME`` and ``_SEATS_OF_SESSIONS_PG`` on SQLite: the ids as one JSON array.
+_IN_GAME_SQLITE = Statement(
+    select(members.c.session_id)
+    .join(rooms, rooms.c.id == members.c.room_id)
+    .where(members.c.session_id.in_(_json_ids("ids")), rooms.c.state == bindparam("state"))
+)
+_SEATS_OF_SESSIONS_SQLITE = Statement(
     select(sessions.c.id, sessions.c.username, members.c.room_id)
     .select_from(sessions.outerjoin(members, members.c.session_id == sessions.c.id))
-    .where(sessions.c.id.in_(bindparam("ids", expanding=True)))
+    .where(sessions.c.id.in_(_json_ids("ids")))
 )
-_CODES_TAKEN = select(rooms.c.code).where(rooms.c.code.in_(bindparam("codes", expanding=True)))
-# PostgreSQL: the same with one array parameter (``= ANY``), so the statement's text, and the prepared
-# statement asyncpg keeps for it, is the same however many values it is given (an expanding IN is a
-# new text, and a new prepare round trip, for each count).
+_json_array = msgspec.json.Encoder()
+# PostgreSQL: the sessions' seats with one array parameter (``= ANY``), so the statement's text, and
+# the prepared statement asyncpg keeps for it, is the same however many values it is given (an
+# expanding IN is a new text, and a new prepare round trip, for each count).
 _ID_ARRAY = ARRAY(String())
 _SEATS_OF_SESSIONS_PG = (
     select(sessions.c.id, sessions.c.username, members.c.room_id)
@@ -160,7 +176,6 @@ _SEATS_OF_SESSIONS_PG = (
 _SEATS_OF_SESSIONS_PG_ASYNC = union_all(
     select(null(), func.set_config("synchronous_commit", "off", true()), null()), _SEATS_OF_SESSIONS_PG
 )
-_CODES_TAKEN_PG = select(rooms.c.code).where(rooms.c.code == any_(bindparam("codes", type_=_ID_ARRAY)))
 _CODE_TAKEN = Statement(select(rooms.c.id).where(rooms.c.code == bindparam("code")))
 _ADD_MEMBER = Statement(
     insert(members).values(
@@ -262,8 +277,11 @@ async def seat_of(conn: AsyncConnection, session_id: str) -> tuple[str, str | No
 
 
 async def in_game(conn: AsyncConnection, session_ids: Iterable[str]) -> set[str]:
-    """Which of ``session_ids`` sit in a room whose game is running (one query per 500)."""
+    """Which of ``session_ids`` sit in a room whose game is running (on PostgreSQL one query per 500)."""
     wanted = list(dict.fromkeys(session_ids))
+    if conn.dialect.name == "sqlite":
+        ids = _json_array.encode(wanted).decode()
+        return {row[0] for row in await _IN_GAME_SQLITE.rows(conn, ids=ids, state=RoomState.IN_GAME.value)}
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
         params = {"ids": wanted[start : start + 500], "state": RoomState.IN_GAME.value}
@@ -315,15 +333,6 @@ async def code_taken(conn: AsyncConnection, code: str) -> bool:
     return await _CODE_TAKEN.first(conn, code=code) is not None
 
 
-async def codes_taken(conn: AsyncConnection, codes: Iterable[str]) -> set[str]:
-    """Which of ``codes`` a room already has."""
-    wanted = list(codes)
-    if not wanted:
-        return set()
-    query = _CODES_TAKEN if conn.dialect.name == "sqlite" else _CODES_TAKEN_PG
-    return set((await conn.execute(query, {"codes": wanted})).scalars())
-
-
 async def seats_of(
     conn: AsyncConnection, session_ids: Iterable[str], *, async_commit: bool = False
 ) -> dict[str, tuple[str, str | None]]:
@@ -338,10 +347,8 @@ async def seats_of(
             if row[0] is not None:
                 found[row[0]] = (row[1], row[2])
         return found
-    for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
-        for row in await conn.execute(_SEATS_OF_SESSIONS, {"ids": wanted[start : start + 500]}):
-            found[row[0]] = (row[1], row[2])
-    return found
+    rows = await _SEATS_OF_SESSIONS_SQLITE.rows(conn, ids=_json_array.encode(wanted).decode())
+    return {session_id: (username, room_id) for session_id, username, room_id in rows}
 
 
 async def insert_room(conn: AsyncConnection, room: Room, password_hash: str | None) -> None:
