@@ -168,9 +168,13 @@ def advance(state: S) -> tuple[S, list[Event]]:
     # read once, in the same arithmetic as ever (a replay of an older log must come out the same).
     speed, rate, max_rewind, move = world.SPEED, world.TICK_RATE, world.MAX_REWIND_TICKS, world.move
     round2 = world.round2
+    # Where everyone is at the end of this tick (what _positions gives), built as each one moves: no
+    # player's turn in this loop changes another's.
+    present: list[list[float] | None] = []
     for pid in order:
         p = players[pid]
         if p["left"]:
+            present.append(None)
             continue
         if not p["alive"] and p["respawn"] is not None and t >= p["respawn"]:
             _respawn(s, pid, events)
@@ -179,17 +183,24 @@ def advance(state: S) -> tuple[S, list[Event]]:
             seq, tick, mx, my, aim, fire = queue[0]
             p["queue"] = queue[1:]
             p["ack"], p["mx"], p["my"], p["aim"], p["fire"] = seq, mx, my, aim, fire
-            p["rewind"] = min(max(t - tick, 0), max_rewind)
+            # min(max(t - tick, 0), max_rewind), without two calls of builtins that parse keywords
+            rewind = t - tick
+            p["rewind"] = 0 if rewind < 0 else max_rewind if rewind > max_rewind else rewind
         else:
             mx, my = p["mx"], p["my"]
-        if p["alive"] and (mx or my):
+        if not p["alive"]:
+            p["vx"] = p["vy"] = 0.0
+            present.append(None)
+            continue
+        if mx or my:
             x0, y0 = p["x"], p["y"]
             x, y = move(x0, y0, mx * speed / rate, my * speed / rate)
             p["vx"], p["vy"] = round2((x - x0) * rate), round2((y - y0) * rate)
             p["x"], p["y"] = x, y
+            present.append([x, y])
         else:
             p["vx"] = p["vy"] = 0.0
-    present = _positions(s)
+            present.append([p["x"], p["y"]])
     history: list[list[Any]] = state["history"]
     s["history"] = [*history[max(0, len(history) + 1 - world.HISTORY_TICKS) :], [t, present]]
     shots: list[list[Any]] = []
@@ -322,7 +333,8 @@ def _respawn(s: S, pid: str, events: list[Event]) -> None:
 def _check_end(s: S, events: list[Event]) -> None:
     if s["over"]:
         return
-    if any(p["kills"] >= s["kill_target"] for p in s["players"].values()):
+    # Only a kill reaches the target, and a kill is never without its event.
+    if events and any(p["kills"] >= s["kill_target"] for p in s["players"].values()):
         s["reason"] = "kill_target"
     elif s["tick"] >= s["limit"]:
         s["reason"] = "time_limit"
