@@ -28,9 +28,12 @@ from roomservice.games.base import Event, InvalidAction
 S = dict[str, Any]
 #: The keys of an input payload, all required.
 INPUT_KEYS = frozenset({"seq", "tick", "move", "aim", "fire"})
+_SEND = 'Send {"seq": n, "tick": t, "move": [x, y], "aim": radians, "fire": bool}.'
 #: Ints beyond this are refused: they must survive a JSON round trip as exact numbers.
 MAX_INT = 2**53
 TAU = 2 * math.pi
+#: Bound once for :func:`parse_input`, which runs for every input: a hundred a second in every room.
+_isfinite, _hypot, _round3, _round4 = math.isfinite, math.hypot, world.round3, world.round4
 
 
 def new_state(players: list[str], time_limit: float, kill_target: int, now: float) -> S:
@@ -107,31 +110,40 @@ def parse_input(action: Any) -> list[Any]:
     # Each check first takes the shape a decoded JSON input has (exact int, finite float), and leaves
     # anything else to the full check: the same answer, at less cost for the hundred inputs a second
     # of every room.
-    if not isinstance(action, dict) or action.keys() != INPUT_KEYS:
-        raise _bad('Send {"seq": n, "tick": t, "move": [x, y], "aim": radians, "fire": bool}.')
-    seq, tick = action["seq"], action["tick"]
+    # Five keys, each of them one of INPUT_KEYS: the keys are INPUT_KEYS (at a fifth of the cost of
+    # comparing the key view with the set).
+    if not isinstance(action, dict) or len(action) != len(INPUT_KEYS):
+        raise _bad(_SEND)
+    try:
+        seq, tick, move, aim, fire = (
+            action["seq"],
+            action["tick"],
+            action["move"],
+            action["aim"],
+            action["fire"],
+        )
+    except KeyError:
+        raise _bad(_SEND) from None
     if type(seq) is not int or not 0 <= seq < MAX_INT:
         seq = _int(seq, "seq")
     if type(tick) is not int or not 0 <= tick < MAX_INT:
         tick = _int(tick, "tick")
-    move = action["move"]
     if not isinstance(move, list) or len(move) != 2:
         raise _bad("'move' must be [x, y].")
-    mx, my, aim = move[0], move[1], action["aim"]
-    if type(mx) is not float or not math.isfinite(mx):
+    mx, my = move
+    if type(mx) is not float or not _isfinite(mx):
         mx = _number(mx, "move")
-    if type(my) is not float or not math.isfinite(my):
+    if type(my) is not float or not _isfinite(my):
         my = _number(my, "move")
-    if type(aim) is not float or not math.isfinite(aim):
+    if type(aim) is not float or not _isfinite(aim):
         aim = _number(aim, "aim")
     aim %= TAU
-    fire = action["fire"]
-    if not isinstance(fire, bool):
+    if fire is not True and fire is not False:
         raise _bad("'fire' must be true or false.")
-    length = math.hypot(mx, my)
+    length = _hypot(mx, my)
     if length > 1.0:
         mx, my = mx / length, my / length
-    return [seq, tick, world.round4(mx), world.round4(my), world.round3(aim), fire]
+    return [seq, tick, _round4(mx), _round4(my), _round3(aim), fire]
 
 
 def enqueue(state: S, player: str, action: Any) -> S:
