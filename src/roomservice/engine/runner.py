@@ -139,6 +139,9 @@ class RoomRunner:
         self._resync = False
         #: Whether accepted inputs wait for the next tick to be logged (see the module's doc).
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
+        game = machine.game
+        #: Views a second of a ticking game (at most one a tick).
+        self._view_rate = min(game.view_rate or game.tick_rate, game.tick_rate)
         #: Whether the game has a turn timer at all (its own ``turn_deadline``): asked after every input
         #: otherwise, a hundred times a second in a real-time room.
         self._timed = type(machine.game).turn_deadline is not Game.turn_deadline
@@ -504,10 +507,8 @@ class RoomRunner:
             self._save_later(entries)
         # A view whenever the tick count crosses into the next view period: exactly ``view_rate`` per
         # second on average, even when it does not divide ``tick_rate``.
-        rate = min(machine.game.view_rate or machine.game.tick_rate, machine.game.tick_rate)
-        due = int(machine.ticks * rate / machine.game.tick_rate) != int(
-            (machine.ticks - 1) * rate / machine.game.tick_rate
-        )
+        rate, tick_rate = self._view_rate, machine.game.tick_rate
+        due = int(machine.ticks * rate / tick_rate) != int((machine.ticks - 1) * rate / tick_rate)
         self._show(events, result, views=result is not None or due)
 
     # -- output ------------------------------------------------------------------------------

@@ -32,8 +32,21 @@ _SEND = 'Send {"seq": n, "tick": t, "move": [x, y], "aim": radians, "fire": bool
 #: Ints beyond this are refused: they must survive a JSON round trip as exact numbers.
 MAX_INT = 2**53
 TAU = 2 * math.pi
-#: Bound once for :func:`parse_input`, which runs for every input: a hundred a second in every room.
-_isfinite, _hypot, _round3, _round4 = math.isfinite, math.hypot, world.round3, world.round4
+#: Bound once for :func:`parse_input` and :func:`_step`, which run for every input (a hundred a second
+#: in every room) and for every projectile on every tick.
+_isfinite, _hypot, _round2, _round3, _round4 = (
+    math.isfinite,
+    math.hypot,
+    world.round2,
+    world.round3,
+    world.round4,
+)
+_RATE, _HIT_RADIUS, _wall_hit, _circle_hit = (
+    world.TICK_RATE,
+    world.HIT_RADIUS,
+    world.wall_hit,
+    world.circle_hit,
+)
 
 
 def new_state(players: list[str], time_limit: float, kill_target: int, now: float) -> S:
@@ -278,12 +291,10 @@ def _fire(s: S, pid: str, t: int, events: list[Event]) -> list[Any] | None:
 def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list[Event]) -> list[Any] | None:
     """Move a projectile one tick; returns it moved, or ``None`` when it hit a wall or a player."""
     _, owner, x, y, speed_x, speed_y, fired = shot
-    rate = world.TICK_RATE
-    vx, vy = speed_x / rate, speed_y / rate
-    best = world.wall_hit(x, y, vx, vy)
+    vx, vy = speed_x / _RATE, speed_y / _RATE
+    best = _wall_hit(x, y, vx, vy)
     victim: int | None = None
-    radius = world.HIT_RADIUS
-    reach_x, reach_y = radius + abs(vx), radius + abs(vy)
+    reach_x, reach_y = _HIT_RADIUS + abs(vx), _HIT_RADIUS + abs(vy)
     seat = -1
     for pos in targets:
         seat += 1
@@ -292,7 +303,7 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         px, py = pos
         if abs(px - x) > reach_x or abs(py - y) > reach_y:
             continue  # out of this step's reach: most targets, most steps
-        hit = world.circle_hit(x, y, vx, vy, px, py)
+        hit = _circle_hit(x, y, vx, vy, px, py)
         if hit is not None and (best is None or hit < best):
             best, victim = hit, seat
     if victim is not None:
@@ -300,8 +311,7 @@ def _step(s: S, shot: list[Any], targets: list[list[float] | None], events: list
         return None
     if best is not None:
         return None
-    round2 = world.round2
-    return [shot[0], owner, round2(x + vx), round2(y + vy), speed_x, speed_y, fired]
+    return [shot[0], owner, _round2(x + vx), _round2(y + vy), speed_x, speed_y, fired]
 
 
 def _hurt(s: S, owner: int, victim: int, events: list[Event]) -> None:
