@@ -26,6 +26,19 @@ def test_lazy_random_draws_the_same_stream_as_random() -> None:
         ]
 
 
+def test_a_rearmed_random_draws_the_next_steps_stream_whatever_was_drawn_before() -> None:
+    lazy = _LazyRandom(1, 0, 0)
+    lazy.random()
+    lazy.gauss(0, 1)  # leaves the second of a pair of normal draws behind
+    lazy.arm(4242, 17, 3)
+    eager = random.Random("4242/17/3")
+    assert [eager.gauss(0, 1), eager.random(), eager.getrandbits(40)] == [
+        lazy.gauss(0, 1),
+        lazy.random(),
+        lazy.getrandbits(40),
+    ]
+
+
 def test_a_game_replays_exactly_from_its_log() -> None:
     players = ["ann", "bob", "cat"]
     live, _ = GameMachine.setup(

@@ -51,10 +51,17 @@ def _takes_reason(game_type: type[Game]) -> bool:
 
 
 class _LazyRandom(random.Random):
-    """Seeded on first use: most steps and ticks draw nothing, and seeding costs more than a tick."""
+    """Seeded on first use: most steps and ticks draw nothing, and seeding costs more than a tick.
+
+    A machine makes one and arms it again for each step (:meth:`arm`): a ``random.Random`` is a large
+    object to make for every input of a real-time game, and a step's RNG serves only that step."""
 
     def __init__(self, seed: int, step: int, ticks: int) -> None:
         # Deliberately not Random.__init__, which would seed now; the seed's text is made on first use.
+        self.arm(seed, step, ticks)
+
+    def arm(self, seed: int, step: int, ticks: int) -> None:
+        """Start the stream of another step: what a new ``_LazyRandom(seed, step, ticks)`` would draw."""
         self.gauss_next = None
         self._pending: tuple[int, int, int] | None = (seed, step, ticks)
 
@@ -74,6 +81,10 @@ class _LazyRandom(random.Random):
     def getstate(self) -> tuple[Any, ...]:
         self._ready()
         return super().getstate()
+
+
+#: Sets a ``Context``'s ``now`` in place (its slot), past the frozen dataclass's ``__setattr__``.
+_set_now = Context.__dict__["now"].__set__
 
 
 # Step and Checkpoint are made for every input of a real-time game: plain slotted classes (a frozen
@@ -130,6 +141,13 @@ class GameMachine:
         #: A result that overrides the game's own: set when the host ends the game (restored from the
         #: saved result after a restart, since the snapshot holds only the game's state).
         self.final: Mapping[str, Any] | None = None if final is None else dict(final)
+        #: The context every step and tick is lent, its ``now`` and its RNG made ready for each (see
+        #: :meth:`_context`).
+        self._rng = _LazyRandom(seed, step, ticks)
+        self._ctx = Context(self._now, self._rng, dev)
+        rate = game.tick_rate if game.realtime else 0.0
+        #: Seconds between two ticks (0: the game does not tick).
+        self.tick_interval = 1.0 / rate if rate > 0 else 0.0
 
     @classmethod
     def setup(
@@ -174,8 +192,15 @@ class GameMachine:
         )
 
     def _context(self, at: float) -> Context:
-        self._now = max(self._now, at)  # monotonic within a game, whatever the wall clock does
-        return Context(self._now, _LazyRandom(self.seed, self.step, self.ticks), self.dev)
+        """The context of the next step or tick: the machine's one ``Context``, its ``now`` set to the
+        step's time and its RNG to the step's stream. A rule is lent it for the call only, and a new
+        one (with its ``random.Random``) for each of a hundred inputs a second would cost more than
+        many a step."""
+        if at > self._now:  # monotonic within a game, whatever the wall clock does
+            self._now = at
+        _set_now(self._ctx, self._now)
+        self._rng.arm(self.seed, self.step, self.ticks)
+        return self._ctx
 
     def apply(self, step: Step) -> list[Event] | None:
         """Apply one step. Returns its events, or ``None`` when it changed nothing (a timeout that was
@@ -213,11 +238,6 @@ class GameMachine:
         if reason is None or not _takes_reason(type(self.game)):
             return self.game.on_leave(state, player, ctx)
         return self.game.on_leave(state, player, ctx, reason=reason)
-
-    @property
-    def tick_interval(self) -> float:
-        rate = self.game.tick_rate if self.game.realtime else 0.0
-        return 1.0 / rate if rate > 0 else 0.0
 
     def tick(self) -> list[Event]:
         """One fixed-length tick. The game's time for it is derived from the tick count, so replays

@@ -28,9 +28,9 @@ from typing import Any
 
 import msgspec
 
-from roomservice.engine.machine import ACTION, TIMEOUT, GameMachine, Step
+from roomservice.engine.machine import ACTION, TIMEOUT, Checkpoint, GameMachine, Step
 from roomservice.engine.ports import Reply, RunnerHost
-from roomservice.games.base import Event, InvalidAction
+from roomservice.games.base import Event, Game, InvalidAction
 from roomservice.protocol import codes, messages
 from roomservice.protocol.frames import encode, error
 from roomservice.protocol.messages import encode_bytes
@@ -139,6 +139,12 @@ class RoomRunner:
         self._resync = False
         #: Whether accepted inputs wait for the next tick to be logged (see the module's doc).
         self._logs_per_tick = bool(machine.tick_interval) and not machine.game.views_per_action
+        game = machine.game
+        #: Views a second of a ticking game (at most one a tick).
+        self._view_rate = min(game.view_rate or game.tick_rate, game.tick_rate)
+        #: Whether the game has a turn timer at all (its own ``turn_deadline``): asked after every input
+        #: otherwise, a hundred times a second in a real-time room.
+        self._timed = type(machine.game).turn_deadline is not Game.turn_deadline
         #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
         self._inside = False
         #: Stopped or stopping: a job submitted now is queued behind the stop, never applied.
@@ -181,7 +187,9 @@ class RoomRunner:
         room's task, a hundred times a second a room. False, with nothing changed, for an input that
         needs more (events, a result, a failing game): it goes through the queue as any job."""
         machine = self.machine
-        checkpoint = machine.checkpoint()
+        # What a checkpoint holds, kept without making one: it is needed only on the rare way out (an
+        # action never changes the ticks or the final result).
+        before, step_no, now = machine.state, machine.step, machine.now
         step = Step(ACTION, job.player, job.payload, self.host.now(), machine.ticks)
         try:
             events = machine.apply(step)
@@ -189,13 +197,13 @@ class RoomRunner:
             self._refuse(job, exc.code, exc.message)
             return True
         except Exception:
-            machine.restore(checkpoint)
+            machine.restore(Checkpoint(before, step_no, step.ticks, now, machine.final))
             return False
         if events is None:
             self._count(job, ACCEPTED)
             return True
         if events or self._result_or_none() is not None:
-            machine.restore(checkpoint)
+            machine.restore(Checkpoint(before, step_no, step.ticks, now, machine.final))
             return False
         self._keep_input(step)
         self._count(job, ACCEPTED)
@@ -422,6 +430,8 @@ class RoomRunner:
 
     def arm_timer(self) -> None:
         self._cancel_timer()
+        if not self._timed:
+            return
         try:
             deadline = self.machine.deadline()
         except Exception:
@@ -497,10 +507,8 @@ class RoomRunner:
             self._save_later(entries)
         # A view whenever the tick count crosses into the next view period: exactly ``view_rate`` per
         # second on average, even when it does not divide ``tick_rate``.
-        rate = min(machine.game.view_rate or machine.game.tick_rate, machine.game.tick_rate)
-        due = int(machine.ticks * rate / machine.game.tick_rate) != int(
-            (machine.ticks - 1) * rate / machine.game.tick_rate
-        )
+        rate, tick_rate = self._view_rate, machine.game.tick_rate
+        due = int(machine.ticks * rate / tick_rate) != int((machine.ticks - 1) * rate / tick_rate)
         self._show(events, result, views=result is not None or due)
 
     # -- output ------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
                     "step": e.step,
                     "kind": INPUTS,
                     "player": None,
-                    "payload": [list(i) for i in e.inputs],
+                    "payload": e.inputs,  # its (player, payload, at) tuples encode as JSON arrays
                     "ticks": e.ticks,
                     "at": e.at,
                 }

@@ -32,18 +32,21 @@ log = logging.getLogger(__name__)
 Entry = games.Entry
 #: A room and the lease token its owner's writes carry (``store.seq``: fencing).
 Fence = tuple[str, int]
-_Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | None]
+Failed = Callable[[BaseException], object]
+#: Queued entries, their fence, and who hears how their write went: a waiting caller's future, or the
+#: callback of a write nobody waits for (told only of a failure), or nobody.
+_Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | Failed | None]
 #: Seconds entries nobody waits for may wait for the next transaction (at most 20 commits a second).
 LATER_DELAY = 0.05
 
 
-def _tell(failed: Callable[[BaseException], object]) -> Callable[[asyncio.Future[None]], None]:
-    def done(future: asyncio.Future[None]) -> None:
-        exc = None if future.cancelled() else future.exception()
-        if exc is not None:
-            failed(exc)
-
-    return done
+def _tell(told: asyncio.Future[None] | Failed | None, exc: BaseException) -> None:
+    """Tell whoever hears of a write that it failed with ``exc``."""
+    if isinstance(told, asyncio.Future):
+        if not told.done():
+            told.set_exception(exc)
+    elif told is not None:
+        told(exc)
 
 
 class Journal:
@@ -79,19 +82,17 @@ class Journal:
         self,
         entries: Sequence[Entry],
         fence: Fence | None = None,
-        failed: Callable[[BaseException], object] | None = None,
+        failed: Failed | None = None,
     ) -> None:
         """Queue entries nobody waits for (a real-time game's inputs and periodic snapshots); fenced as
-        ``write`` (refused entries are logged). ``failed`` hears of a write that did not go in."""
+        ``write`` (refused entries are logged). ``failed`` hears of a write that did not go in, called
+        from the writer itself: a future per write would cost more than the write, twenty times a second
+        a room."""
         if self._closed:
             if failed is not None:
                 failed(RuntimeError("the journal is closed"))
             return
-        future: asyncio.Future[None] | None = None
-        if failed is not None:
-            future = asyncio.get_running_loop().create_future()
-            future.add_done_callback(_tell(failed))
-        self._pending.append((entries, fence, future))
+        self._pending.append((entries, fence, failed))
         self._ensure_writer()
         if any(isinstance(entry, games.FinishEntry) for entry in entries) or self.later_delay <= 0:
             self._wake.set()  # a game's result goes in at once, before its room is finished
@@ -132,21 +133,19 @@ class Journal:
         except Exception as exc:
             log.exception("could not write %d game entries", sum(len(entries) for entries, _, _ in batch))
             if len(batch) == 1:
-                future = batch[0][2]
-                if future is not None and not future.done():
-                    future.set_exception(exc)
+                _tell(batch[0][2], exc)
             return False
         if self.stats is not None:
             self.stats.journal_commit.observe(time.perf_counter() - start)
             self.stats.journal_batch.observe(written)
-        for _, fence, future in batch:
+        for _, fence, told in batch:
             if fence is not None and fence in refused:
-                if future is None:
+                if told is None:
                     log.warning("room %s: a newer owner claimed it; entries not written", fence[0])
-                elif not future.done():
-                    future.set_exception(Fenced(fence[0]))
-            elif future is not None and not future.done():
-                future.set_result(None)
+                else:
+                    _tell(told, Fenced(fence[0]))
+            elif isinstance(told, asyncio.Future) and not told.done():
+                told.set_result(None)
         return True
 
     async def close(self) -> None:
