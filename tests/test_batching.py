@@ -79,21 +79,3 @@ async def test_an_item_asked_for_as_a_batch_ends_is_not_left_waiting() -> None:
     await asyncio.sleep(0)
     assert await batches(1) == 2
     assert await asyncio.wait_for(later, 1) == 10
-
-
-async def test_with_two_rounds_a_batch_starts_while_the_first_is_under_way() -> None:
-    doubler = Doubler()
-    batches = Batches(doubler.run, rounds=2)
-    doubler.gate.clear()
-    first = asyncio.ensure_future(batches(2))
-    await asyncio.sleep(0.01)
-    second = asyncio.ensure_future(batches(4))  # a second round at once, not after the first
-    await asyncio.sleep(0.01)
-    rest = [asyncio.ensure_future(batches(i)) for i in (6, 8)]  # both under way: these wait together
-    await asyncio.sleep(0.01)
-    assert doubler.batches == [[2], [4]]
-    doubler.gate.set()
-    assert await first == 4 and await second == 8 and await asyncio.gather(*rest) == [12, 16]
-    assert doubler.batches == [[2], [4], [6, 8]]
-    await batches.idle()
-    assert await batches(10) == 20  # and a caller alone afterwards is served at once

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,7 +15,6 @@ from roomservice.matchmaking.base import Status, Ticket
 from roomservice.matchmaking.local import LocalQueue
 from roomservice.matchmaking.service import Matchmaker
 from roomservice.model import Session
-from roomservice.rooms.service import MatchSeated, MatchSeating
 from roomservice.services import Services, build_services
 from roomservice.types import RoomState
 from tests.fakes import ManualScheduler
@@ -135,53 +134,6 @@ async def test_a_queued_client_that_went_away_does_not_block_the_queue(
     assert {m.session_id for m in room.players} == {p.session_id for p in others}
     await sched.advance(svc.settings.match_countdown)
     assert (await svc.rooms.get(code)).state is RoomState.IN_GAME
-
-
-async def test_a_round_seats_other_groups_while_one_waits_on_the_database(
-    services: tuple[Services, ManualScheduler], matchmaker: Matchmaker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """On PostgreSQL settle rounds overlap: one round's seating transaction waiting does not hold up
-    the next groups; every ticket still ends in exactly one room."""
-    svc, _ = services
-    players = await sessions(svc, 8)
-    real = svc.rooms.seat_matches
-    entered = [asyncio.Event(), asyncio.Event()]
-    release = asyncio.Event()
-    calls: list[list[MatchSeating]] = []
-
-    async def seat_matches(asks: Sequence[MatchSeating]) -> list[MatchSeated]:
-        calls.append(list(asks))
-        if len(calls) <= len(entered):
-            entered[len(calls) - 1].set()
-        if len(calls) == 1:
-            await release.wait()  # the first round's transaction is slow
-        return await real(asks)
-
-    monkeypatch.setattr(svc.rooms, "seat_matches", seat_matches)
-    first = asyncio.gather(*(matchmaker.file(p, "huddle") for p in players[:3]))
-    await asyncio.wait_for(entered[0].wait(), 5)
-    # Two more for the first group (full at five), three for a second group.
-    rest = asyncio.gather(*(matchmaker.file(p, "huddle") for p in players[3:]))
-    try:
-        if not svc.rooms.db.sqlite:
-            await asyncio.wait_for(entered[1].wait(), 5)
-            assert [len(a.session_ids) for a in calls[1]] == [3]
-    finally:
-        release.set()
-    tickets = [*await first, *await rest]
-    await matchmaker.idle()
-    final = [await matchmaker.ticket(p, t.ticket_id) for p, t in zip(players, tickets, strict=True)]
-    assert {t.status for t in final} == {Status.MATCHED}
-    by_room: dict[str, set[str]] = {}
-    for ticket in final:
-        assert ticket.room_code is not None
-        by_room.setdefault(ticket.room_code, set()).add(ticket.session_id)
-    assert sorted(by_room.values(), key=len) == [
-        {p.session_id for p in players[5:]},
-        {p.session_id for p in players[:5]},
-    ]
-    for code, seated in by_room.items():
-        assert {m.session_id for m in (await svc.rooms.get(code)).players} == seated
 
 
 async def test_two_nodes_sharing_the_queue_fill_each_group_into_one_room(

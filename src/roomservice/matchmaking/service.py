@@ -6,8 +6,7 @@ room and seating are done by the node that sees the group grow, one group at a t
 lock per group). They run in rounds: the groups that grew while a round was under way are settled
 together in the next one, their queue steps sent at once and every room of the round made and seated
 in one transaction (``RoomService.seat_matches``), so a burst of tickets costs a few writes, not one
-per room and per seat; on PostgreSQL a few rounds are under way at once (``ROUNDS_IN_FLIGHT``). The
-countdowns and one sweep that expires tickets run on the injected scheduler.
+per room and per seat. The countdowns and one sweep that expires tickets run on the injected scheduler.
 """
 
 from __future__ import annotations
@@ -40,14 +39,6 @@ from roomservice.scheduling import Scheduler, Timer
 from roomservice.types import RoomState
 
 log = logging.getLogger(__name__)
-
-#: Settle rounds (and in-game lookups) under way at once on PostgreSQL, so one round's transaction
-#: waits on its round trips while the next is worked on. The rounds hold different groups (a group is
-#: settled by one round at a time) and their transactions lock their waiting rooms in one order. On
-#: SQLite one round at a time: its writes are serialized anyway. More rounds cost CPU (each is
-#: smaller, and a round's statements and Redis calls cost the same whatever its size): for 1,000
-#: tickets on PostgreSQL, 4 rounds counted 1.10x the instructions of 2.
-ROUNDS_IN_FLIGHT = 2
 
 
 class Sockets(Protocol):
@@ -159,11 +150,10 @@ class Matchmaker:
         self._expiry: dict[str, float] = {}
         self._sweep: Timer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        rounds = 1 if rooms.db.sqlite else ROUNDS_IN_FLIGHT
         #: Groups asked to settle at the same moment settle in one round.
-        self._settling: Batches[str, None] = Batches(self._settle_round, rounds=rounds)
+        self._settling: Batches[str, None] = Batches(self._settle_round)
         #: Whether a session is playing, looked up with those of the other tickets filed meanwhile.
-        self._in_game: Batches[str, bool] = Batches(self._in_game_round, rounds=rounds)
+        self._in_game: Batches[str, bool] = Batches(self._in_game_round)
 
     # -- tickets -----------------------------------------------------------------------------
 
@@ -291,8 +281,8 @@ class Matchmaker:
         return [None] * len(group_ids)
 
     async def _settle(self, group_ids: Sequence[str]) -> None:
-        # The groups another round (or other work) holds are waited for apart: the free ones are
-        # settled at once rather than behind them.
+        # The groups other work holds (a countdown ending, a player leaving) are waited for apart:
+        # the free ones are settled at once rather than behind them.
         busy = [g for g in group_ids if g in self._locks]
         free = [g for g in group_ids if g not in self._locks]
         await asyncio.gather(*(self._settle_locked(part) for part in (free, busy) if part))
