@@ -197,7 +197,14 @@ class Engine:
 
         room = await self.rooms.start(session, code, deal=deal)
         record, machine, events = prepared[-1]
-        runner = await self._replace(room, record, machine)
+        try:
+            runner = await self._replace(room, record, machine)
+        except NotOwner:
+            # The start committed under this node's fence, then its lease ran out (a stall longer
+            # than the lease): the node that took the room restores the game from the snapshot
+            # committed with it, so the start stands.
+            log.warning("room %s: started, but another node owns it now and runs the game", room.room_code)
+            return room
         runner.open(events)
         return room
 
