@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, shot
@@ -17,6 +18,7 @@ def _fill(page: Page, form: str, username: str, password: str) -> None:
     box.get_by_role("button", name="Sign up" if form == "signup" else "Log in").click()
 
 
+@pytest.mark.slow
 def test_sign_up_then_log_in_from_a_second_browser(people: People) -> None:
     name = f"ada_{secrets.token_hex(3)}"
     password = "analytical engine"

@@ -125,6 +125,7 @@ def test_cabo_turns_with_powers_and_a_round_result(people: People) -> None:
     shot(alice, "cabo-round-over")
 
 
+@pytest.mark.slow
 def test_the_cabo_table_counts_down_to_the_deadline(people: People) -> None:
     alice = people.arrive("alice")
     code = api(alice, "POST", "/api/rooms", {"name": "Clock", "game": "cabo"})["room_code"]

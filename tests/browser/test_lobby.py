@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Guest, People, shot
@@ -17,6 +18,7 @@ def names(page: Page, tag: str) -> list[str]:
     return [c for c in cells if c.endswith(tag)]
 
 
+@pytest.mark.slow
 def test_sort_filter_search_and_a_password_room(people: People, base_url: str) -> None:
     tag = secrets.token_hex(2)
     hosts = [Guest(base_url, f"host{i}") for i in range(3)]

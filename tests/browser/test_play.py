@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, api, shot
@@ -15,6 +16,7 @@ def play(page: Page, cell: int) -> None:
     button.click()
 
 
+@pytest.mark.slow
 def test_two_people_play_tictactoe_from_home_to_lobby(people: People) -> None:
     alice = people.arrive("alice")
     shot(alice, "home")
@@ -85,6 +87,7 @@ def test_two_people_play_tictactoe_from_home_to_lobby(people: People) -> None:
     expect(alice.locator("#chat-log")).to_contain_text("bob left.")
 
 
+@pytest.mark.slow
 def test_the_host_ends_a_game_and_a_kicked_player_forfeits(people: People) -> None:
     alice = people.arrive("alice")
     code = api(alice, "POST", "/api/rooms", {"name": "Ends", "game": "tictactoe"})["room_code"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import urllib.request
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import People, http_json, shot
@@ -24,6 +25,7 @@ def create_room(page: Page, name: str, *, private: bool = False) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
+@pytest.mark.slow
 def test_private_room_by_invite_then_second_tab_kick_and_close(people: People, base_url: str) -> None:
     alice = people.arrive("alice")
     code = create_room(alice, "Secret den", private=True)
