@@ -90,6 +90,26 @@ async def test_the_former_owners_game_writes_are_refused_and_the_new_owners_go_i
     assert record is not None and record.result is None
 
 
+async def test_a_failure_callback_that_raises_does_not_stop_the_journal(db: Database) -> None:
+    marks = SeqMarks(db)
+    journal = Journal(db)
+    game_id = await _game(db, "room-1")
+    await marks.claim("room-1", 2)
+    told: list[BaseException] = []
+
+    def failed(exc: BaseException) -> None:
+        told.append(exc)
+        raise RuntimeError("the callback itself fails")
+
+    journal.write_later([_step(game_id, "room-1", 1)], ("room-1", 1), failed)  # a former owner's
+    await asyncio.wait_for(journal.write([_step(game_id, "room-1", 2)], ("room-1", 2)), 5)
+    journal.write_later([_step(game_id, "room-1", 3)], ("room-1", 2))
+    await journal.close()
+    assert len(told) == 1 and isinstance(told[0], Fenced)
+    async with db.read() as conn:
+        assert [s.step for s in await repo.actions_after(conn, game_id, 0)] == [2, 3]
+
+
 async def test_one_lost_room_does_not_sink_the_other_rooms_of_its_batch(db: Database) -> None:
     marks = SeqMarks(db)
     journal = Journal(db)

@@ -46,7 +46,10 @@ def _tell(told: asyncio.Future[None] | Failed | None, exc: BaseException) -> Non
         if not told.done():
             told.set_exception(exc)
     elif told is not None:
-        told(exc)
+        try:
+            told(exc)
+        except Exception:  # the writer goes on for every other room
+            log.exception("a journal write's failure callback failed")
 
 
 class Journal:
