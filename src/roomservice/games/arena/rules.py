@@ -192,7 +192,6 @@ def advance(state: S) -> tuple[S, list[Event]]:
     # Runs 30 times a second in every room: the world's numbers are bound once, each entity's fields
     # read once, in the same arithmetic as ever (a replay of an older log must come out the same).
     speed, rate, max_rewind, move = world.SPEED, world.TICK_RATE, world.MAX_REWIND_TICKS, world.move
-    round2 = world.round2
     # Where everyone is at the end of this tick (what _positions gives), built as each one moves: no
     # player's turn in this loop changes another's.
     present: list[list[float] | None] = []
@@ -220,7 +219,7 @@ def advance(state: S) -> tuple[S, list[Event]]:
         if mx or my:
             x0, y0 = p["x"], p["y"]
             x, y = move(x0, y0, mx * speed / rate, my * speed / rate)
-            p["vx"], p["vy"] = round2((x - x0) * rate), round2((y - y0) * rate)
+            p["vx"], p["vy"] = _round2((x - x0) * rate), _round2((y - y0) * rate)
             p["x"], p["y"] = x, y
             present.append([x, y])
         else:
