@@ -28,12 +28,17 @@ class Batches(Generic[T, R]):
         self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, item: T) -> R:
+        # Not shielded: a cancelled caller cancels its own future only, which the batch then skips.
+        return await self.ask(item)
+
+    def ask(self, item: T) -> asyncio.Future[R]:
+        """``item`` joins the next batch; its answer is the future's (for a caller that does not wait
+        there and then: no task is made for it)."""
         done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, done))
         if self._task is None:
             self._task = asyncio.ensure_future(self._drain())
-        # Not shielded: a cancelled caller cancels its own future only, which the batch then skips.
-        return await done
+        return done
 
     async def _drain(self) -> None:
         try:
@@ -54,6 +59,11 @@ class Batches(Generic[T, R]):
                         done.set_result(answer)
         finally:
             self._task = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a batch is under way or items are waiting for one."""
+        return self._task is not None
 
     async def idle(self) -> None:
         """Wait until every item asked for so far has run."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -115,6 +116,46 @@ async def test_a_session_filing_twice_at_once_gets_one_ticket(
     )
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(refused) == 1 and refused[0].code == "already_queued"
+
+
+async def test_the_filing_that_fills_a_group_answers_before_the_seating_and_a_read_waits_for_it(
+    services: tuple[Services, ManualScheduler], matchmaker: Matchmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filing answers once the ticket is queued; the seating of its group follows on its own (under a
+    burst, many groups in one round). Reading a ticket on this node while its group is being seated
+    waits for that, so it reads what the seating made of it."""
+    svc, _ = services
+    players = await sessions(svc, 3)
+    held = asyncio.Event()
+    seat_matches = svc.rooms.seat_matches
+
+    async def slow_seating(asks: Any) -> Any:
+        await held.wait()
+        return await seat_matches(asks)
+
+    monkeypatch.setattr(svc.rooms, "seat_matches", slow_seating)
+    filed = [await matchmaker.file(p, "huddle") for p in players]  # the third fills the minimum
+    assert [t.status for t in filed] == [Status.SEARCHING] * 3
+    assert await svc.rooms.room_of(players[0].session_id) is None  # not seated yet
+    got = asyncio.Event()
+    get = matchmaker.queue.get
+
+    async def get_and_tell(ticket_id: str) -> Ticket | None:
+        found = await get(ticket_id)
+        got.set()
+        return found
+
+    monkeypatch.setattr(matchmaker.queue, "get", get_and_tell)
+    reading = asyncio.ensure_future(matchmaker.ticket(players[0], filed[0].ticket_id))
+    try:
+        await got.wait()  # the ticket was read, and its group is still being seated
+        assert not reading.done()
+    finally:
+        held.set()
+    read = await reading
+    assert read.status is Status.MATCHED and read.room_code is not None
+    room = await svc.rooms.get(read.room_code)
+    assert {m.session_id for m in room.players} == {p.session_id for p in players}
 
 
 async def test_a_queued_client_that_went_away_does_not_block_the_queue(

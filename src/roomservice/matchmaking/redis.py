@@ -285,32 +285,21 @@ def _matched(ticket_id: str, h: list[str]) -> Ticket:
     )
 
 
-class RedisQueue:
-    def __init__(self, redis: Redis, *, prefix: str = "roomservice:mm:", retention: float = 3600.0) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._retention = str(int(retention))
-        self._sha = hashlib.sha1(_BATCH.encode()).hexdigest()
-        #: Steps asked for at the same moment go in one call of the batch script.
-        self._steps: Batches[tuple[Any, ...], Any] = Batches(self._batch)
-        self._conn: AbstractConnection | None = None
-        #: The batches' connection's socket timeout, applied to each exchange as a whole.
-        self._timeout: float | None = None
+class _Lane:
+    """Steps that go to Redis together, one batch on its way at a time, on a connection of their own."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
-        """The queue on ``settings.redis_url``, its keys under ``settings.redis_prefix + "mm:"``."""
-        # A bounded pool that makes callers wait for a connection, rather than fail, under a burst.
-        pool = BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=POOL_SIZE, timeout=None, decode_responses=True
-        )
-        client = Redis(connection_pool=pool)
-        return cls(client, prefix=settings.redis_prefix + "mm:", retention=retention)
+    def __init__(self, queue: RedisQueue) -> None:
+        self.queue = queue
+        self.steps: Batches[tuple[Any, ...], Any] = Batches(self._batch)
+        self.conn: AbstractConnection | None = None
+        #: The connection's socket timeout, applied to each exchange as a whole.
+        self.timeout: float | None = None
 
     async def _batch(self, steps: list[tuple[Any, ...]]) -> list[Any]:
         """Run ``steps`` ((name, *arguments) each) in one call of the batch script, loaded first if
         Redis does not know it (a restart, a flush: a script that was not known did not run)."""
-        command: list[str | int] = ["EVALSHA", self._sha, 0, self._prefix, self._retention]
+        q = self.queue
+        command: list[str | int] = ["EVALSHA", q._sha, 0, q._prefix, q._retention]
         for name, *args in steps:
             command += (name, len(args), *args)
         # In C: a third of the CPU of packing it in Python. (Its stub types a tuple of one.)
@@ -318,23 +307,23 @@ class RedisQueue:
         try:
             replies: list[Any] = await self._call(packed)
         except NoScriptError:
-            await self._redis.script_load(_BATCH)
+            await q._redis.script_load(_BATCH)
             replies = await self._call(packed)
         return replies  # a step's error reply is an exception: it is raised to its caller alone
 
     async def _call(self, packed: bytes) -> Any:
-        """One packed command's reply, on the batches' own connection (one batch is on its way at a
-        time, so one connection is kept for them rather than taken from the pool and given back for
-        each). Retried as the client retries a command: the connection is dropped on a connection
-        error and made again."""
-        conn = self._conn
+        """One packed command's reply, on the lane's own connection (one batch is on its way at a
+        time, so one connection is kept rather than taken from the pool and given back for each).
+        Retried as the client retries a command: the connection is dropped on a connection error and
+        made again."""
+        conn = self.conn
         if conn is None:
-            conn = self._conn = await self._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+            conn = self.conn = await self.queue._redis.connection_pool.get_connection()  # type: ignore[no-untyped-call]
             # One timer for the whole exchange, the connection's socket timeout: the connection's own
             # would run each write in a task of its own (``wait_for``) and time each read apart
             # (98 -> 75 us of CPU a round trip, timed alone on uvloop). Given back with it.
-            self._timeout, conn.socket_timeout = conn.socket_timeout, None
-        timeout = self._timeout
+            self.timeout, conn.socket_timeout = conn.socket_timeout, None
+        timeout = self.timeout
 
         async def exchange() -> Any:
             try:
@@ -351,8 +340,41 @@ class RedisQueue:
 
         return await conn.retry.call_with_retry(exchange, failed)
 
+    async def aclose(self) -> None:
+        await self.steps.idle()  # what was asked for is sent
+        if self.conn is not None:
+            self.conn.socket_timeout = self.timeout
+            await self.queue._redis.connection_pool.release(self.conn)
+            self.conn = None
+
+
+class RedisQueue:
+    def __init__(self, redis: Redis, *, prefix: str = "roomservice:mm:", retention: float = 3600.0) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._retention = str(int(retention))
+        self._sha = hashlib.sha1(_BATCH.encode()).hexdigest()
+        #: Two lanes: a ticket's steps (filing, reading, withdrawing) never wait behind a settling
+        #: round's steps for many groups, nor those behind a burst of filings. Each step is atomic
+        #: whichever lane it takes.
+        self._tickets = _Lane(self)
+        self._groups = _Lane(self)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, retention: float = 3600.0) -> RedisQueue:
+        """The queue on ``settings.redis_url``, its keys under ``settings.redis_prefix + "mm:"``."""
+        # A bounded pool that makes callers wait for a connection, rather than fail, under a burst.
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=POOL_SIZE, timeout=None, decode_responses=True
+        )
+        client = Redis(connection_pool=pool)
+        return cls(client, prefix=settings.redis_prefix + "mm:", retention=retention)
+
     async def _run(self, name: str, *args: str | int) -> Any:
-        return await self._steps((name, *args))
+        return await self._tickets.steps((name, *args))
+
+    async def _group_step(self, name: str, *args: str | int) -> Any:
+        return await self._groups.steps((name, *args))
 
     async def add(
         self,
@@ -381,7 +403,7 @@ class RedisQueue:
         return await self.get(ticket_id)
 
     async def group(self, group_id: str) -> Group | None:
-        flat, ids = await self._run("group", group_id)
+        flat, ids = await self._group_step("group", group_id)
         if not flat:
             return None
         h = _pairs(flat)
@@ -390,17 +412,17 @@ class RedisQueue:
         )
 
     async def match(self, group_id: str, now: float, minimum: int = 1) -> list[Ticket]:
-        flat: list[Any] = await self._run("match", group_id, repr(now), minimum)
+        flat: list[Any] = await self._group_step("match", group_id, repr(now), minimum)
         return [_matched(ticket_id, h) for ticket_id, h in zip(flat[::2], flat[1::2], strict=True)]
 
     async def bind(self, group_id: str, room_code: str) -> bool:
-        return bool(await self._run("bind", group_id, room_code))
+        return bool(await self._group_step("bind", group_id, room_code))
 
     async def leave(self, ticket_id: str) -> bool:
-        return bool(await self._run("leave", ticket_id))
+        return bool(await self._group_step("leave", ticket_id))
 
     async def close(self, group_id: str) -> list[str]:
-        return [str(g) for g in await self._run("close", group_id)]
+        return [str(g) for g in await self._group_step("close", group_id)]
 
     async def stats(self, game: str) -> Stats:
         searching, open_rooms, waits = await self._run("stats", game)
@@ -408,10 +430,7 @@ class RedisQueue:
         return Stats(max(0, int(searching or 0)), int(open_rooms), median)
 
     async def aclose(self) -> None:
-        await self._steps.idle()  # what was asked for is sent
-        if self._conn is not None:
-            self._conn.socket_timeout = self._timeout
-            await self._redis.connection_pool.release(self._conn)
-            self._conn = None
+        await self._tickets.aclose()
+        await self._groups.aclose()
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()  # a pool passed in is not closed with the client

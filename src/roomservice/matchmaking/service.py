@@ -3,7 +3,8 @@ tickets in it until it is full, and starts it when full or when its countdown ru
 
 The queue backend (``base.MatchQueue``) makes each allocation step atomic. Turning a group into a
 room and seating are done by the node that sees the group grow, one group at a time on this node (a
-lock per group). They run in rounds: the groups that grew while a round was under way are settled
+lock per group), after the filing has answered (reading the ticket here waits for it). They run in
+rounds: the groups that grew while a round was under way are settled
 together in the next one, their queue steps sent at once and every room of the round made and seated
 in one transaction (``RoomService.seat_matches``), so a burst of tickets costs a few writes, not one
 per room and per seat. The countdowns and one sweep that expires tickets run on the injected scheduler.
@@ -150,6 +151,8 @@ class Matchmaker:
         self._expiry: dict[str, float] = {}
         self._sweep: Timer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The newest settling asked for each group by a ticket filed here, until it is done.
+        self._pending: dict[str, asyncio.Future[None]] = {}
         #: Groups asked to settle at the same moment settle in one round.
         self._settling: Batches[str, None] = Batches(self._settle_round)
         #: Whether a session is playing, looked up with those of the other tickets filed meanwhile.
@@ -158,7 +161,8 @@ class Matchmaker:
     # -- tickets -----------------------------------------------------------------------------
 
     async def file(self, session: Session, game: str, options: object = None) -> Ticket:
-        """A searching ticket for ``session``, already placed in a group (and that group settled)."""
+        """A searching ticket for ``session``, placed in a group; the group is settled after (see
+        :meth:`ticket`)."""
         game_def = self.games.get(game)
         if options is None:
             options = {}
@@ -202,14 +206,32 @@ class Matchmaker:
         below = placement.size < sizes[0] and placement.room_code is None
         if not below or ticket.group_id in self.matches:
             # A group below the minimum without a room has nothing to settle: the ticket that
-            # brings it to the minimum settles it.
-            await self.settle(ticket.group_id)
+            # brings it to the minimum settles it. Not waited for: under a burst the groups of many
+            # tickets settle together in one round, and a ticket read here waits for it (``ticket``).
+            self._settle_later(ticket.group_id)
         return ticket
+
+    def _settle_later(self, group_id: str) -> None:
+        settled = self._settling.ask(group_id)
+        self._pending[group_id] = settled
+        settled.add_done_callback(partial(self._settled, group_id))
+
+    def _settled(self, group_id: str, settled: asyncio.Future[None]) -> None:
+        if self._pending.get(group_id) is settled:
+            del self._pending[group_id]
+        if not settled.cancelled() and (error := settled.exception()) is not None:
+            log.error("settling group %s failed", group_id, exc_info=error)
 
     async def ticket(self, session: Session, ticket_id: str) -> Ticket:
         found = await self.queue.get(ticket_id)
         if found is None or found.session_id != session.session_id:
             raise ticket_not_found(ticket_id)
+        settling = self._pending.get(found.group_id)
+        if settling is not None:
+            # Its group is settling on this node: the answer is what that makes of it, so a ticket
+            # read (or cancelled) right after the one that filled its group reads it matched.
+            await asyncio.wait([settling])
+            found = await self.queue.get(ticket_id) or found
         if (
             found.status is Status.SEARCHING
             and self.scheduler.now() >= found.queued_at + self.settings.match_timeout
@@ -459,8 +481,10 @@ class Matchmaker:
             log.error("matchmaking task failed", exc_info=error)
 
     async def idle(self) -> None:
-        """Wait until the work started by room frames (players leaving, rooms started) is done."""
-        while self._tasks:
+        """Wait until the work under way is done: filed tickets' groups settled, and what room frames
+        started (players leaving, rooms started)."""
+        while self._tasks or self._settling.busy:
+            await self._settling.idle()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
