@@ -14,7 +14,8 @@ a shared machine), per ticket.
 
 The whole run is on the event loop ``roomservice serve`` runs the matchmaker on: uvicorn's choice,
 uvloop where it is installed (it comes with ``uvicorn[standard]``, a dependency), as ``loop_factory``
-says; the loop is named in the results.
+says; the loop is named in the results. The collector is set as ``serve`` sets it
+(``roomservice.heap``).
 
 Then several nodes (``--match-nodes``, default 2): as many matchmaker processes sharing the Redis queue
 and the PostgreSQL database, as several servers share them, the sessions and the clients dealt among
@@ -47,6 +48,7 @@ from sqlalchemy import insert, text
 from bench.options import Options
 from bench.report import Progress, ratio, table
 from bench.servers import reset_postgres
+from roomservice import heap
 from roomservice.config import Settings
 from roomservice.games.base import Context, Game, InvalidAction, Outcome, PlayerId, State
 from roomservice.games.registry import GameRegistry
@@ -329,7 +331,9 @@ def _node_main(
     clients: int,
     tickets: int,
 ) -> None:
-    """One matchmaking node of ``_nodes``, in a process of its own, on the loop ``serve`` runs on."""
+    """One matchmaking node of ``_nodes``, in a process of its own, on the loop ``serve`` runs on and
+    with its collector settings."""
+    heap.settle_for_serving()
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(_node(pipe, postgres_url, redis_url, prefix, sessions, clients, tickets))
 
@@ -531,6 +535,7 @@ COLUMNS = [
 
 async def run(opts: Options, ui: Progress) -> dict[str, Any]:
     tickets, clients = opts.tickets, opts.match_clients
+    heap.settle_for_serving()  # as ``serve`` does before serving
     rows = [await _matchmaking("local", tickets, clients, opts.redis_url, ui)]
     skipped = await _redis_reachable(opts.redis_url)
     if skipped is None:

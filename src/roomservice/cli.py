@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from roomservice import heap
 from roomservice.config import Settings, SettingsError
 
 
@@ -140,10 +140,7 @@ def serve(settings: Settings) -> int:
             )
             return 1
         try:
-            # Everything imported so far lives as long as the process: keep it out of the garbage
-            # collector's full passes, which otherwise stall every room for tens of milliseconds.
-            gc.collect()
-            gc.freeze()
+            heap.settle_for_serving()
             await server.serve()
         finally:
             await lock.release()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
@@ -426,10 +425,11 @@ async def insert_rooms(conn: AsyncConnection, new: Sequence[Room]) -> None:
     if not new:
         return
     if conn.dialect.name == "postgresql":
-        configs: dict[int, str] = {}  # match rooms share one config object: encoded once
+        # Encoded as the engine encodes a JSON column; match rooms share one config object: once.
+        configs: dict[int, str] = {}
         for room in new:
             if id(room.config) not in configs:
-                configs[id(room.config)] = json.dumps(room.config.to_dict())
+                configs[id(room.config)] = msgspec.json.encode(room.config.to_dict()).decode()
         await conn.execute(
             _INSERT_ROOMS_PG,
             {
