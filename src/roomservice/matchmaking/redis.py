@@ -40,198 +40,230 @@ POOL_SIZE = 32
 
 _PRELUDE = """
 local p = ARGV[1]
-local ret = tonumber(ARGV[2])
+-- Kept a string: Redis formats a number argument (printf) on every call it is passed to.
+local ret = ARGV[2]
 local steps = {}
-local function reopen(gid)
-  local gk = p .. 'g:' .. gid
-  local g = redis.call('HMGET', gk, 'pool', 'game', 'max', 'closed', 'number')
+-- A group's fields, as the steps and reopen read them: pool, game, max, closed, number, room.
+-- Every group has a pool, so no pool means no group.
+local function group(gk)
+  return redis.call('HMGET', gk, 'pool', 'game', 'max', 'closed', 'number', 'room')
+end
+-- Puts the group in its pool's open set (scored by size, then age) and its game's, or takes it out of
+-- both, and renews its TTL. g is group(gk) and size its number of tickets, as they are now: the
+-- caller knows them (read or just written), so they are not read again. listed: the group is in both
+-- sets already (it was taken from one; reopen always changes both), so only its score can change.
+local function reopen(gid, gk, g, size, listed)
   if not g[1] then return end
-  local size = redis.call('LLEN', gk .. ':t')
   if g[4] == '1' or size == 0 or size >= tonumber(g[3]) then
     redis.call('ZREM', p .. 'open:' .. g[1], gid)
     redis.call('SREM', p .. 'opengame:' .. g[2], gid)
   else
     redis.call('ZADD', p .. 'open:' .. g[1], size * 1000000000 - tonumber(g[5]), gid)
-    redis.call('SADD', p .. 'opengame:' .. g[2], gid)
+    if not listed then redis.call('SADD', p .. 'opengame:' .. g[2], gid) end
   end
   redis.call('EXPIRE', gk, ret)
   if size > 0 then redis.call('EXPIRE', gk .. ':t', ret) end
 end
+-- Puts the ticket last in the pool's fullest open group (the oldest of those), or in a new one.
+-- Returns the group's id, its fields (as group() reads them) and its size.
 local function place(tid, game, pool, max)
-  local best = redis.call('ZREVRANGE', p .. 'open:' .. pool, 0, 0)
-  local gid
+  local best = redis.call('ZREVRANGE', p .. 'open:' .. pool, '0', '0')
+  local gid, gk, g
   if #best == 0 then
     gid = tostring(redis.call('INCR', p .. 'groupseq'))
-    redis.call('HSET', p .. 'g:' .. gid, 'game', game, 'pool', pool, 'max', max, 'room', '', 'closed', '0',
-      'number', gid)
+    gk = p .. 'g:' .. gid
+    redis.call('HSET', gk, 'game', game, 'pool', pool, 'max', max, 'room', '', 'closed', '0', 'number', gid)
+    g = {pool, game, max, '0', gid, ''}
   else
     gid = best[1]
+    gk = p .. 'g:' .. gid
+    g = group(gk)
   end
-  redis.call('RPUSH', p .. 'g:' .. gid .. ':t', tid)
-  reopen(gid)
-  return gid
+  local size = redis.call('RPUSH', gk .. ':t', tid)
+  reopen(gid, gk, g, size, #best > 0)
+  return gid, g, size
 end
 """
 
 _ADD = """
-local tid, sid, username, game = A[1], A[2], A[3], A[4]
-local pool, queued_at, max = A[5], A[6], A[7]
-local live = redis.call('GET', p .. 's:' .. sid)
-if live then
-  local t = redis.call('HMGET', p .. 't:' .. live, 'status', 'group')
-  local open = t[1] == 'matched' and redis.call('HGET', p .. 'g:' .. t[2], 'closed') == '0'
-  if t[1] == 'searching' or open then
-    return {0, live}
+steps.add = function(tid, sid, username, game, pool, queued_at, max)
+  local sk = p .. 's:' .. sid
+  local live = redis.call('GET', sk)
+  if live then
+    local t = redis.call('HMGET', p .. 't:' .. live, 'status', 'group')
+    local open = t[1] == 'matched' and redis.call('HGET', p .. 'g:' .. t[2], 'closed') == '0'
+    if t[1] == 'searching' or open then
+      return {0, live}
+    end
   end
+  local gid, g, size = place(tid, game, pool, max)
+  local tk = p .. 't:' .. tid
+  redis.call('HSET', tk, 'session', sid, 'username', username, 'game', game, 'pool', pool,
+    'status', 'searching', 'queued_at', queued_at, 'group', gid, 'room', '', 'waited', '')
+  redis.call('EXPIRE', tk, ret)
+  redis.call('SET', sk, tid, 'EX', ret)
+  redis.call('INCR', p .. 'searching:' .. game)
+  return {1, gid, size, g[6]}
 end
-local gid = place(tid, game, pool, max)
-local gk = p .. 'g:' .. gid
-redis.call('HSET', p .. 't:' .. tid, 'session', sid, 'username', username, 'game', game, 'pool', pool,
-  'status', 'searching', 'queued_at', queued_at, 'group', gid, 'room', '', 'waited', '')
-redis.call('EXPIRE', p .. 't:' .. tid, ret)
-redis.call('SET', p .. 's:' .. sid, tid, 'EX', ret)
-redis.call('INCR', p .. 'searching:' .. game)
-return {1, gid, redis.call('LLEN', gk .. ':t'), redis.call('HGET', gk, 'room')}
 """
 
 _WITHDRAW = """
-local tid, status = A[1], A[2]
-local tk = p .. 't:' .. tid
-local t = redis.call('HMGET', tk, 'status', 'group', 'game')
-if t[1] ~= 'searching' then return 0 end
-redis.call('HSET', tk, 'status', status)
-redis.call('EXPIRE', tk, ret)
-redis.call('LREM', p .. 'g:' .. t[2] .. ':t', 0, tid)
-redis.call('DECR', p .. 'searching:' .. t[3])
-reopen(t[2])
-return 1
+steps.withdraw = function(tid, status)
+  local tk = p .. 't:' .. tid
+  local t = redis.call('HMGET', tk, 'status', 'group', 'game')
+  if t[1] ~= 'searching' then return 0 end
+  redis.call('HSET', tk, 'status', status)
+  redis.call('EXPIRE', tk, ret)
+  local gk = p .. 'g:' .. t[2]
+  redis.call('LREM', gk .. ':t', '0', tid)
+  redis.call('DECR', p .. 'searching:' .. t[3])
+  reopen(t[2], gk, group(gk), redis.call('LLEN', gk .. ':t'))
+  return 1
+end
 """
 
 #: A ticket's fields, in the order ``match`` returns them (``_matched``).
 _FIELDS = "'session', 'username', 'game', 'pool', 'status', 'queued_at', 'group', 'room', 'waited'"
 
 _MATCH = f"""
-local gid, now, minimum = A[1], tonumber(A[2]), tonumber(A[3])
-local gk = p .. 'g:' .. gid
-local g = redis.call('HMGET', gk, 'closed', 'room', 'game')
-if g[1] ~= '0' or redis.call('LLEN', gk .. ':t') < minimum then return {{}} end
-local tids = redis.call('LRANGE', gk .. ':t', 0, -1)
-local ts = {{}}
-for i, tid in ipairs(tids) do
-  ts[i] = redis.call('HMGET', p .. 't:' .. tid, 'status', 'queued_at')
-  if g[2] == '' and ts[i][1] == 'matched' then return {{}} end
-end
-local out = {{}}
-for i, tid in ipairs(tids) do
-  local tk = p .. 't:' .. tid
-  local t = ts[i]
-  if t[1] == 'searching' then
-    local waited = math.max(0, now - tonumber(t[2]))
-    redis.call('HSET', tk, 'status', 'matched', 'room', g[2], 'waited', string.format('%.6f', waited))
-    redis.call('EXPIRE', tk, ret)
-    redis.call('DECR', p .. 'searching:' .. g[3])
-    redis.call('LPUSH', p .. 'waits:' .. g[3], string.format('%.6f', waited))
-    out[#out + 1] = tid
-    out[#out + 1] = redis.call('HMGET', tk, {_FIELDS})
+steps.match = function(gid, now, minimum)
+  local gk = p .. 'g:' .. gid
+  local g = redis.call('HMGET', gk, 'closed', 'room', 'game')
+  if g[1] ~= '0' then return {{}} end
+  local tids = redis.call('LRANGE', gk .. ':t', '0', '-1')
+  if #tids < tonumber(minimum) then return {{}} end
+  -- Every field at once: a matched ticket's reply is these, with the fields the step writes.
+  local ts = {{}}
+  for i, tid in ipairs(tids) do
+    ts[i] = redis.call('HMGET', p .. 't:' .. tid, {_FIELDS})
+    if g[2] == '' and ts[i][5] == 'matched' then return {{}} end
   end
+  now = tonumber(now)
+  local out, waits = {{}}, {{}}
+  for i, tid in ipairs(tids) do
+    local t = ts[i]
+    if t[5] == 'searching' then
+      local waited = string.format('%.6f', math.max(0, now - tonumber(t[6])))
+      local tk = p .. 't:' .. tid
+      redis.call('HSET', tk, 'status', 'matched', 'room', g[2], 'waited', waited)
+      redis.call('EXPIRE', tk, ret)
+      t[5], t[8], t[9] = 'matched', g[2], waited
+      waits[#waits + 1] = waited
+      out[#out + 1] = tid
+      out[#out + 1] = t
+    end
+  end
+  local wk = p .. 'waits:' .. g[3]
+  if #waits > 0 then
+    -- One change of the counter and one push for them all. LPUSH pushes its values one after the
+    -- other, as a push each would; only the newest {WAITS_KEPT} are kept, so only they are pushed.
+    redis.call('DECRBY', p .. 'searching:' .. g[3], #waits)
+    redis.call('LPUSH', wk, unpack(waits, math.max(1, #waits - {WAITS_KEPT - 1})))
+  end
+  redis.call('LTRIM', wk, '0', '{WAITS_KEPT - 1}')
+  redis.call('EXPIRE', gk, ret)
+  return out
 end
-redis.call('LTRIM', p .. 'waits:' .. g[3], 0, {WAITS_KEPT - 1})
-redis.call('EXPIRE', gk, ret)
-return out
 """
 
 _GROUP = """
-local gk = p .. 'g:' .. A[1]
-return {redis.call('HGETALL', gk), redis.call('LRANGE', gk .. ':t', 0, -1)}
+steps.group = function(gid)
+  local gk = p .. 'g:' .. gid
+  return {redis.call('HGETALL', gk), redis.call('LRANGE', gk .. ':t', '0', '-1')}
+end
 """
 
 _BIND = """
-local gid, room = A[1], A[2]
-local gk = p .. 'g:' .. gid
-if redis.call('EXISTS', gk) == 0 then return 0 end
-redis.call('HSET', gk, 'room', room)
-local waiting = 0
-for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
-  local tk = p .. 't:' .. tid
-  local status = redis.call('HGET', tk, 'status')
-  if status == 'matched' then
-    redis.call('HSET', tk, 'room', room)
-    redis.call('EXPIRE', tk, ret)
-  elseif status == 'searching' then
-    waiting = 1
+steps.bind = function(gid, room)
+  local gk = p .. 'g:' .. gid
+  local g = group(gk)
+  if not g[1] then return 0 end
+  redis.call('HSET', gk, 'room', room)
+  local tids = redis.call('LRANGE', gk .. ':t', '0', '-1')
+  local waiting = 0
+  for _, tid in ipairs(tids) do
+    local tk = p .. 't:' .. tid
+    local status = redis.call('HGET', tk, 'status')
+    if status == 'matched' then
+      redis.call('HSET', tk, 'room', room)
+      redis.call('EXPIRE', tk, ret)
+    elseif status == 'searching' then
+      waiting = 1
+    end
   end
+  reopen(gid, gk, g, #tids)
+  return waiting
 end
-reopen(gid)
-return waiting
 """
 
 _LEAVE = """
-local tid = A[1]
-local tk = p .. 't:' .. tid
-local t = redis.call('HMGET', tk, 'status', 'group')
-if t[1] ~= 'matched' or redis.call('HGET', p .. 'g:' .. t[2], 'closed') ~= '0' then return 0 end
-redis.call('HSET', tk, 'status', 'cancelled')
-redis.call('EXPIRE', tk, ret)
-redis.call('LREM', p .. 'g:' .. t[2] .. ':t', 0, tid)
-reopen(t[2])
-return 1
+steps.leave = function(tid)
+  local tk = p .. 't:' .. tid
+  local t = redis.call('HMGET', tk, 'status', 'group')
+  if t[1] ~= 'matched' then return 0 end
+  local gk = p .. 'g:' .. t[2]
+  local g = group(gk)
+  if g[4] ~= '0' then return 0 end
+  redis.call('HSET', tk, 'status', 'cancelled')
+  redis.call('EXPIRE', tk, ret)
+  redis.call('LREM', gk .. ':t', '0', tid)
+  reopen(t[2], gk, g, redis.call('LLEN', gk .. ':t'))
+  return 1
+end
 """
 
 _CLOSE = """
-local gid = A[1]
-local gk = p .. 'g:' .. gid
-local g = redis.call('HMGET', gk, 'closed', 'max')
-if g[1] ~= '0' then return {} end
-redis.call('HSET', gk, 'closed', '1')
-reopen(gid)
-local moved, seen = {}, {}
-for _, tid in ipairs(redis.call('LRANGE', gk .. ':t', 0, -1)) do
-  local tk = p .. 't:' .. tid
-  local t = redis.call('HMGET', tk, 'status', 'game', 'pool')
-  if t[1] == 'searching' then
-    redis.call('LREM', gk .. ':t', 0, tid)
-    local target = place(tid, t[2], t[3], g[2])
-    redis.call('HSET', tk, 'group', target)
-    redis.call('EXPIRE', tk, ret)
-    if not seen[target] then seen[target] = true; moved[#moved + 1] = target end
+steps.close = function(gid)
+  local gk = p .. 'g:' .. gid
+  local g = group(gk)
+  if g[4] ~= '0' then return {} end
+  redis.call('HSET', gk, 'closed', '1')
+  g[4] = '1'
+  local tids = redis.call('LRANGE', gk .. ':t', '0', '-1')
+  reopen(gid, gk, g, #tids)
+  local moved, seen = {}, {}
+  for _, tid in ipairs(tids) do
+    local tk = p .. 't:' .. tid
+    local t = redis.call('HMGET', tk, 'status', 'game', 'pool')
+    if t[1] == 'searching' then
+      redis.call('LREM', gk .. ':t', '0', tid)
+      local target = place(tid, t[2], t[3], g[3])
+      redis.call('HSET', tk, 'group', target)
+      redis.call('EXPIRE', tk, ret)
+      if not seen[target] then seen[target] = true; moved[#moved + 1] = target end
+    end
   end
+  return moved
 end
-return moved
 """
 
 _GET = """
-return redis.call('HGETALL', p .. 't:' .. A[1])
+steps.get = function(tid)
+  return redis.call('HGETALL', p .. 't:' .. tid)
+end
 """
 
 _STATS = """
-local game = A[1]
-return {redis.call('GET', p .. 'searching:' .. game) or '0', redis.call('SCARD', p .. 'opengame:' .. game),
-  redis.call('LRANGE', p .. 'waits:' .. game, 0, -1)}
+steps.stats = function(game)
+  return {redis.call('GET', p .. 'searching:' .. game) or '0', redis.call('SCARD', p .. 'opengame:' .. game),
+    redis.call('LRANGE', p .. 'waits:' .. game, '0', '-1')}
+end
 """
 
-#: The steps, each a Lua function of its arguments ``A``, and the batch: ``ARGV`` is the prefix, the
+#: The steps, each a Lua function of its arguments, and the batch: ``ARGV`` is the prefix, the
 #: retention, then for each step its name, its number of arguments and those arguments. Replies: one
 #: per step, in order; a step that fails gives its own error reply and the next steps still run.
-_STEPS = {
-    "add": _ADD,
-    "withdraw": _WITHDRAW,
-    "group": _GROUP,
-    "match": _MATCH,
-    "bind": _BIND,
-    "leave": _LEAVE,
-    "close": _CLOSE,
-    "get": _GET,
-    "stats": _STATS,
-}
+_STEPS = (_ADD, _WITHDRAW, _GROUP, _MATCH, _BIND, _LEAVE, _CLOSE, _GET, _STATS)
 
 _BATCH = (
     _PRELUDE
-    + "".join(f"steps['{name}'] = function(A)\n{body}end\n" for name, body in _STEPS.items())
+    + "".join(_STEPS)
     + """
-local out, i = {}, 3
-while i <= #ARGV do
+local out, i, last = {}, 3, #ARGV
+while i <= last do
   local n = tonumber(ARGV[i + 1])
-  local ok, reply = pcall(steps[ARGV[i]], {unpack(ARGV, i + 2, i + 1 + n)})
+  -- The step's arguments straight from ARGV: no table made for each step.
+  local ok, reply = pcall(steps[ARGV[i]], unpack(ARGV, i + 2, i + 1 + n))
   if ok then
     out[#out + 1] = reply
   elseif type(reply) == 'table' and reply.err then
