@@ -48,21 +48,28 @@ local steps = {}
 local function group(gk)
   return redis.call('HMGET', gk, 'pool', 'game', 'max', 'closed', 'number', 'room')
 end
+-- Renews a group's TTL: its hash, and its tickets when it has any.
+local function renew(gk, size)
+  redis.call('EXPIRE', gk, ret)
+  if size > 0 then redis.call('EXPIRE', gk .. ':t', ret) end
+end
 -- Puts the group in its pool's open set (scored by size, then age) and its game's, or takes it out of
 -- both, and renews its TTL. g is group(gk) and size its number of tickets, as they are now: the
--- caller knows them (read or just written), so they are not read again. listed: the group is in both
--- sets already (it was taken from one; reopen always changes both), so only its score can change.
+-- caller knows them (read or just written), so they are not read again. listed: whether the group is
+-- in both sets now (reopen always changes both), when the caller knows it; what it is already is not
+-- written again (only the score of a group in them can change).
 local function reopen(gid, gk, g, size, listed)
   if not g[1] then return end
   if g[4] == '1' or size == 0 or size >= tonumber(g[3]) then
-    redis.call('ZREM', p .. 'open:' .. g[1], gid)
-    redis.call('SREM', p .. 'opengame:' .. g[2], gid)
+    if listed ~= false then
+      redis.call('ZREM', p .. 'open:' .. g[1], gid)
+      redis.call('SREM', p .. 'opengame:' .. g[2], gid)
+    end
   else
     redis.call('ZADD', p .. 'open:' .. g[1], size * 1000000000 - tonumber(g[5]), gid)
-    if not listed then redis.call('SADD', p .. 'opengame:' .. g[2], gid) end
+    if listed ~= true then redis.call('SADD', p .. 'opengame:' .. g[2], gid) end
   end
-  redis.call('EXPIRE', gk, ret)
-  if size > 0 then redis.call('EXPIRE', gk .. ':t', ret) end
+  renew(gk, size)
 end
 -- Puts the ticket last in the pool's fullest open group (the oldest of those), or in a new one.
 -- Returns the group's id, its fields (as group() reads them) and its size.
@@ -80,7 +87,7 @@ local function place(tid, game, pool, max)
     g = group(gk)
   end
   local size = redis.call('RPUSH', gk .. ':t', tid)
-  reopen(gid, gk, g, size, #best > 0)
+  reopen(gid, gk, g, size, #best > 0)  -- a group taken from the open set is in both, a new one in neither
   return gid, g, size
 end
 """
@@ -191,7 +198,10 @@ steps.bind = function(gid, room)
       waiting = 1
     end
   end
-  reopen(gid, gk, g, #tids)
+  -- The group's size and whether it is closed are as every step that changed them left them, with its
+  -- place in the open sets: only its TTL is renewed. (A group whose tickets expired before it is
+  -- reopened: it leaves them.)
+  if #tids > 0 then renew(gk, #tids) else reopen(gid, gk, g, 0) end
   return waiting
 end
 """
@@ -220,7 +230,10 @@ steps.close = function(gid)
   redis.call('HSET', gk, 'closed', '1')
   g[4] = '1'
   local tids = redis.call('LRANGE', gk .. ':t', '0', '-1')
-  reopen(gid, gk, g, #tids)
+  -- A full group left the open sets when it filled up (a group's tickets only grow in place()).
+  local listed
+  if #tids >= tonumber(g[3]) then listed = false end
+  reopen(gid, gk, g, #tids, listed)
   local moved, seen = {}, {}
   for _, tid in ipairs(tids) do
     local tk = p .. 't:' .. tid
