@@ -6,7 +6,7 @@ last ticket), ``{p}g:<group>`` (hash) and ``{p}g:<group>:t`` (its tickets, in ar
 ``{p}open:<pool>`` (sorted set of the pool's open groups scored by size, then age),
 ``{p}opengame:<game>`` (set of the game's open groups), ``{p}searching:<game>`` (counter),
 ``{p}waits:<game>`` (the last matched waits) and ``{p}groupseq``. Tickets, sessions and groups carry a
-TTL of ``retention`` seconds, renewed on every change.
+TTL of ``retention`` seconds, renewed on every change (a group once a batch, after its last step).
 
 Calls made at the same time go to Redis together: every step asked for while a batch is on its way
 waits for it and then leaves in the next one, as one call of one script that runs the batch's steps in
@@ -48,10 +48,15 @@ local steps = {}
 local function group(gk)
   return redis.call('HMGET', gk, 'pool', 'game', 'max', 'closed', 'number', 'room')
 end
--- Renews a group's TTL: its hash, and its tickets when it has any.
-local function renew(gk, size)
-  redis.call('EXPIRE', gk, ret)
-  if size > 0 then redis.call('EXPIRE', gk .. ':t', ret) end
+-- The groups whose TTL the batch renews (hash and tickets): each once, after the batch's last step.
+-- Several steps of a batch change the same group (a burst of filings fills it), and none of them
+-- reads a TTL; the batch runs alone, so a group is renewed as late as each of them would have.
+local renewing, renewed = {}, {}
+local function renew_group(gk)
+  if not renewed[gk] then
+    renewed[gk] = true
+    renewing[#renewing + 1] = gk
+  end
 end
 -- Puts the group in its pool's open set (scored by size, then age) and its game's, or takes it out of
 -- both, and renews its TTL. g is group(gk) and size its number of tickets, as they are now: the
@@ -69,7 +74,7 @@ local function reopen(gid, gk, g, size, listed)
     redis.call('ZADD', p .. 'open:' .. g[1], size * 1000000000 - tonumber(g[5]), gid)
     if listed ~= true then redis.call('SADD', p .. 'opengame:' .. g[2], gid) end
   end
-  renew(gk, size)
+  renew_group(gk)
 end
 -- Puts the ticket last in the pool's fullest open group (the oldest of those), or in a new one.
 -- Returns the group's id, its fields (as group() reads them) and its size.
@@ -201,7 +206,7 @@ steps.bind = function(gid, room)
   -- The group's size and whether it is closed are as every step that changed them left them, with its
   -- place in the open sets: only its TTL is renewed. (A group whose tickets expired before it is
   -- reopened: it leaves them.)
-  if #tids > 0 then renew(gk, #tids) else reopen(gid, gk, g, 0) end
+  if #tids > 0 then renew_group(gk) else reopen(gid, gk, g, 0) end
   return waiting
 end
 """
@@ -285,6 +290,10 @@ while i <= last do
     out[#out + 1] = {err = tostring(reply)}
   end
   i = i + 2 + n
+end
+for _, gk in ipairs(renewing) do
+  redis.call('EXPIRE', gk, ret)
+  redis.call('EXPIRE', gk .. ':t', ret)  -- no key, and nothing done, once the group has no tickets
 end
 return out
 """
