@@ -50,15 +50,32 @@ class RoomChannel:
             self.on_membership(self, envelope)
 
     def _deliver_views(self, envelope: Envelope) -> None:
+        """Each socket's own text, framed once per distinct text; :meth:`Connection.send` without the
+        call in the common case, as :func:`broadcast` does (every view of every real-time room comes
+        this way, to every member)."""
         views = envelope.views or {}
+        default = envelope.text
         framed: dict[int, bytes] = {}
         for session_id, conn in self.attached.items():
-            text = views.get(session_id) or envelope.text
+            text = views.get(session_id) or default
             if text:
                 key = id(text)
-                if key not in framed:
-                    framed[key] = frame_text(text)
-                conn.send(text, framed[key])
+                data = framed.get(key)
+                if data is None:
+                    data = framed[key] = frame_text(text)
+                outbox = conn._outbox
+                if (
+                    len(outbox) < conn.outbox_size
+                    and conn.held is None
+                    and conn._wire is not None
+                    and not conn.closed
+                ):
+                    outbox.append(data)
+                    if not conn._flush_due:
+                        conn._flush_due = True
+                        conn._flushes.add(conn)
+                else:
+                    conn.send(text, data)
 
     @property
     def idle(self) -> bool:
