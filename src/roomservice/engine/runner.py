@@ -603,13 +603,25 @@ class RoomRunner:
         #: The text of each distinct encoding of own keys, made once for the players who share it.
         distinct: dict[bytes, str] = {}
         spectators = False
-        for session_id in self.members:
-            viewer = self._viewer(session_id)
-            if viewer is None:
+        # _viewer and _view spelled out: this runs for every member of a real-time room 20 times a second.
+        players, shown, view_of, state = (
+            self.machine.players,
+            self._shown,
+            self.machine.game.view,
+            self._shown_state,
+        )
+        for session_id, is_player in self.members.items():
+            if not (is_player and session_id in players):
                 spectators = True
                 continue
-            view = self._view(viewer)
-            own = encode_bytes({k: view[k] for k in own_keys if k in view})
+            view: Any = shown.get(session_id)
+            if view is None and session_id not in shown:
+                view = shown[session_id] = view_of(state, session_id)
+            mine: dict[str, Any] = {}
+            for key in own_keys:
+                if key in view:
+                    mine[key] = view[key]
+            own = encode_bytes(mine)
             text = distinct.get(own)
             if text is None:
                 if own == b"{}":
