@@ -22,7 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import heapq
+import itertools
 import logging
+import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -90,6 +94,97 @@ class _Accepted:
     version: int
 
 
+class _Tick:
+    """One room's next tick on :class:`_Ticks`; ``cancel`` keeps it from running."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        self.callback: Callable[[], None] | None = callback
+
+    def cancel(self) -> None:
+        self.callback = None
+
+
+class _Ticks:
+    """The next tick of every room on one event loop, in the loop's time: one loop timer, for the
+    earliest, and a heap of plain tuples for the rest. A loop timer per room and tick costs a
+    ``TimerHandle`` and, for each step through the loop's heap, a comparison written in Python: 30
+    times a second a room, among every other room's. Ticks run in due order, each once the loop's
+    clock reaches it, as the loop's own timers would."""
+
+    __slots__ = ("__weakref__", "_armed", "_heap", "_loop", "_order", "_running", "_timer")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, _Tick]] = []
+        #: Breaks ties between ticks due at the same time: first armed, first run.
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        #: The time the loop timer was armed for.
+        self._armed = 0.0
+        self._running = False
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> _Tick:
+        tick = _Tick(callback)
+        heapq.heappush(self._heap, (when, next(self._order), tick))
+        if not self._running:
+            timer = self._timer
+            if timer is None or when < self._armed:
+                if timer is not None:
+                    timer.cancel()
+                self._arm(when)
+        return tick
+
+    def _arm(self, when: float) -> None:
+        self._armed = when
+        self._timer = self._loop.call_at(when, self._run)
+
+    def _run(self) -> None:
+        self._timer = None
+        self._running = True
+        heap, pop = self._heap, heapq.heappop
+        #: Ticks armed by the ticks of this pass wait for the next one, even if due (a room catching
+        #: up), as a loop timer armed from a callback would.
+        first_new, later = next(self._order), []
+        try:
+            # What the loop would run of its own timers now: those due before its clock and its
+            # resolution, and every one due by the time this timer was armed for (a loop may call a
+            # timer a little before that: uvloop counts in whole milliseconds).
+            end, armed = self._loop.time() + _RESOLUTION, self._armed
+            while heap and (heap[0][0] < end or heap[0][0] <= armed):
+                entry = pop(heap)
+                if entry[1] > first_new:
+                    later.append(entry)
+                    continue
+                tick = entry[2]
+                callback = tick.callback
+                if callback is not None:
+                    tick.callback = None
+                    try:
+                        callback()
+                    except Exception:
+                        log.exception("a room's tick failed")
+        finally:
+            self._running = False
+            for entry in later:
+                heapq.heappush(heap, entry)
+            if heap:
+                self._arm(heap[0][0])
+
+
+_RESOLUTION = time.get_clock_info("monotonic").resolution
+_ticks_of: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Ticks] = weakref.WeakKeyDictionary()
+
+
+def _ticks(loop: asyncio.AbstractEventLoop) -> _Ticks:
+    """The loop's :class:`_Ticks`, made on first use."""
+    ticks = _ticks_of.get(loop)
+    if ticks is None:
+        ticks = _ticks_of[loop] = _Ticks(loop)
+    return ticks
+
+
 _STOP = Job("stop")
 #: Where a view goes in a ``game_state`` encoded around it: a byte no encoded JSON holds unescaped.
 _HOLE_BYTES = b"\x00"
@@ -154,7 +249,8 @@ class RoomRunner:
         #: The finishing of a game a tick ended (the ticks themselves are loop callbacks, see _ticks).
         self._ticker: asyncio.Task[None] | None = None
         #: The next tick's timer, and the schedule: tick ``n`` is due at ``start + n * interval``.
-        self._next_tick: asyncio.TimerHandle | None = None
+        self._next_tick: _Tick | None = None
+        self._ticks = _ticks(loop)
         self._tick_start = loop.time()
         self._tick_n = 0
         if machine.tick_interval and self.result is None:
@@ -448,11 +544,11 @@ class RoomRunner:
 
     def _schedule_tick(self) -> None:
         """Arm the timer of the next tick on the room's fixed schedule. Each tick is a callback of the
-        loop, not a task waking from a sleep: 30 times a second a room, the hand-over costs more than
-        the timer."""
+        loop (through :class:`_Ticks`), not a task waking from a sleep: 30 times a second a room, the
+        hand-over costs more than the timer."""
         self._tick_n += 1
         due = self._tick_start + self._tick_n * self.machine.tick_interval
-        self._next_tick = self._loop.call_at(due, self._on_tick)
+        self._next_tick = self._ticks.call_at(due, self._on_tick)
 
     def _on_tick(self) -> None:
         self._next_tick = None
