@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roomservice.broker.base import Broker, Envelope
 from roomservice.config import Settings
 from roomservice.engine.bots import BotSeats
-from roomservice.engine.machine import ACTION, END, LEAVE, REJOIN, GameMachine, Step
+from roomservice.engine.machine import END, LEAVE, REJOIN, GameMachine, Step
 from roomservice.engine.ports import BuildViews, Reply
 from roomservice.engine.runner import SETTLE, Job, RoomRunner
 from roomservice.errors import Conflict, Invalid
@@ -37,7 +37,7 @@ from roomservice.protocol.messages import RoomFrame
 from roomservice.realtime.channel import MEMBERSHIP
 from roomservice.realtime.outbox import NotOwner, Outbox
 from roomservice.rooms.service import RoomService
-from roomservice.scheduling import Scheduler, Timer
+from roomservice.scheduling import Clock, Scheduler, Timer
 from roomservice.stats import Stats
 from roomservice.store import games as repo
 from roomservice.store.database import Database
@@ -73,6 +73,9 @@ class Engine:
         self.outbox = outbox
         self.broker = broker
         self.scheduler = scheduler
+        #: Wall-clock seconds (the runners' ``RunnerHost.now``): the scheduler's own clock, read for
+        #: every input of every room without a call of the engine's in between.
+        self.now: Clock = scheduler.now
         self.leaderboards = leaderboards
         self.snapshot_every = settings.snapshot_every
         self.journal = journal if settings.persist_games else None
@@ -85,9 +88,6 @@ class Engine:
         outbox.when_lost(self._lost)
 
     # -- RunnerHost --------------------------------------------------------------------------
-
-    def now(self) -> float:
-        return self.scheduler.now()
 
     def call_at(self, when: float, callback: Callable[[], object]) -> Timer:
         return self.scheduler.call_at(when, callback)
@@ -310,7 +310,7 @@ class Engine:
             if self.stats is not None:
                 self.stats.action(runner.machine.game.id, "not_a_player")
             raise FrameError("not_a_player", "Only the game's players can act.", ref)
-        runner.submit(Job(ACTION, session_id, payload, reply, ref))
+        runner.act(session_id, payload, reply, ref)
 
     def input_rate(self, room_id: str) -> float:
         runner = self.runners.get(room_id)

@@ -199,20 +199,21 @@ class GameMachine:
         if at > self._now:  # monotonic within a game, whatever the wall clock does
             self._now = at
         _set_now(self._ctx, self._now)
-        self._rng.arm(self.seed, self.step, self.ticks)
+        # What ``self._rng.arm(...)`` does, without the call: this runs for every input and tick.
+        rng = self._rng
+        rng.gauss_next = None
+        rng._pending = (self.seed, self.step, self.ticks)
         return self._ctx
 
     def apply(self, step: Step) -> list[Event] | None:
         """Apply one step. Returns its events, or ``None`` when it changed nothing (a timeout that was
         not due yet): such a step is not logged. Raises :class:`InvalidAction` (or whatever a buggy
         game raises) with the state untouched."""
+        if step.kind == ACTION:
+            return self.act(step.player, step.payload, step.at)
         ctx = self._context(step.at)
         before = self.state
-        if step.kind == ACTION:
-            if step.player not in self.players:
-                raise InvalidAction("not_a_player", "Only the game's players can act.")
-            outcome = self.game.apply(before, step.player, step.payload, ctx)
-        elif step.kind == TIMEOUT:
+        if step.kind == TIMEOUT:
             outcome = self.game.on_timeout(before, ctx)
         elif step.kind == LEAVE and step.player is not None:
             outcome = self._leave(before, step.player, step.payload, ctx)
@@ -231,6 +232,21 @@ class GameMachine:
         self.state = outcome.state
         self.step += 1
         return list(outcome.events)
+
+    def act(self, player: PlayerId | None, payload: Any, at: float) -> list[Event] | None:
+        """Apply one player's action at ``at``: what :meth:`apply` does with ``Step(ACTION, player,
+        payload, at)``, without the step (a real-time game takes a hundred actions a second a room)."""
+        ctx = self._context(at)
+        if player is None or player not in self.players:
+            raise InvalidAction("not_a_player", "Only the game's players can act.")
+        before = self.state
+        outcome = self.game.apply(before, player, payload, ctx)
+        events = outcome.events
+        if outcome.state is before and not events:
+            return None
+        self.state = outcome.state
+        self.step += 1
+        return list(events)
 
     def _leave(self, state: State, player: PlayerId, reason: Any, ctx: Context) -> Outcome:
         if reason is not None and reason not in LEAVE_REASONS:

@@ -240,6 +240,8 @@ class RoomRunner:
         #: Whether the game has a turn timer at all (its own ``turn_deadline``): asked after every input
         #: otherwise, a hundred times a second in a real-time room.
         self._timed = type(machine.game).turn_deadline is not Game.turn_deadline
+        #: The game's id, which every counted action is counted under.
+        self._game_id = game.id
         #: Inside a pass over the queue or a tick: an input submitted now (a bot's, on a view) waits.
         self._inside = False
         #: Stopped or stopping: a job submitted now is queued behind the stop, never applied.
@@ -263,20 +265,28 @@ class RoomRunner:
     # -- input -------------------------------------------------------------------------------
 
     def submit(self, job: Job) -> None:
+        if job.kind == ACTION and job.done is None:
+            self.act(job.player, job.payload, job.reply, job.ref)
+        else:
+            self.queue.put_nowait(job)
+
+    def act(self, player: str | None, payload: Any, reply: Reply | None, ref: str | int | None) -> None:
+        """A player's action: what ``submit(Job(ACTION, player, payload, reply, ref))`` does, without
+        making the job when the input is applied at once (see :meth:`_input_now`)."""
         if (
             self._logs_per_tick
-            and job.kind == ACTION
-            and job.done is None
             and not self._inside
             and not self._stopping
             and self.result is None
             and self.queue.empty()
-            and self._input_now(job)
+            and self._input_now(player, payload, reply, ref)
         ):
             return
-        self.queue.put_nowait(job)
+        self.queue.put_nowait(Job(ACTION, player, payload, reply, ref))
 
-    def _input_now(self, job: Job) -> bool:
+    def _input_now(
+        self, player: str | None, payload: Any, reply: Reply | None, ref: str | int | None
+    ) -> bool:
         """Apply a real-time game's input at once, when nothing is queued before it and the runner is
         between passes: what :meth:`_handle` would do with it alone (an input that sends nothing is
         kept for the next tick's entry; a refusal is answered), without the queue's hand-over to the
@@ -285,32 +295,39 @@ class RoomRunner:
         machine = self.machine
         # What a checkpoint holds, kept without making one: it is needed only on the rare way out (an
         # action never changes the ticks or the final result).
-        before, step_no, now = machine.state, machine.step, machine.now
-        step = Step(ACTION, job.player, job.payload, self.host.now(), machine.ticks)
+        before, step_no, now, ticks = machine.state, machine.step, machine.now, machine.ticks
+        stats = self.stats
         try:
-            events = machine.apply(step)
+            events = machine.act(player, payload, self.host.now())
         except InvalidAction as exc:
-            self._refuse(job, exc.code, exc.message)
+            if stats is not None:
+                stats.action(self._game_id, exc.code)
+            if reply is not None:
+                reply(encode(error(exc.code, exc.message, ref)))
             return True
         except Exception:
-            machine.restore(Checkpoint(before, step_no, step.ticks, now, machine.final))
+            machine.restore(Checkpoint(before, step_no, ticks, now, machine.final))
             return False
-        if events is None:
-            self._count(job, ACCEPTED)
+        if events is None:  # a stale input: nothing changed, nothing to log
+            if stats is not None:
+                stats.action(self._game_id, ACCEPTED)
             return True
         if events or self._result_or_none() is not None:
-            machine.restore(Checkpoint(before, step_no, step.ticks, now, machine.final))
+            machine.restore(Checkpoint(before, step_no, ticks, now, machine.final))
             return False
-        self._keep_input(step)
-        self._count(job, ACCEPTED)
-        self.arm_timer()
+        self._keep_input(player, payload, ticks)
+        if stats is not None:
+            stats.action(self._game_id, ACCEPTED)
+        if self._timed:  # else no timer is ever armed
+            self.arm_timer()
         return True
 
-    def _keep_input(self, step: Step) -> None:
-        """An input just applied, kept for the next tick's log entry."""
-        if not self._inputs:
-            self._inputs_ticks = step.ticks
-        self._inputs.append((step.player, step.payload, self.machine.now))
+    def _keep_input(self, player: str | None, payload: Any, ticks: int) -> None:
+        """An input just applied after ``ticks`` ticks, kept for the next tick's log entry."""
+        inputs = self._inputs
+        if not inputs:
+            self._inputs_ticks = ticks
+        inputs.append((player, payload, self.machine.now))
         self._inputs_step = self.machine.step
 
     async def call(self, job: Job) -> None:
@@ -415,7 +432,7 @@ class RoomRunner:
             result = self._result_or_none()
             if self._logs_per_tick and step.kind == ACTION and not events and result is None:
                 # Logged with the next tick's entry; it sends nothing before that tick's view.
-                self._keep_input(step)
+                self._keep_input(step.player, step.payload, step.ticks)
                 answers.append(_Accepted(job, events, result, machine.state, machine.version))
                 continue
             if self._inputs:  # the inputs before this step go first, in the same write
