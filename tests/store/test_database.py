@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from roomservice.store.database import Database
@@ -62,6 +62,37 @@ async def test_statement_values_match_sqlalchemy(db: Database) -> None:
         missing = await _ROOM.first(conn, room_id="nope")
     assert fast == tuple(slow) == ("r1", True, {"max_players": 4, "nested": [1, 2]}, None)
     assert missing is None
+
+
+async def test_statement_many_binds_what_sqlalchemy_binds(db: Database) -> None:
+    for room_id, code in (("r1", "AAAAAA"), ("r2", "BBBBBB"), ("r3", "CCCCCC"), ("r4", "DDDDDD")):
+        await _insert_room(db, room_id, code)
+    rooms = RoomRow.__table__
+    change = Statement(
+        update(rooms)
+        .where(RoomRow.id == bindparam("room_id"))
+        .values(config=bindparam("config"), last_activity=bindparam("at"))
+    )
+    one = Statement(update(rooms).values(player_count=bindparam("n")))  # a single parameter
+    config = {"a": [1, 2.5, None, "é"], "b": {"c": True}}
+    async with db.write() as conn:
+        await change.many(
+            conn, [{"room_id": "r1", "config": config, "at": 2}, {"room_id": "r2", "config": None, "at": 3.5}]
+        )
+        await conn.execute(
+            change.statement,
+            [{"room_id": "r3", "config": config, "at": 2}, {"room_id": "r4", "config": None, "at": 3.5}],
+        )
+        await one.many(conn, [{"n": 3}])
+    async with db.read() as conn:
+        rows = [
+            tuple(row)
+            for row in await conn.execute(
+                text("SELECT CAST(config AS TEXT), last_activity, player_count FROM rooms ORDER BY id")
+            )
+        ]
+    assert rows[0] == rows[2] and rows[1] == rows[3]
+    assert [row[1:] for row in rows] == [(2.0, 3), (3.5, 3)] * 2
 
 
 async def test_write_rolls_back_on_error_and_raises_sqlalchemy_errors(db: Database) -> None:

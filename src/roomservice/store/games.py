@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -36,7 +37,12 @@ class GameRecord:
     bots: list[str] = dataclasses.field(default_factory=list)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+# The log's entries are made for every tick of every real-time room (and every step of the others):
+# plain slotted classes, since a frozen dataclass's __init__ costs several times as much. None of them
+# is changed after it is made.
+
+
+@dataclasses.dataclass(slots=True)
 class ActionEntry:
     """One accepted step, written with its room's last_activity."""
 
@@ -50,7 +56,7 @@ class ActionEntry:
     at: float
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class InputsEntry:
     """A real-time game's inputs applied between two ticks, as one row: ``inputs`` holds ``(player,
     payload, at)`` per accepted action in order, the last of them step ``step``; every one of them
@@ -67,7 +73,7 @@ class InputsEntry:
         return self.inputs[-1][2]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class SnapshotEntry:
     game_id: str
     step: int
@@ -213,12 +219,30 @@ _TOUCH_ROOM = Statement(
 async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
     """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once.
     The statements are built once and run as one ``executemany`` each: this is the journal's path,
-    taken for every accepted step of every room."""
-    logged = [e for e in entries if isinstance(e, ActionEntry | InputsEntry)]
-    if logged:
-        await _INSERT_ACTION.many(
-            conn,
-            [
+    taken for every tick of every real-time room and every accepted step of the others. The entries
+    are sorted out in one pass."""
+    logged: list[dict[str, Any]] = []
+    saved: list[dict[str, Any]] = []
+    finished: list[FinishEntry] = []
+    touched: set[str] = set()
+    at = -math.inf
+    for e in entries:
+        if isinstance(e, InputsEntry):
+            last = e.inputs[-1][2]
+            logged.append(
+                {
+                    "game_id": e.game_id,
+                    "step": e.step,
+                    "kind": INPUTS,
+                    "player": None,
+                    "payload": e.inputs,  # its (player, payload, at) tuples encode as JSON arrays
+                    "ticks": e.ticks,
+                    "at": last,
+                }
+            )
+        elif isinstance(e, ActionEntry):
+            last = e.at
+            logged.append(
                 {
                     "game_id": e.game_id,
                     "step": e.step,
@@ -226,39 +250,29 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
                     "player": e.player,
                     "payload": e.payload,
                     "ticks": e.ticks,
-                    "at": e.at,
+                    "at": last,
                 }
-                if isinstance(e, ActionEntry)
-                else {
-                    "game_id": e.game_id,
-                    "step": e.step,
-                    "kind": INPUTS,
-                    "player": None,
-                    "payload": e.inputs,  # its (player, payload, at) tuples encode as JSON arrays
-                    "ticks": e.ticks,
-                    "at": e.at,
-                }
-                for e in logged
-            ],
-        )
-        # The batch's latest time for every room in it: within a few milliseconds of each room's own.
-        at = max(e.at for e in logged)
-        await _TOUCH_ROOM.many(
-            conn, [{"room_id": room_id, "at": at} for room_id in {e.room_id for e in logged}]
-        )
-    saved = [e for e in entries if isinstance(e, SnapshotEntry)]
-    if saved:
-        await _INSERT_SNAPSHOT.many(
-            conn,
-            [
-                {"game_id": e.game_id, "step": e.step, "ticks": e.ticks, "state": e.state, "at": e.at}
-                for e in saved
-            ],
-        )
-    for done in entries:
-        if isinstance(done, FinishEntry):
-            await conn.execute(
-                update(games)
-                .where(games.c.id == done.game_id)
-                .values(finished_at=done.finished_at, result=done.result)
             )
+        elif isinstance(e, SnapshotEntry):
+            saved.append(
+                {"game_id": e.game_id, "step": e.step, "ticks": e.ticks, "state": e.state, "at": e.at}
+            )
+            continue
+        else:
+            finished.append(e)
+            continue
+        touched.add(e.room_id)
+        if last > at:
+            at = last
+    if logged:
+        await _INSERT_ACTION.many(conn, logged)
+        # The batch's latest time for every room in it: within a few milliseconds of each room's own.
+        await _TOUCH_ROOM.many(conn, [{"room_id": room_id, "at": at} for room_id in touched])
+    if saved:
+        await _INSERT_SNAPSHOT.many(conn, saved)
+    for done in finished:
+        await conn.execute(
+            update(games)
+            .where(games.c.id == done.game_id)
+            .values(finished_at=done.finished_at, result=done.result)
+        )

@@ -96,9 +96,16 @@ class Journal:
                 failed(RuntimeError("the journal is closed"))
             return
         self._pending.append((entries, fence, failed))
-        self._ensure_writer()
-        if any(isinstance(entry, games.FinishEntry) for entry in entries) or self.later_delay <= 0:
-            self._wake.set()  # a game's result goes in at once, before its room is finished
+        if self._task is None:
+            self._ensure_writer()
+        # A loop, not any() over a generator: this runs for every tick of every real-time room.
+        now = self.later_delay <= 0
+        for entry in entries:
+            if isinstance(entry, games.FinishEntry):
+                now = True  # a game's result goes in at once, before its room is finished
+                break
+        if now:
+            self._wake.set()
         elif self._later is None and not self._wake.is_set():
             self._later = asyncio.get_running_loop().call_later(self.later_delay, self._wake.set)
 

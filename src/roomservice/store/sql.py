@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import exc
@@ -27,7 +28,7 @@ Processor = Callable[[Any], Any] | None
 class _SQLiteForm:
     """A statement compiled for SQLite: its text, parameter order and value conversions."""
 
-    __slots__ = ("binds", "names", "results", "sql")
+    __slots__ = ("binds", "converted", "names", "results", "sql", "values_of")
 
     def __init__(self, compiled: Compiled, dialect: Dialect, results: Sequence[Processor]) -> None:
         self.sql = str(compiled)
@@ -37,6 +38,12 @@ class _SQLiteForm:
             for name in self.names
         )
         self.results = tuple(results)
+        #: A parameter set's values in the statement's order, as a tuple (picked in C, not a loop).
+        self.values_of: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            itemgetter(*self.names) if len(self.names) > 1 else lambda one: tuple(one[n] for n in self.names)
+        )
+        #: The positions whose values a column type converts, and how.
+        self.converted = tuple((i, p) for i, p in enumerate(self.binds) if p is not None)
 
 
 class Statement:
@@ -89,8 +96,17 @@ class Statement:
             await conn.execute(self.statement, list(params))
             return
         form = self._sqlite_form(conn.dialect)
-        pairs = tuple(zip(form.names, form.binds, strict=True))
-        values = [[one[name] if p is None else p(one[name]) for name, p in pairs] for one in params]
+        # Picked out in C, then converted a column at a time: one Python step per converted value
+        # instead of one per value, for the journal's hundreds of rows a write.
+        values_of = form.values_of
+        values: list[Any]
+        if form.converted:
+            values = [list(values_of(one)) for one in params]
+            for i, convert in form.converted:
+                for row in values:
+                    row[i] = convert(row[i])
+        else:
+            values = [values_of(one) for one in params]
         if not raw.in_transaction:
             raise exc.InvalidRequestError("store.sql statements run inside a transaction")
         try:
