@@ -4,6 +4,8 @@ it; a cancelled one never runs; one armed while others run waits for its own tim
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -105,3 +107,20 @@ def test_a_tick_armed_past_due_by_a_tick_waits_for_the_next_pass() -> None:
     assert ran == ["behind", "other"]
     loop.fire()
     assert ran == ["behind", "other", "caught up"]
+
+
+def test_a_loop_is_not_kept_alive_by_its_ticks() -> None:
+    """Each loop's ticks are found by the loop, weakly: a closed loop goes, and its ticks with it."""
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def tick_once() -> None:
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        _ticks(loop).call_at(loop.time(), done.set)
+        await done.wait()
+        loops.append(weakref.ref(loop))
+
+    for _ in range(3):
+        asyncio.run(tick_once())
+    gc.collect()
+    assert [ref() for ref in loops] == [None, None, None]

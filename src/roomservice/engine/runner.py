@@ -116,7 +116,9 @@ class _Ticks:
     __slots__ = ("__weakref__", "_armed", "_heap", "_loop", "_order", "_running", "_timer")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        # Weakly: ``_ticks_of`` holds this by its loop, which a strong reference here would keep alive
+        # for good (a test makes a loop each). Read once a pass, not once a room.
+        self._loop = weakref.proxy(loop)
         self._heap: list[tuple[float, int, _Tick]] = []
         #: Breaks ties between ticks due at the same time: first armed, first run.
         self._order = itertools.count()
