@@ -66,6 +66,35 @@ async def test_redis_keys_carry_a_ttl_under_the_configured_prefix() -> None:
             assert 0 < await client.ttl(key) <= 50
 
 
+async def test_redis_an_open_group_whose_keys_expired_takes_no_more_tickets() -> None:
+    """The open sets carry no TTL: a group whose hash expired (no change for the retention) stays named
+    there. The next ticket drops it and goes to a live group, as if it had never been."""
+    async with _redis_queue() as (queue, client, prefix):
+
+        async def add(n: int) -> Placement:
+            return await queue.add(
+                ticket_id=f"t{n}",
+                session_id=f"s{n}",
+                username="S",
+                game="g",
+                pool="g|{}",
+                queued_at=float(n),
+                max_size=3,
+            )
+
+        old = (await add(1)).ticket.group_id
+        await add(2)
+        for key in (f"{prefix}mm:g:{old}", f"{prefix}mm:g:{old}:t", f"{prefix}mm:t:t1", f"{prefix}mm:t:t2"):
+            await client.delete(key)  # an hour without a change: the keys' TTL ran out
+        placed = [await add(n) for n in (3, 4, 5)]
+        new = placed[0].ticket.group_id
+        assert new != old and {p.ticket.group_id for p in placed} == {new}
+        assert [p.size for p in placed] == [1, 2, 3]
+        assert len(await queue.match(new, 9.0, 3)) == 3
+        assert await client.zscore(f"{prefix}mm:open:g|{{}}", old) is None
+        assert not await client.sismember(f"{prefix}mm:opengame:g", old)
+
+
 async def test_redis_steps_sent_together_fail_alone() -> None:
     async with _redis_queue() as (queue, client, prefix):
         await client.set(f"{prefix}mm:t:broken", "not a ticket")  # a step on it meets a WRONGTYPE error

@@ -79,17 +79,26 @@ end
 -- Puts the ticket last in the pool's fullest open group (the oldest of those), or in a new one.
 -- Returns the group's id, its fields (as group() reads them) and its size.
 local function place(tid, game, pool, max)
-  local best = redis.call('ZREVRANGE', p .. 'open:' .. pool, '0', '0')
-  local gid, gk, g
+  local open = p .. 'open:' .. pool
+  local best, gid, gk, g
+  while true do
+    best = redis.call('ZREVRANGE', open, '0', '0')
+    if #best == 0 then break end
+    gid = best[1]
+    gk = p .. 'g:' .. gid
+    g = group(gk)
+    if g[1] then break end
+    -- Its hash expired (no change for the retention): no group any more, though the open sets, which
+    -- carry no TTL, still name it. Out of them, and its stale list with it; the next best, or a new one.
+    redis.call('ZREM', open, gid)
+    redis.call('SREM', p .. 'opengame:' .. game, gid)
+    redis.call('DEL', gk .. ':t')
+  end
   if #best == 0 then
     gid = tostring(redis.call('INCR', p .. 'groupseq'))
     gk = p .. 'g:' .. gid
     redis.call('HSET', gk, 'game', game, 'pool', pool, 'max', max, 'room', '', 'closed', '0', 'number', gid)
     g = {pool, game, max, '0', gid, ''}
-  else
-    gid = best[1]
-    gk = p .. 'g:' .. gid
-    g = group(gk)
   end
   local size = redis.call('RPUSH', gk .. ':t', tid)
   reopen(gid, gk, g, size, #best > 0)  -- a group taken from the open set is in both, a new one in neither
