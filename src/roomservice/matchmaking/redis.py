@@ -12,7 +12,9 @@ Calls made at the same time go to Redis together: every step asked for while a b
 waits for it and then leaves in the next one, as one call of one script that runs the batch's steps in
 the order they were asked for (``_BATCH``: one command to pack, one write, one reply to read). Each
 step is still atomic (the whole batch is: a script runs alone), and a step that fails answers its own
-caller only; so 64 clients filing at once cost a few round trips and a few commands, not 64.
+caller only; so 64 clients filing at once cost a few round trips and a few commands, not 64. There
+are two such lanes (``_Lane``), each with its batches and its connection: a ticket's steps and a group's.
+The open sets carry no TTL: a filing that finds a group there whose keys expired drops it and looks again.
 
 ``serve`` uses this queue with a Redis URL (several nodes share it) and ``LocalQueue`` without one;
 the contract suite runs it against a real Redis.
