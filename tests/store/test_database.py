@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from roomservice.store.database import Database
+from roomservice.store.database import Database, sqlite_of
 from roomservice.store.migrate import upgrade
 from roomservice.store.models import RoomRow
 from roomservice.store.sql import Statement
+from tests.store.rows import insert_room
 
 
 @pytest.fixture
@@ -33,29 +35,8 @@ _ROOM = Statement(
 )
 
 
-async def _insert_room(db: Database, room_id: str, code: str) -> None:
-    async with db.write() as conn:
-        await conn.execute(
-            RoomRow.__table__.insert().values(  # type: ignore[attr-defined]
-                id=room_id,
-                code=code,
-                name="r",
-                game="cabo",
-                private=True,
-                config={"max_players": 4, "nested": [1, 2]},
-                capacity=4,
-                idle_timeout=600,
-                player_count=0,
-                state="WAITING",
-                creator_session_id="s",
-                created_at=1.0,
-                last_activity=1.0,
-            )
-        )
-
-
 async def test_statement_values_match_sqlalchemy(db: Database) -> None:
-    await _insert_room(db, "r1", "AAAAAA")
+    await insert_room(db, "r1", "AAAAAA")
     async with db.read() as conn:
         fast = await _ROOM.first(conn, room_id="r1")
         slow = (await conn.execute(_ROOM.statement, {"room_id": "r1"})).one()
@@ -66,7 +47,7 @@ async def test_statement_values_match_sqlalchemy(db: Database) -> None:
 
 async def test_statement_many_binds_what_sqlalchemy_binds(db: Database) -> None:
     for room_id, code in (("r1", "AAAAAA"), ("r2", "BBBBBB"), ("r3", "CCCCCC"), ("r4", "DDDDDD")):
-        await _insert_room(db, room_id, code)
+        await insert_room(db, room_id, code)
     rooms = RoomRow.__table__
     change = Statement(
         update(rooms)
@@ -96,9 +77,9 @@ async def test_statement_many_binds_what_sqlalchemy_binds(db: Database) -> None:
 
 
 async def test_write_rolls_back_on_error_and_raises_sqlalchemy_errors(db: Database) -> None:
-    await _insert_room(db, "r1", "AAAAAA")
+    await insert_room(db, "r1", "AAAAAA")
     with pytest.raises(IntegrityError):
-        await _insert_room(db, "r2", "AAAAAA")
+        await insert_room(db, "r2", "AAAAAA")
     with pytest.raises(KeyError):
         async with db.write() as conn:
             await conn.execute(text("UPDATE rooms SET name = 'changed'"))
@@ -107,7 +88,7 @@ async def test_write_rolls_back_on_error_and_raises_sqlalchemy_errors(db: Databa
         names = (await conn.execute(text("SELECT id, name FROM rooms"))).all()
     assert [tuple(r) for r in names] == [("r1", "r")]
     # The connections are still usable after both failures.
-    await _insert_room(db, "r3", "BBBBBB")
+    await insert_room(db, "r3", "BBBBBB")
 
 
 async def test_sqlite_write_waits_for_another_process(tmp_path: Path) -> None:
@@ -137,4 +118,70 @@ async def test_sqlite_write_waits_for_another_process(tmp_path: Path) -> None:
     finally:
         task.cancel()
         other.close()
+        await db.close()
+
+
+async def test_sqlite_log_is_copied_back_by_checkpoints_not_by_a_commit(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    await upgrade(db)
+    try:
+        # Well past SQLite's own limit of 1,000 pages, which would have copied the log on a COMMIT.
+        for n in range(60):
+            async with db.write() as conn:
+                await conn.execute(
+                    text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": f"k{n}", "v": "x" * 80_000}
+                )
+                raw = sqlite_of(conn)
+                assert raw is not None and raw.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        wal = tmp_path / "c.db-wal"
+        size = wal.stat().st_size
+        assert size > 1000 * 4096
+        busy, frames, copied = await db.checkpoint() or (1, 0, 0)
+        assert busy == 0 and frames > 1000 and copied == frames
+        # All of it copied: the next write starts the log over instead of growing it.
+        for n in range(60, 70):
+            async with db.write() as conn:
+                await conn.execute(
+                    text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": f"k{n}", "v": "x" * 80_000}
+                )
+        assert wal.stat().st_size == size
+        busy, frames, copied = await db.checkpoint() or (1, 0, 0)
+        assert busy == 0 and 0 < frames < 1000 and copied == frames
+        async with db.read() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM meta WHERE key LIKE 'k%'")) == 70
+    finally:
+        await db.close()
+
+
+async def test_sqlite_commit_on_thread_commits_off_the_loop_and_rolls_back_a_failed_commit(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    await upgrade(db)
+    seen: list[tuple[str, int]] = []
+    try:
+        await insert_room(db, "r1", "AAAAAA")
+        async with db.write(commit_on_thread=True) as conn:
+            raw = sqlite_of(conn)
+            assert raw is not None
+            raw.set_trace_callback(lambda sql: seen.append((sql, threading.get_ident())))
+            await conn.execute(text("UPDATE rooms SET name = 'changed'"))
+        raw.set_trace_callback(None)
+        commits = [thread for sql, thread in seen if sql == "COMMIT"]
+        assert commits and threading.get_ident() not in commits
+        # A COMMIT that fails (a foreign key checked only then) keeps nothing and raises.
+        with pytest.raises(IntegrityError):
+            async with db.write(commit_on_thread=True) as conn:
+                await conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+                await conn.execute(text("UPDATE rooms SET name = 'lost'"))
+                await conn.execute(
+                    text(
+                        "INSERT INTO game_actions (game_id, step, kind, ticks, at) "
+                        "VALUES ('no-such-game', 1, 'action', 0, 1.0)"
+                    )
+                )
+        async with db.read() as conn:
+            assert (await conn.execute(text("SELECT name FROM rooms"))).scalars().all() == ["changed"]
+        await insert_room(db, "r2", "BBBBBB")  # the writer is usable again
+    finally:
         await db.close()

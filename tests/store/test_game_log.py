@@ -4,6 +4,7 @@ and a write nobody waits for tells its caller when it did not go in. On SQLite a
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,8 +13,10 @@ from sqlalchemy import func, select
 
 from roomservice.store import games as repo
 from roomservice.store.database import Database
-from roomservice.store.journal import Journal
+from roomservice.store.journal import THREAD_COMMIT_ENTRIES, Journal
 from roomservice.store.migrate import upgrade
+from roomservice.store.models import RoomRow
+from tests.store.rows import insert_room
 
 
 @pytest.fixture
@@ -109,4 +112,48 @@ async def test_writes_nobody_waits_for_share_a_transaction_unless_a_result_or_a_
             break
         await asyncio.sleep(0.05)
     assert record is not None and record.result == {"winners": ["a"]}
+    await journal.close()
+
+
+async def _last_activity(db: Database, room_id: str) -> float:
+    async with db.read() as conn:
+        value = await conn.scalar(select(RoomRow.last_activity).where(RoomRow.id == room_id))
+    assert value is not None
+    return float(value)
+
+
+async def test_a_ticking_rooms_last_activity_is_written_at_most_once_a_second(db: Database) -> None:
+    game_id = await _game(db)
+    await insert_room(db, "room-1", "ROOM01", "arena")
+    journal = Journal(db)
+
+    async def inputs(step: int, at: float) -> float:
+        await journal.write([repo.InputsEntry(game_id, "room-1", step, step, [("a", _input(step), at)])])
+        return await _last_activity(db, "room-1")
+
+    assert await inputs(1, 10.0) == 10.0
+    assert await inputs(2, 10.5) == 10.0  # within TOUCH_EVERY of the last write: left alone
+    # Any other step writes it at once, as a turn-based game's does.
+    await journal.write([repo.ActionEntry(game_id, "room-1", 3, "leave", "c", "left", 3, 10.6)])
+    assert await _last_activity(db, "room-1") == 10.6
+    assert await inputs(4, 11.5) == 10.6
+    assert await inputs(5, 10.6 + repo.TOUCH_EVERY) == 10.6 + repo.TOUCH_EVERY
+    async with db.read() as conn:
+        assert [s.step for s in await repo.actions_after(conn, game_id, 0)] == [1, 2, 3, 4, 5]
+    await journal.close()
+
+
+async def test_a_large_batch_commits_on_the_databases_thread_and_reads_back_whole(db: Database) -> None:
+    game_id = await _game(db)
+    journal = Journal(db)
+    count = THREAD_COMMIT_ENTRIES + 8
+    entries: list[repo.Entry] = [
+        repo.InputsEntry(game_id, "room-1", n, n, [("a", _input(n), 2.0 + n)]) for n in range(1, count + 1)
+    ]
+    await journal.write(entries)
+    async with db.read() as conn:
+        steps = await repo.actions_after(conn, game_id, 0)
+    assert [(s.step, s.ticks, s.payload) for s in steps] == [(n, n, _input(n)) for n in range(1, count + 1)]
+    if db.sqlite:
+        assert any(t.name.startswith("sqlite-writer") for t in threading.enumerate())
     await journal.close()

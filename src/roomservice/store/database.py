@@ -13,15 +13,19 @@ On SQLite, statements run on the event loop's thread (:class:`_InlineSQLite`) ra
 to a driver thread one at a time: a room operation's statements take microseconds each in WAL mode with
 ``synchronous=NORMAL`` (a commit appends to the log without an fsync), far less than a thread hand-off,
 which under load waits for the GIL. Nothing waits on a lock on the loop: in-process writers queue on an
-``asyncio.Lock``, and a write lock held by another process is retried with ``asyncio.sleep``.
+``asyncio.Lock``, and a write lock held by another process is retried with ``asyncio.sleep``. Nor does a
+WAL checkpoint run there (see :meth:`Database.checkpoint`), nor a large COMMIT (``write(commit_on_thread=
+True)``): both go to the writer's thread, where sqlite3 holds no GIL while SQLite works.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -38,6 +42,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roomservice.store.models import Meta
+
+log = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -102,7 +108,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         return _postgres_engine(url, **kwargs)
     database = parsed.database or ":memory:"
-    if database != ":memory:":
+    on_file = database != ":memory:"
+    if on_file:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, async_creator=_inline_creator(database), **kwargs)
 
@@ -115,6 +122,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={_INLINE_BUSY_MS}")
+        if on_file:  # the log is copied back by Database.checkpoint, off the loop
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -174,6 +183,16 @@ async def _begin_immediate(raw: sqlite3.Connection) -> None:
         delay = min(delay * 2, 0.05)
 
 
+#: Seconds between two checkpoints of SQLite's write-ahead log (:meth:`Database.checkpoint`): the log
+#: holds about this long's writes.
+CHECKPOINT_EVERY = 1.0
+
+
+def _checkpoint(raw: sqlite3.Connection) -> tuple[int, int, int]:
+    busy, frames, copied = _sqlite_call(raw.execute, "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(busy), int(frames), int(copied)
+
+
 #: SQLite read connections kept open between transactions (more are opened while busier).
 _IDLE_READERS = 4
 #: PostgreSQL connections kept out of the pool between :meth:`Database.direct` uses.
@@ -198,11 +217,22 @@ class Database:
         self._write_lock = asyncio.Lock() if self.sqlite else None
         self._writer: AsyncConnection | None = None
         self._readers: list[AsyncConnection] = []
+        #: SQLite: the thread that runs the writer's COMMITs asked to (``write(commit_on_thread=True)``)
+        #: and its checkpoints, made on first use.
+        self._thread: ThreadPoolExecutor | None = None
+        #: SQLite on a file: the task that checkpoints the log every CHECKPOINT_EVERY seconds, started
+        #: with the first write.
+        self._checkpoints: asyncio.Task[None] | None = None
         self._direct: list[tuple[AsyncConnection, asyncpg.Connection]] = []
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; commits on success, rolls back on any exception."""
+    async def write(self, *, commit_on_thread: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may write; commits on success, rolls back on any exception.
+
+        ``commit_on_thread`` (SQLite): the COMMIT runs on a thread while the loop goes on, the write
+        lock held until it is done. For a transaction of many pages, the journal's: its COMMIT writes
+        them to the log, a millisecond and more, during which sqlite3 holds no GIL; a room operation's
+        COMMIT takes less than the hand-off."""
         if self._write_lock is None:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
@@ -210,9 +240,13 @@ class Database:
         async with self._write_lock:
             if self._writer is None:
                 self._writer = await self.engine.connect()
+            if self._checkpoints is None and self.engine.url.database not in (None, "", ":memory:"):
+                self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_every())
             conn = self._writer
             try:
-                async with self._sqlite_transaction(conn, write=True):
+                async with self._sqlite_transaction(
+                    conn, write=True, on=self._writer_thread() if commit_on_thread else None
+                ):
                     yield conn
             finally:
                 if conn.invalidated or conn.in_transaction():
@@ -237,9 +271,13 @@ class Database:
 
     @staticmethod
     @asynccontextmanager
-    async def _sqlite_transaction(conn: AsyncConnection, *, write: bool) -> AsyncIterator[None]:
-        """BEGIN and COMMIT sent to sqlite3 directly. SQLAlchemy joins the transaction only if a
-        statement goes through it (``_on_begin`` then sees it already open), and then ends it."""
+    async def _sqlite_transaction(
+        conn: AsyncConnection, *, write: bool, on: ThreadPoolExecutor | None = None
+    ) -> AsyncIterator[None]:
+        """BEGIN and COMMIT sent to sqlite3 directly (the COMMIT on the thread ``on``, if given).
+        SQLAlchemy joins the transaction only if a statement goes through it (``_on_begin`` then sees
+        it already open), and then ends it: after a COMMIT of sqlite3's own, its commit changes
+        nothing more."""
         raw = sqlite_of(conn)
         assert raw is not None
         if write:
@@ -254,6 +292,20 @@ class Database:
             elif raw.in_transaction:
                 _sqlite_call(raw.rollback)
             raise
+        if on is not None and raw.in_transaction:
+            committing = asyncio.get_running_loop().run_in_executor(on, _sqlite_call, raw.commit)
+            try:
+                await asyncio.shield(committing)
+            except BaseException:
+                if not committing.done():
+                    # Cancelled while it runs: the connection is neither used nor handed on before
+                    # the COMMIT ends (it may have committed, as a cancelled write may anywhere).
+                    await asyncio.wait({committing})
+                if raw.in_transaction:  # the COMMIT failed: nothing of it is kept
+                    _sqlite_call(raw.rollback)
+                if conn.in_transaction():
+                    await conn.rollback()
+                raise
         if conn.in_transaction():
             await conn.commit()
         elif raw.in_transaction:
@@ -307,7 +359,52 @@ class Database:
             value = (await conn.execute(select(Meta.value).where(Meta.key == key))).scalar_one()
         return str(value)
 
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        return self._thread
+
+    async def checkpoint(self) -> tuple[int, int, int] | None:
+        """SQLite on a file: copy the write-ahead log back into the database, on the writer's thread
+        and under the write lock, and return SQLite's ``(busy, frames in the log, frames copied)``;
+        None on PostgreSQL or in memory. Done every :data:`CHECKPOINT_EVERY` seconds once written to.
+
+        The loop's connections run with autocheckpoint off: else the COMMIT that takes the log past
+        1,000 pages (4 MB) copies it and fsyncs the log and the database on the loop, 20 ms and more of
+        every room's ticks. Under the write lock, no COMMIT comes in while it copies (in-process
+        writers wait for the lock, not the loop), so it copies the whole log and the next write starts
+        the log over; a checkpoint beside a steady writer would leave it growing."""
+        if not self.sqlite or self.engine.url.database in (None, "", ":memory:"):
+            return None
+        assert self._write_lock is not None
+        async with self._write_lock:
+            if self._writer is None:
+                self._writer = await self.engine.connect()
+            raw = sqlite_of(self._writer)
+            assert raw is not None
+            done = asyncio.get_running_loop().run_in_executor(self._writer_thread(), _checkpoint, raw)
+            try:
+                return await asyncio.shield(done)
+            finally:
+                if not done.done():  # cancelled: the writer is not handed on before the thread is done
+                    await asyncio.wait({done})
+
+    async def _checkpoint_every(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                await self.checkpoint()
+            except Exception:
+                log.exception("checkpointing the SQLite log failed; the next pass tries again")
+
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
+            self._checkpoints = None
+        if self._thread is not None:  # done with the writer before it closes
+            await asyncio.to_thread(self._thread.shutdown)
+            self._thread = None
         held, self._readers = self._readers, []
         held.extend(conn for conn, _ in self._direct)
         self._direct = []

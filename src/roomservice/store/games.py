@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -216,19 +216,35 @@ _TOUCH_ROOM = Statement(
 )
 
 
-async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
+#: Seconds a real-time room's ``last_activity`` may lag behind its inputs: a room whose batch holds only
+#: inputs (:class:`InputsEntry`) is touched at most this often. Updating the row and its index for every
+#: tick of every room cost as much as writing the ticks.
+TOUCH_EVERY = 1.0
+
+
+async def write(
+    conn: AsyncConnection, entries: Sequence[Entry], touched_at: Mapping[str, float] | None = None
+) -> tuple[set[str], float]:
     """Write a batch: log entries, snapshots, results, and the rooms' last_activity, all at once.
     The statements are built once and run as one ``executemany`` each: this is the journal's path,
     taken for every tick of every real-time room and every accepted step of the others. The entries
-    are sorted out in one pass."""
+    are sorted out in one pass.
+
+    ``touched_at``: when the caller last wrote each room's last_activity; a room with only inputs in
+    this batch is left alone until :data:`TOUCH_EVERY` has passed. Returns the rooms touched and the
+    time written, for the caller to note once the transaction commits."""
     logged: list[dict[str, Any]] = []
     saved: list[dict[str, Any]] = []
     finished: list[FinishEntry] = []
     touched: set[str] = set()
+    ticking: set[str] = set()
     at = -math.inf
     for e in entries:
         if isinstance(e, InputsEntry):
             last = e.inputs[-1][2]
+            ticking.add(e.room_id)
+            if last > at:
+                at = last
             logged.append(
                 {
                     "game_id": e.game_id,
@@ -240,7 +256,8 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
                     "at": last,
                 }
             )
-        elif isinstance(e, ActionEntry):
+            continue
+        if isinstance(e, ActionEntry):
             last = e.at
             logged.append(
                 {
@@ -264,10 +281,15 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
         touched.add(e.room_id)
         if last > at:
             at = last
+    if touched_at is None:
+        touched |= ticking
+    else:
+        touched.update(r for r in ticking if touched_at.get(r, -math.inf) + TOUCH_EVERY <= at)
     if logged:
         await _INSERT_ACTION.many(conn, logged)
         # The batch's latest time for every room in it: within a few milliseconds of each room's own.
-        await _TOUCH_ROOM.many(conn, [{"room_id": room_id, "at": at} for room_id in touched])
+        if touched:
+            await _TOUCH_ROOM.many(conn, [{"room_id": room_id, "at": at} for room_id in touched])
     if saved:
         await _INSERT_SNAPSHOT.many(conn, saved)
     for done in finished:
@@ -276,3 +298,4 @@ async def write(conn: AsyncConnection, entries: Sequence[Entry]) -> None:
             .where(games.c.id == done.game_id)
             .values(finished_at=done.finished_at, result=done.result)
         )
+    return touched, at

@@ -38,6 +38,9 @@ Failed = Callable[[BaseException], object]
 _Pending = tuple[Sequence[Entry], Fence | None, asyncio.Future[None] | Failed | None]
 #: Seconds entries nobody waits for may wait for the next transaction (at most 20 commits a second).
 LATER_DELAY = 0.05
+#: Entries from which a batch is committed on the database's thread (``Database.write``): a smaller
+#: COMMIT, a turn-based room's, takes less than the hand-off to the thread.
+THREAD_COMMIT_ENTRIES = 32
 
 
 def _tell(told: asyncio.Future[None] | Failed | None, exc: BaseException) -> None:
@@ -64,6 +67,11 @@ class Journal:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        #: When each room's last_activity was last written (``games.write``: a real-time room's ticks
+        #: touch it at most once every ``games.TOUCH_EVERY`` seconds). Older notes change nothing and
+        #: are dropped now and then.
+        self._touched_at: dict[str, float] = {}
+        self._touched_kept = 0
 
     def _ensure_writer(self) -> None:
         if self._task is None:
@@ -127,7 +135,9 @@ class Journal:
         start = time.perf_counter()
         written = 0
         try:
-            async with self.db.write() as conn:
+            # A COMMIT writes a page or more for every room in the batch: a large one's, off the loop.
+            large = sum(len(entries) for entries, _, _ in batch) >= THREAD_COMMIT_ENTRIES
+            async with self.db.write(commit_on_thread=large) as conn:
                 wanted = {fence for _, fence, _ in batch if fence is not None}
                 if wanted:
                     current = await seq.fences(conn, (room_id for room_id, _ in wanted))
@@ -139,12 +149,13 @@ class Journal:
                     for entry in pending
                 ]
                 written = len(rows)
-                await games.write(conn, rows)
+                touched, at = await games.write(conn, rows, self._touched_at)
         except Exception as exc:
             log.exception("could not write %d game entries", sum(len(entries) for entries, _, _ in batch))
             if len(batch) == 1:
                 _tell(batch[0][2], exc)
             return False
+        self._note_touched(touched, at)
         if self.stats is not None:
             self.stats.journal_commit.observe(time.perf_counter() - start)
             self.stats.journal_batch.observe(written)
@@ -157,6 +168,14 @@ class Journal:
             elif isinstance(told, asyncio.Future) and not told.done():
                 told.set_result(None)
         return True
+
+    def _note_touched(self, rooms: set[str], at: float) -> None:
+        touched_at = self._touched_at
+        for room_id in rooms:
+            touched_at[room_id] = at
+        if len(touched_at) > 2 * self._touched_kept + 64:
+            self._touched_at = {r: t for r, t in touched_at.items() if t + games.TOUCH_EVERY > at}
+            self._touched_kept = len(self._touched_at)
 
     async def close(self) -> None:
         """Write what is queued, then stop."""
