@@ -41,6 +41,7 @@ def _session(http: httpx.Client, name: str) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 @SQLITE
 def test_json_lines_name_rooms_and_sessions_and_hold_no_token(
     database_url: str, tmp_path: Path, started: list[Serve]

@@ -136,6 +136,7 @@ def _deck() -> list[int]:
     return [0, 0, 13, 13] + [rank for rank in range(1, 13) for _ in range(4)]
 
 
+@pytest.mark.slow
 async def test_chat_history_survives_a_restart(process: Process, database_url: str) -> None:
     async with Client(process.url) as alice:
         await alice.create_session("alice")
