@@ -127,6 +127,20 @@ def test_second_serve_on_one_database_is_refused(
     second.stop()
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_serve_gracefully_without_a_traceback(
+    database_url: str, tmp_path: Path, started: list[Serve]
+) -> None:
+    serve = Serve(_env(database_url, tmp_path), tmp_path / "serve.log")
+    started.append(serve)
+    serve.wait_healthy()
+    serve.proc.send_signal(signal.SIGINT)
+    assert serve.proc.wait(20) == 0
+    log = serve.log.read_text()
+    assert "Application shutdown complete" in log
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
 @pytest.mark.parametrize("how", ["flag", "environment"])
 def test_serve_with_a_redis_url_on_sqlite_exits_before_listening(tmp_path: Path, how: str) -> None:
     url = "redis://127.0.0.1:6379/15"

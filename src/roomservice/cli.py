@@ -148,7 +148,12 @@ def serve(settings: Settings) -> int:
 
     # The lock is taken on the server's own event loop: a PostgreSQL lock lives on a connection of it.
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        return runner.run(run())
+        try:
+            return runner.run(run())
+        except KeyboardInterrupt:
+            # Ctrl+C: uvicorn has shut down gracefully and raised the signal again; it ends here, as
+            # uvicorn's own command ends it, without a traceback.
+            return 0
 
 
 async def migrate(settings: Settings, revision: str) -> None:
