@@ -220,6 +220,8 @@ class Database:
         #: SQLite: the thread that runs the writer's COMMITs asked to (``write(commit_on_thread=True)``)
         #: and its checkpoints, made on first use.
         self._thread: ThreadPoolExecutor | None = None
+        #: SQLite on a file (not in memory): its write-ahead log is checkpointed (:meth:`checkpoint`).
+        self._on_file = self.sqlite and self.engine.url.database not in (None, "", ":memory:")
         #: SQLite on a file: the task that checkpoints the log every CHECKPOINT_EVERY seconds, started
         #: with the first write.
         self._checkpoints: asyncio.Task[None] | None = None
@@ -240,7 +242,7 @@ class Database:
         async with self._write_lock:
             if self._writer is None:
                 self._writer = await self.engine.connect()
-            if self._checkpoints is None and self.engine.url.database not in (None, "", ":memory:"):
+            if self._checkpoints is None and self._on_file:
                 self._checkpoints = asyncio.get_running_loop().create_task(self._checkpoint_every())
             conn = self._writer
             try:
@@ -374,7 +376,7 @@ class Database:
         every room's ticks. Under the write lock, no COMMIT comes in while it copies (in-process
         writers wait for the lock, not the loop), so it copies the whole log and the next write starts
         the log over; a checkpoint beside a steady writer would leave it growing."""
-        if not self.sqlite or self.engine.url.database in (None, "", ":memory:"):
+        if not self._on_file:
             return None
         assert self._write_lock is not None
         async with self._write_lock:
