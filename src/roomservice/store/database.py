@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import asyncpg
@@ -37,13 +37,14 @@ import msgspec
 from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from roomservice.store.models import Meta
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -99,6 +100,11 @@ def _json_text(value: Any) -> str:
     return _json.encode(value).decode()
 
 
+def _sqlite_path(url: URL) -> str:
+    """A SQLite URL's database file, or ``:memory:``."""
+    return url.database or ":memory:"
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # JSON columns (game states, action payloads, chat) go through msgspec: several times faster than
     # the standard library's json, on the journal's path.
@@ -107,7 +113,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return _postgres_engine(url, **kwargs)
-    database = parsed.database or ":memory:"
+    database = _sqlite_path(parsed)
     on_file = database != ":memory:"
     if on_file:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +199,18 @@ def _checkpoint(raw: sqlite3.Connection) -> tuple[int, int, int]:
     return int(busy), int(frames), int(copied)
 
 
+async def _on_thread(thread: ThreadPoolExecutor, call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` on ``thread``. Cancelled while it runs, it still waits for the call to end: the
+    connection it uses is neither used nor handed on before then."""
+    done = asyncio.get_running_loop().run_in_executor(thread, call, *args)
+    try:
+        return await asyncio.shield(done)
+    except BaseException:
+        if not done.done():
+            await asyncio.wait({done})
+        raise
+
+
 #: SQLite read connections kept open between transactions (more are opened while busier).
 _IDLE_READERS = 4
 #: PostgreSQL connections kept out of the pool between :meth:`Database.direct` uses.
@@ -221,7 +239,7 @@ class Database:
         #: and its checkpoints, made on first use.
         self._thread: ThreadPoolExecutor | None = None
         #: SQLite on a file (not in memory): its write-ahead log is checkpointed (:meth:`checkpoint`).
-        self._on_file = self.sqlite and self.engine.url.database not in (None, "", ":memory:")
+        self._on_file = self.sqlite and _sqlite_path(self.engine.url) != ":memory:"
         #: SQLite on a file: the task that checkpoints the log every CHECKPOINT_EVERY seconds, started
         #: with the first write.
         self._checkpoints: asyncio.Task[None] | None = None
@@ -295,14 +313,10 @@ class Database:
                 _sqlite_call(raw.rollback)
             raise
         if on is not None and raw.in_transaction:
-            committing = asyncio.get_running_loop().run_in_executor(on, _sqlite_call, raw.commit)
             try:
-                await asyncio.shield(committing)
+                # Cancelled, it may still have committed, as a cancelled write may anywhere.
+                await _on_thread(on, _sqlite_call, raw.commit)
             except BaseException:
-                if not committing.done():
-                    # Cancelled while it runs: the connection is neither used nor handed on before
-                    # the COMMIT ends (it may have committed, as a cancelled write may anywhere).
-                    await asyncio.wait({committing})
                 if raw.in_transaction:  # the COMMIT failed: nothing of it is kept
                     _sqlite_call(raw.rollback)
                 if conn.in_transaction():
@@ -384,12 +398,7 @@ class Database:
                 self._writer = await self.engine.connect()
             raw = sqlite_of(self._writer)
             assert raw is not None
-            done = asyncio.get_running_loop().run_in_executor(self._writer_thread(), _checkpoint, raw)
-            try:
-                return await asyncio.shield(done)
-            finally:
-                if not done.done():  # cancelled: the writer is not handed on before the thread is done
-                    await asyncio.wait({done})
+            return await _on_thread(self._writer_thread(), _checkpoint, raw)
 
     async def _checkpoint_every(self) -> None:
         while True:

@@ -243,8 +243,6 @@ async def write(
         if isinstance(e, InputsEntry):
             last = e.inputs[-1][2]
             ticking.add(e.room_id)
-            if last > at:
-                at = last
             logged.append(
                 {
                     "game_id": e.game_id,
@@ -256,9 +254,9 @@ async def write(
                     "at": last,
                 }
             )
-            continue
-        if isinstance(e, ActionEntry):
+        elif isinstance(e, ActionEntry):
             last = e.at
+            touched.add(e.room_id)
             logged.append(
                 {
                     "game_id": e.game_id,
@@ -278,7 +276,6 @@ async def write(
         else:
             finished.append(e)
             continue
-        touched.add(e.room_id)
         if last > at:
             at = last
     if touched_at is None:
